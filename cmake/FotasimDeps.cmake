@@ -1,0 +1,26 @@
+# Host dependencies of the simulator and harness. Each missing one stops
+# configure with the Debian package that provides it.
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+function(fotasim_require_pc prefix module debian_pkg)
+  pkg_check_modules(${prefix} QUIET IMPORTED_TARGET ${module})
+  if(NOT ${prefix}_FOUND)
+    message(FATAL_ERROR
+      "${module} not found (pkg-config ${module}): apt-get install ${debian_pkg}")
+  endif()
+endfunction()
+
+# libfiu installs libfiu.pc under /usr/lib/pkgconfig and the library in
+# /usr/lib; its points compile to nothing unless FIU_ENABLE is defined, so
+# the targets that want live points define it themselves.
+fotasim_require_pc(FIU libfiu libfiu-dev)
+fotasim_require_pc(INIH inih libinih-dev)
+fotasim_require_pc(ZLIB zlib zlib1g-dev)
+
+find_package(SQLite3)
+if(NOT SQLite3_FOUND)
+  message(FATAL_ERROR "SQLite3 not found: apt-get install libsqlite3-dev")
+endif()
