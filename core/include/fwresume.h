@@ -174,14 +174,15 @@ struct fwr_config {
                              0: default 1 */
 
     /* Caller's work buffer, aligned to 4; at least FWR_WORK_SIZE(). Holds
-     * the staging chunk, its read-back copy and a bitmap of done blocks. */
+     * the staging chunk, its read-back copy and two bitmaps (done blocks,
+     * blocks with a live record). */
     void *work;
     uint32_t work_size;
 };
 
 /* Work buffer bytes for write_size and a data area of max_blocks blocks. */
 #define FWR_WORK_SIZE(write_size, max_blocks)                                  \
-    (2u * (uint32_t)(write_size) + (((uint32_t)(max_blocks) + 31u) / 32u) * 4u)
+    (2u * (uint32_t)(write_size) + (((uint32_t)(max_blocks) + 31u) / 32u) * 8u)
 
 /* ---------------------------------------------------------------- image */
 
@@ -221,26 +222,35 @@ struct fwr_progress {
  */
 struct fwr {
     const struct fwr_config *cfg;
-    struct fwr_crc32_ctx crc_ctx; /* for the built-in hash */
-    struct fwr_hash_ops crc_ops;
     const struct fwr_hash_ops *bh; /* block hash in use */
     const struct fwr_hash_ops *ih; /* image hash in use, or NULL */
-    struct fwr_image image;
-    uint32_t nblocks;
-    uint32_t cursor;     /* current block */
-    uint32_t block_fill; /* bytes of the current block received */
-    uint32_t stage_fill; /* bytes in the staging chunk */
-    uint32_t erased_end; /* data erased this session up to here */
-    uint32_t log_next;   /* next free record slot */
-    uint32_t log_slots;  /* record slots per copy */
-    uint32_t slot_size;  /* bytes per slot */
-    uint32_t generation; /* record area generation */
-    uint32_t bad_skip;   /* cached bad-unit mapping hint */
+    struct fwr_hash_ops crc_ops;   /* the built-in CRC-32, when used */
+    struct fwr_crc32_ctx crc_ctx;
+    struct fwr_image image; /* identity being downloaded */
     struct fwr_progress progress;
+    uint32_t nblocks;
+    uint32_t write_size; /* resolved staging chunk */
+    uint32_t hdr_size;   /* bytes of a copy's header */
+    uint32_t slot_size;  /* bytes of a log slot */
+    uint32_t log_slots;  /* slots per record copy */
+    uint32_t log_next;   /* next free slot */
+    uint32_t generation; /* record area generation (compaction) */
+    uint32_t cursor;     /* block being written / wanted next */
+    uint32_t block_fill; /* bytes of the cursor block received */
+    uint32_t stage_fill; /* bytes in the staging chunk */
+    uint32_t wr_ptr;     /* data offset of the next program */
+    uint32_t erase_lo;   /* data erased this session: [lo, hi) */
+    uint32_t erase_hi;
+    uint32_t bad_logical;  /* bad-unit walk cache: logical unit... */
+    uint32_t bad_physical; /* ...and its physical unit */
+    uint32_t retry_block;  /* 1 + block the retry count is for */
     int16_t last_error;
     uint8_t state;
-    uint8_t retries;
     uint8_t flags;
+    uint8_t retries;
+    uint8_t max_retries;
+    uint8_t max_restarts;
+    uint8_t rescanned;
 };
 
 /* Check the configuration and bind it to f. No flash access. */

@@ -1,0 +1,24 @@
+/*
+ * Deliberately broken engine variants, for the harness's teeth test only.
+ * The real build has FWR_MUTANT == 0 and every branch below folds away.
+ * core/mutants.cmake builds one library per variant.
+ */
+#ifndef FWR_MUTANT_H
+#define FWR_MUTANT_H
+
+#ifndef FWR_MUTANT
+#define FWR_MUTANT 0
+#endif
+
+#define FWR_MUT_VALID_FIRST  1 /* record committed before the data is */
+#define FWR_MUT_NO_CHECK     2 /* record check value not verified */
+#define FWR_MUT_NO_VOID      3 /* old image's records not voided */
+#define FWR_MUT_NO_NEIGHBOUR 4 /* erase-unit neighbours left "done" */
+#define FWR_MUT_NO_READBACK  5 /* no read-back compare after program */
+#define FWR_MUT_SAME_PROGRAM 6 /* valid flag in the same program as body */
+#define FWR_MUT_NO_RESCAN    7 /* full policy trusts records */
+#define FWR_MUT_NO_DIGEST    8 /* final image digest not checked */
+
+#define FWR_MUTANT_IS(m) ((FWR_MUTANT) == (m))
+
+#endif /* FWR_MUTANT_H */

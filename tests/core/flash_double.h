@@ -1,0 +1,50 @@
+/*
+ * A small in-memory flash for the engine's unit tests: NOR or NAND rules,
+ * a power cut (torn op) at the Nth program or erase, bit flips, read-back
+ * failures, bad units and write protection. Rule breaks are counted, not
+ * asserted, so a test can check that none happened.
+ */
+#ifndef FLASH_DOUBLE_H
+#define FLASH_DOUBLE_H
+
+#include <stdint.h>
+
+#include "fwresume.h"
+
+enum fd_torn { FD_TORN_NONE, FD_TORN_PREFIX, FD_TORN_RANDOM, FD_TORN_ALL };
+
+struct flash_double {
+    uint8_t *mem;
+    uint8_t *written;   /* per prog unit: programmed since erase */
+    uint32_t size, prog, erase;
+    int nand;
+    uint8_t erased;
+
+    /* Power cut: the op with this 1-based write index is torn, then every
+     * op fails. 0: never. */
+    uint32_t cut_at;
+    int torn;           /* enum fd_torn */
+    uint32_t ops;       /* programs + erases so far */
+    int off;            /* power is off */
+    uint64_t rng;
+
+    /* Faults. */
+    uint32_t fail_prog_at;      /* this program leaves one bit unprogrammed */
+    uint32_t fail_prog_count;   /* ... for this many programs from there */
+    uint32_t bad_unit_mask;     /* bit u: erase unit u is bad */
+    uint32_t prot_addr, prot_len;
+
+    /* Observations. */
+    uint32_t violations;
+    uint32_t programs, erases, prog_bytes;
+    uint32_t lo_written, hi_written; /* address span of every write */
+};
+
+int fd_init(struct flash_double *d, uint32_t size, uint32_t prog,
+            uint32_t erase, int nand);
+void fd_free(struct flash_double *d);
+void fd_ops(struct flash_double *d, struct fwr_flash_ops *ops);
+void fd_power_on(struct flash_double *d);
+void fd_flip(struct flash_double *d, uint32_t addr, int bit);
+
+#endif

@@ -1,0 +1,633 @@
+/*
+ * fwresume behaviour, against the in-memory flash double: power cut at
+ * every program and erase on NOR, MCU and NAND geometries; torn records;
+ * image changes; mirror; digest; lock; program failures; bad units;
+ * configuration refusals.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flash_double.h"
+#include "fwresume.h"
+
+#define IMG_MAX (1u << 20)
+
+static uint8_t img[IMG_MAX];
+static uint32_t work[8192];
+
+struct setup {
+    uint32_t dev, prog, erase;
+    int nand;
+    uint32_t block, write, image, rec;
+    int torn, verify, mirror;
+};
+
+static const struct setup nor_4k = {1u << 20, 1, 4096, 0, 4096, 256,
+                                    65536, 8192, FD_TORN_PREFIX,
+                                    FWR_VERIFY_FULL, 1};
+
+static void fill_image(uint32_t seed)
+{
+    uint32_t i, x = seed * 2654435761u + 1u;
+    for (i = 0; i < IMG_MAX; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        img[i] = (uint8_t)x;
+    }
+}
+
+static void make_cfg(struct fwr_config *c, struct flash_double *d,
+                     const struct setup *s)
+{
+    memset(c, 0, sizeof(*c));
+    fd_ops(d, &c->flash);
+    c->geometry.prog_size = s->prog;
+    c->geometry.erase_size = s->erase;
+    c->geometry.erased_value = 0xFF;
+    c->geometry.kind = (uint8_t)s->nand;
+    c->layout.record_addr = s->erase;
+    c->layout.record_size = s->rec;
+    c->layout.mirror_addr = s->mirror ? s->erase + s->rec : FWR_NO_MIRROR;
+    c->layout.data_addr = s->erase + 2u * s->rec;
+    c->layout.data_size = s->dev - c->layout.data_addr - s->erase;
+    c->block_size = s->block;
+    c->write_size = s->write;
+    c->verify = (uint8_t)s->verify;
+    c->work = work;
+    c->work_size = sizeof(work);
+}
+
+static void make_image(struct fwr_image *im, uint32_t size, const char *ver)
+{
+    struct fwr_crc32_ctx cc;
+    struct fwr_hash_ops h;
+
+    memset(im, 0, sizeof(*im));
+    im->size = size;
+    im->digest_kind = FWR_HASH_CRC32;
+    im->digest_len = 4;
+    fwr_hash_crc32(&h, &cc);
+    h.start(&cc);
+    h.update(&cc, img, size);
+    h.finish(&cc, im->digest);
+    im->version_len = (uint8_t)strlen(ver);
+    memcpy(im->version, ver, im->version_len);
+}
+
+/* Boot and download until complete, the device dies or an error; bytes
+ * fed are added to *bytes. Returns 0, 1 when power went, or an error. */
+static int run(struct flash_double *d, const struct fwr_config *c,
+               const struct fwr_image *im, uint32_t *bytes)
+{
+    struct fwr f;
+    uint32_t off, len;
+    int rc, guard;
+
+    rc = fwr_init(&f, c);
+    if (rc)
+        return rc;
+    rc = fwr_begin(&f, im);
+    if (rc)
+        return d->off ? 1 : rc;
+    for (guard = 0; guard < 100000; guard++) {
+        if (fwr_state(&f) == FWR_STATE_COMPLETE)
+            return 0;
+        rc = fwr_next_range(&f, &off, &len);
+        if (rc)
+            return d->off ? 1 : rc;
+        while (len) {
+            uint32_t n = len > 1000 ? 1000 : len;
+            rc = fwr_feed(&f, img + off, n);
+            if (rc == FWR_E_AGAIN)
+                break;
+            if (rc < 0)
+                return d->off ? 1 : rc;
+            *bytes += n;
+            off += n;
+            len -= n;
+        }
+    }
+    return -99;
+}
+
+/* One trial: cut at write number `cut` (0: none), reboot, finish. */
+static void trial(const struct setup *s, uint32_t cut, uint32_t *ops)
+{
+    struct flash_double d;
+    struct fwr_config c;
+    struct fwr_image im;
+    uint32_t bytes = 0;
+    int rc;
+
+    assert_int_equal(fd_init(&d, s->dev, s->prog, s->erase, s->nand), 0);
+    d.torn = s->torn;
+    d.cut_at = cut;
+    d.rng += cut;
+    make_cfg(&c, &d, s);
+    make_image(&im, s->image, "v1");
+    rc = run(&d, &c, &im, &bytes);
+    if (ops)
+        *ops = d.ops;
+    if (rc == 1) {
+        fd_power_on(&d);
+        rc = run(&d, &c, &im, &bytes);
+    }
+    if (rc != 0 || d.violations != 0 ||
+        memcmp(d.mem + c.layout.data_addr, img, s->image) != 0 ||
+        d.lo_written < c.layout.record_addr ||
+        d.hi_written > c.layout.data_addr + c.layout.data_size)
+        fail_msg("cut %u: rc %d, violations %u, data %s, span 0x%x-0x%x",
+                 cut, rc, d.violations,
+                 memcmp(d.mem + c.layout.data_addr, img, s->image)
+                     ? "differs"
+                     : "ok",
+                 d.lo_written, d.hi_written);
+    fd_free(&d);
+}
+
+static void every_cut(const struct setup *s)
+{
+    uint32_t n, k;
+    trial(s, 0, &n);
+    assert_true(n > 10);
+    for (k = 1; k <= n; k++)
+        trial(s, k, NULL);
+}
+
+static void test_cuts_nor_prefix(void **state)
+{
+    (void)state;
+    every_cut(&nor_4k);
+}
+
+static void test_cuts_nor_random_bits(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.torn = FD_TORN_RANDOM;
+    every_cut(&s);
+}
+
+static void test_cuts_nor_nothing_applied(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.torn = FD_TORN_NONE;
+    every_cut(&s);
+}
+
+static void test_cuts_small_blocks(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.block = 1024;
+    s.image = 65000; /* short last block too */
+    s.torn = FD_TORN_RANDOM;
+    every_cut(&s);
+}
+
+static void test_cuts_big_blocks(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.block = 16384;
+    every_cut(&s);
+}
+
+static void test_cuts_trusted(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.verify = FWR_VERIFY_TRUSTED;
+    s.torn = FD_TORN_RANDOM;
+    every_cut(&s);
+}
+
+static void test_cuts_no_mirror(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.mirror = 0;
+    every_cut(&s);
+}
+
+static void test_cuts_mcu_wide_program(void **state)
+{
+    struct setup s = {1u << 20, 16, 16384, 0, 4096, 256, 65536, 16384,
+                      FD_TORN_RANDOM, FWR_VERIFY_FULL, 1};
+    (void)state;
+    every_cut(&s);
+}
+
+static void test_cuts_nand(void **state)
+{
+    struct setup s = {8u << 20, 2048, 131072, 1, 131072, 2048, 600000,
+                      131072, FD_TORN_RANDOM, FWR_VERIFY_FULL, 1};
+    (void)state;
+    every_cut(&s);
+}
+
+static void test_cuts_nand_small_blocks(void **state)
+{
+    struct setup s = {8u << 20, 2048, 131072, 1, 16384, 2048, 300000,
+                      262144, FD_TORN_RANDOM, FWR_VERIFY_FULL, 1};
+    (void)state;
+    every_cut(&s);
+}
+
+/* ---------------------------------------------------------------- */
+
+struct rig {
+    struct flash_double d;
+    struct fwr_config c;
+    struct fwr_image im;
+    struct fwr f;
+};
+
+static void rig_up(struct rig *r, const struct setup *s)
+{
+    assert_int_equal(fd_init(&r->d, s->dev, s->prog, s->erase, s->nand), 0);
+    make_cfg(&r->c, &r->d, s);
+    make_image(&r->im, s->image, "v1");
+}
+
+/* Feed exactly `count` bytes of what the engine asks for. */
+static int feed_some(struct fwr *f, uint32_t count, const uint8_t *src)
+{
+    uint32_t off, len;
+    int rc;
+    while (count) {
+        rc = fwr_next_range(f, &off, &len);
+        if (rc || !len)
+            return rc;
+        if (len > count)
+            len = count;
+        rc = fwr_feed(f, src + off, len);
+        if (rc < 0 && rc != FWR_E_AGAIN)
+            return rc;
+        if (rc > 0)
+            count -= len;
+    }
+    return 0;
+}
+
+static void test_resume_redownloads_only_missing(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
+    assert_int_equal(feed_some(&r.f, 10 * 4096 + 100, img), 0);
+    /* Power cut: the context is abandoned. A new one resumes. */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 10);
+    assert_int_equal(p.blocks_total, 16);
+    assert_int_equal(p.bytes_wanted, 6 * 4096);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 10 * 4096);
+    assert_int_equal(len, 6 * 4096);
+    assert_int_equal(fwr_feed(&r.f, img + off, len), (int)len);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    fd_free(&r.d);
+}
+
+static void test_corrupt_data_is_redownloaded(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
+    fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 7);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 3 * 4096);
+    assert_int_equal(len, 4096);
+    assert_int_equal(fwr_feed(&r.f, img + off, len), (int)len);
+    assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+static void test_trusted_skips_rehash_then_digest_catches(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    (void)state;
+    s.verify = FWR_VERIFY_TRUSTED;
+    rig_up(&r, &s);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
+    fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 8); /* trusted: no re-hash */
+    assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
+    /* The digest failed, the fallback scan found block 3. */
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
+    assert_int_equal(feed_some(&r.f, 4096, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    fd_free(&r.d);
+}
+
+static void test_torn_record_is_never_valid(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t slot0, i;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 2 * 4096, img), 0);
+    /* Block 0's record is the first slot after the header in both copies:
+     * wreck its check value in one copy and its commit in the other. */
+    slot0 = r.f.hdr_size;
+    for (i = 0; i < 2; i++) {
+        uint32_t base = i ? r.c.layout.mirror_addr : r.c.layout.record_addr;
+        uint32_t slot = base + slot0; /* block 0: the first slot */
+        r.d.mem[slot + (i ? r.f.slot_size - 4 : 16)] ^= 0x10;
+    }
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 1);
+    fd_free(&r.d);
+}
+
+static void test_mirror_bitflip_costs_nothing(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t slot;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
+    slot = r.c.layout.record_addr + r.f.hdr_size;
+    fd_flip(&r.d, slot + 5, 0); /* primary record of block 0 */
+    fd_flip(&r.d, r.c.layout.mirror_addr + r.f.hdr_size + r.f.slot_size + 6,
+            3); /* mirror record of block 1 */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 4);
+    fd_free(&r.d);
+}
+
+static void test_new_image_voids_old_records(void **state)
+{
+    struct rig r;
+    struct fwr_image v2;
+    struct fwr_progress p;
+    uint32_t n, k;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 12 * 4096, img), 0);
+    /* Same size, same bytes for the first blocks, new version: nothing of
+     * the old download may count, also when power fails while voiding. */
+    make_image(&v2, 65536, "v2");
+    n = r.d.ops;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &v2), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 0);
+    n = r.d.ops - n; /* writes spent voiding */
+    assert_true(n >= 2);
+    fd_free(&r.d);
+
+    for (k = 1; k <= n; k++) {
+        rig_up(&r, &nor_4k);
+        r.d.torn = FD_TORN_RANDOM;
+        assert_int_equal(fwr_init(&r.f, &r.c), 0);
+        assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+        assert_int_equal(feed_some(&r.f, 12 * 4096, img), 0);
+        r.d.cut_at = r.d.ops + k;
+        assert_int_equal(fwr_init(&r.f, &r.c), 0);
+        (void)fwr_begin(&r.f, &v2);
+        assert_true(r.d.off);
+        fd_power_on(&r.d);
+        assert_int_equal(fwr_init(&r.f, &r.c), 0);
+        assert_int_equal(fwr_begin(&r.f, &v2), 0);
+        fwr_get_progress(&r.f, &p);
+        assert_int_equal(p.blocks_resumed, 0);
+        fd_free(&r.d);
+    }
+}
+
+static void test_complete_locks_and_refuses(void **state)
+{
+    struct rig r;
+    uint32_t ops, off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(r.d.prot_addr, r.c.layout.mirror_addr);
+    assert_int_equal(fwr_feed(&r.f, img, 16), FWR_E_LOCKED);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(len, 0);
+    /* A reboot finds it complete and writes nothing. */
+    ops = r.d.ops;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(r.d.ops, ops);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+static void test_digest_mismatch_restarts_then_fails(void **state)
+{
+    struct rig r;
+    static uint8_t bad[65536];
+    struct fwr_progress p;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    memcpy(bad, img, sizeof(bad));
+    bad[5000] ^= 1; /* the link corrupts a byte: its block hash agrees */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, bad), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY); /* restarted */
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.restarts, 1);
+    assert_int_equal(feed_some(&r.f, 65536, bad), FWR_E_DIGEST);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    assert_int_equal(fwr_last_error(&r.f), FWR_E_DIGEST);
+    /* A clean download after the restart completes. */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
+static void test_program_failure_retried_then_reported(void **state)
+{
+    struct rig r;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    r.d.fail_prog_at = 30; /* one worn program */
+    r.d.fail_prog_count = 1;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+
+    rig_up(&r, &nor_4k);
+    r.d.fail_prog_at = 30; /* worn for good */
+    r.d.fail_prog_count = 100000;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), FWR_E_PROG);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    fd_free(&r.d);
+}
+
+static void test_bad_units_are_skipped(void **state)
+{
+    struct setup s = {8u << 20, 2048, 131072, 1, 131072, 2048, 300000,
+                      131072, FD_TORN_NONE, FWR_VERIFY_FULL, 1};
+    struct rig r;
+    uint32_t data_unit0;
+    (void)state;
+    rig_up(&r, &s);
+    data_unit0 = r.c.layout.data_addr / s.erase;
+    r.d.bad_unit_mask = 1u << (data_unit0 + 1); /* second data unit bad */
+    fd_ops(&r.d, &r.c.flash);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 300000, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 131072);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr + 2 * 131072,
+                        img + 131072, 300000 - 131072);
+    /* The bad unit was never touched (old contents remain). */
+    assert_int_equal(r.d.mem[r.c.layout.data_addr + 131072], 0x5A);
+    fd_free(&r.d);
+}
+
+static void test_config_refusals(void **state)
+{
+    struct rig r;
+    struct fwr f;
+    struct fwr_image im;
+    (void)state;
+    rig_up(&r, &nor_4k);
+
+    r.c.geometry.prog_size = 16;
+    r.c.block_size = 4100; /* not a multiple of the program unit */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    r.c.geometry.prog_size = 1;
+    r.c.block_size = 6144; /* neither divides nor is divided by 4 KiB */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    r.c.block_size = 4096;
+    r.c.layout.data_addr = r.c.layout.record_addr; /* overlap */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.record_addr += 100; /* misaligned */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.flash.program = NULL;
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_INVAL);
+
+    /* Record area too small for 1 MiB in 1 KiB blocks. */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.block_size = 1024;
+    r.c.layout.data_size = 1u << 19;
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    make_image(&im, 1u << 19, "big");
+    assert_int_equal(fwr_begin(&f, &im), FWR_E_NOSPC);
+    assert_true(fwr_record_area_min(&r.c, 1u << 19) > (int32_t)8192);
+
+    /* Trusted needs a digest. */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.verify = FWR_VERIFY_TRUSTED;
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    make_image(&im, 65536, "v1");
+    im.digest_kind = FWR_HASH_NONE;
+    im.digest_len = 0;
+    assert_int_equal(fwr_begin(&f, &im), FWR_E_INVAL);
+
+    /* Image larger than the data area. */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.data_size = 32768;
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    make_image(&im, 65536, "v1");
+    assert_int_equal(fwr_begin(&f, &im), FWR_E_NOSPC);
+    fd_free(&r.d);
+}
+
+static void test_crc32_matches_known_vector(void **state)
+{
+    (void)state;
+    assert_int_equal(fwr_crc32(0, "123456789", 9), 0xCBF43926u);
+    assert_int_equal(fwr_crc32(fwr_crc32(0, "1234", 4), "56789", 5),
+                     0xCBF43926u);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32_matches_known_vector),
+        cmocka_unit_test(test_config_refusals),
+        cmocka_unit_test(test_resume_redownloads_only_missing),
+        cmocka_unit_test(test_corrupt_data_is_redownloaded),
+        cmocka_unit_test(test_trusted_skips_rehash_then_digest_catches),
+        cmocka_unit_test(test_torn_record_is_never_valid),
+        cmocka_unit_test(test_mirror_bitflip_costs_nothing),
+        cmocka_unit_test(test_new_image_voids_old_records),
+        cmocka_unit_test(test_complete_locks_and_refuses),
+        cmocka_unit_test(test_digest_mismatch_restarts_then_fails),
+        cmocka_unit_test(test_program_failure_retried_then_reported),
+        cmocka_unit_test(test_bad_units_are_skipped),
+        cmocka_unit_test(test_cuts_nor_prefix),
+        cmocka_unit_test(test_cuts_nor_random_bits),
+        cmocka_unit_test(test_cuts_nor_nothing_applied),
+        cmocka_unit_test(test_cuts_small_blocks),
+        cmocka_unit_test(test_cuts_big_blocks),
+        cmocka_unit_test(test_cuts_trusted),
+        cmocka_unit_test(test_cuts_no_mirror),
+        cmocka_unit_test(test_cuts_mcu_wide_program),
+        cmocka_unit_test(test_cuts_nand),
+        cmocka_unit_test(test_cuts_nand_small_blocks),
+    };
+    fill_image(1);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
