@@ -128,6 +128,15 @@ struct sim_boundary {
     uint64_t index; /* boundary number since sim_flash_reset_counters() */
     uint8_t op;     /* SIM_OP_PROGRAM or SIM_OP_ERASE */
     uint32_t addr, len;
+    const void *data; /* program data (NULL for an erase) */
+};
+
+/* The first rule the engine broke on this device. */
+struct sim_violation_record {
+    uint8_t kind; /* enum sim_violation; SIM_VIOL_NONE if none */
+    uint8_t op;
+    uint32_t addr, len;
+    uint64_t boundary;
 };
 
 /* Called before each boundary's op is applied. Return false to go on;
@@ -143,6 +152,7 @@ struct sim_stats {
     uint64_t ecc_corrected, ecc_failures, bit_flips;
     uint64_t violations[SIM_VIOL_COUNT];
     uint64_t boundaries;
+    uint32_t write_lo, write_hi; /* span of every program/erase applied */
 };
 
 struct sim_flash; /* opaque */
@@ -165,6 +175,15 @@ int sim_flash_is_bad(struct sim_flash *f, uint32_t addr);
 
 /* Power back on after a cut (unstable bits stay unstable until erased). */
 void sim_flash_power_on(struct sim_flash *f);
+bool sim_flash_powered(const struct sim_flash *f);
+
+/* Apply boundary b's op torn by a power cut, per the fault model, and turn
+ * the device off. For the torture loop: b comes from the hook of another
+ * device with the same state (a copy taken inside the hook). */
+int sim_flash_apply_cut(struct sim_flash *f, const struct sim_boundary *b);
+
+const struct sim_violation_record *
+sim_flash_first_violation(const struct sim_flash *f);
 
 void sim_flash_set_boundary_hook(struct sim_flash *f, sim_boundary_fn fn,
                                  sim_power_loss_fn on_loss, void *user);
@@ -183,6 +202,11 @@ void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns); /* retention */
 uint32_t sim_flash_erase_count(const struct sim_flash *f, uint32_t unit);
 uint32_t sim_flash_unit_count(const struct sim_flash *f);
 void sim_flash_reset_counters(struct sim_flash *f); /* stats + boundaries */
+/* Unstable bits inside [lo, hi): bits that read differently each time. */
+uint32_t sim_flash_unstable_count(const struct sim_flash *f, uint32_t lo,
+                                  uint32_t hi);
+/* The erase unit holding addr. */
+uint32_t sim_flash_unit_of(const struct sim_flash *f, uint32_t addr);
 
 int sim_flash_save(const struct sim_flash *f, const char *path);
 int sim_flash_load(struct sim_flash **out, const char *path);

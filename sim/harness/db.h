@@ -21,16 +21,20 @@
 
 struct db; /* opaque */
 
-enum db_run_status { RUN_RUNNING = 0, RUN_PASSED = 1, RUN_FAILED = 2,
-                     RUN_INTERRUPTED = 3 };
+enum db_run_status {
+    RUN_RUNNING = 0,
+    RUN_PASSED = 1,
+    RUN_FAILED = 2,
+    RUN_INTERRUPTED = 3
+};
 
 struct db_run_info {
     int64_t run_id;
     uint64_t seed;
-    uint64_t boundaries;      /* write boundaries of the uncut update */
+    uint64_t boundaries; /* write boundaries of the uncut update */
     uint64_t trials_planned;
-    uint64_t trials_done;     /* committed trials */
-    uint64_t next_trial;      /* first trial id not committed */
+    uint64_t trials_done; /* committed trials */
+    uint64_t next_trial;  /* first trial id not committed */
 };
 
 /* Open (create) path. Refuses a file that is not a fotasim database or has
@@ -39,9 +43,8 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen);
 void db_close(struct db *db);
 
 /* New run: stores scenario text, seed, engine config, tool version, start. */
-int db_run_begin(struct db *db, const struct scenario *sc,
-                 uint64_t boundaries, uint64_t trials_planned,
-                 struct db_run_info *info);
+int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
+                 uint64_t trials_planned, struct db_run_info *info);
 /* Latest unfinished run of the same scenario text and seed, for --resume. */
 int db_run_find_resumable(struct db *db, const struct scenario *sc,
                           struct db_run_info *info);

@@ -26,60 +26,68 @@ enum cut_strategy {
 };
 
 struct scenario_image {
-    uint32_t size;     /* bytes */
-    uint64_t seed;     /* content generator seed (when no file) */
-    char file[256];    /* image file, or "" */
+    uint32_t size;          /* bytes */
+    uint64_t seed;          /* content generator seed (when no file) */
+    char file[256];         /* image file, or "" */
     uint32_t version2_seed; /* content seed of the replacement image */
 };
 
 struct scenario_engine {
     uint32_t block_size;
-    uint32_t write_size;   /* 0: engine default */
-    uint8_t hash;          /* enum fwr_hash_kind for blocks */
-    uint8_t digest;        /* enum fwr_hash_kind for the image digest */
-    uint8_t verify;        /* enum fwr_verify */
+    uint32_t write_size; /* 0: engine default */
+    uint8_t hash;        /* enum fwr_hash_kind for blocks */
+    uint8_t digest;      /* enum fwr_hash_kind for the image digest */
+    uint8_t verify;      /* enum fwr_verify */
     bool mirror;
-    uint32_t record_size;  /* bytes per record copy; 0: computed minimum
-                              rounded up to erase units, plus one unit */
+    uint32_t record_size;    /* bytes per record copy; 0: computed minimum
+                                rounded up to erase units, plus one unit */
     uint32_t partition_addr; /* where the record area starts; data follows */
 };
 
 struct scenario_link {
-    uint64_t bandwidth_bps;    /* bytes per second of payload */
-    uint64_t latency_ns;       /* per request */
-    double drop_rate;          /* per request: connection drops mid-range */
-    double corrupt_rate;       /* per byte: delivered corrupted */
-    uint64_t change_after;     /* server switches to image v2 after this many
-                                  bytes served; 0: never */
-    uint32_t max_request;      /* largest range per request; 0: unlimited */
+    uint64_t bandwidth_bps; /* bytes per second of payload */
+    uint64_t latency_ns;    /* per request */
+    double drop_rate;       /* per request: connection drops mid-range */
+    double corrupt_rate;    /* per byte: delivered corrupted */
+    uint64_t change_after;  /* server switches to image v2 after this many
+                               bytes served; 0: never */
+    uint32_t max_request;   /* largest range per request; 0: unlimited */
 };
 
 struct scenario_cuts {
-    uint8_t strategy;        /* enum cut_strategy */
-    uint32_t count;          /* random / logspaced */
-    uint32_t every;          /* every K */
-    uint32_t depth;          /* 1: single cut; 2+: nested cuts in recovery */
-    uint32_t nested_count;   /* cuts tried per level below the first */
-    uint32_t max_boots;      /* a trial is "stuck" past this many reboots */
+    uint8_t strategy;      /* enum cut_strategy */
+    uint32_t count;        /* random / logspaced */
+    uint32_t every;        /* every K */
+    uint32_t depth;        /* 1: single cut; 2+: nested cuts in recovery */
+    uint32_t nested_count; /* cuts tried per level below the first */
+    uint32_t max_boots;    /* a trial is "stuck" past this many reboots */
 };
 
 struct scenario_expect {
-    uint32_t max_redownload_blocks; /* per cut; 0: no bound */
+    uint32_t max_redownload_blocks; /* per trial; 0: no bound */
     bool allow_detected_failure;    /* detected failures are acceptable */
+};
+
+/* Where the engine's areas land on the device (derived, see
+ * scenario_layout()). */
+struct scenario_layout {
+    uint32_t record_addr, record_size, mirror_addr, data_addr, data_size;
+    uint32_t part_lo, part_hi; /* the whole partition */
 };
 
 struct scenario {
     char name[64];
+    char description[160];
     char path[256];
-    char *text;                  /* whole file text (heap), for the db */
+    char *text; /* whole file text (heap), for the db */
     char preset[32];
-    struct sim_config device;    /* preset + overrides */
+    struct sim_config device; /* preset + overrides */
     struct scenario_image image;
     struct scenario_engine engine;
     struct scenario_link link;
     struct scenario_cuts cuts;
     struct scenario_expect expect;
-    uint64_t seed;               /* run seed: trial seeds derive from it */
+    uint64_t seed; /* run seed: trial seeds derive from it */
 };
 
 /* Parse path into sc (defaults first, then the file). On error writes
@@ -89,6 +97,12 @@ int scenario_load(struct scenario *sc, const char *path, char *err,
 /* Apply one "section.key=value" override (sweep, --set). */
 int scenario_set(struct scenario *sc, const char *assignment, char *err,
                  size_t errlen);
+/* Parse scenario text (as stored in a database); name is used in errors. */
+int scenario_load_text(struct scenario *sc, const char *text, const char *name,
+                       char *err, size_t errlen);
+/* Compute the partition layout for sc's device, image and engine. */
+int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
+                    char *err, size_t errlen);
 void scenario_free(struct scenario *sc);
 
 #endif /* FOTASIM_SCENARIO_H */

@@ -14,16 +14,16 @@
 #define TRIAL_MAX_DEPTH 4
 
 enum verdict {
-    VERDICT_RECOVERED = 0,       /* complete, image exact, no extra cost */
-    VERDICT_RECOVERED_EXTRA = 1, /* complete, image exact, re-downloaded */
-    VERDICT_DETECTED_FAILURE = 2,/* engine reported an error the fault model
-                                    made unavoidable (e.g. worn-out flash) */
-    VERDICT_SILENT_CORRUPTION = 3,/* engine said complete, data differs */
-    VERDICT_STUCK = 4,           /* no completion within the boot bound */
-    VERDICT_OUT_OF_PARTITION = 5,/* a byte outside the partition changed */
-    VERDICT_RULE_VIOLATION = 6,  /* the engine broke a flash rule */
-    VERDICT_UNEXPECTED_ERROR = 7,/* engine error the fault model did not
-                                    make unavoidable */
+    VERDICT_RECOVERED = 0,         /* complete, image exact, no extra cost */
+    VERDICT_RECOVERED_EXTRA = 1,   /* complete, image exact, re-downloaded */
+    VERDICT_DETECTED_FAILURE = 2,  /* engine reported an error the fault model
+                                      made unavoidable (e.g. worn-out flash) */
+    VERDICT_SILENT_CORRUPTION = 3, /* engine said complete, data differs */
+    VERDICT_STUCK = 4,             /* no completion within the boot bound */
+    VERDICT_OUT_OF_PARTITION = 5,  /* a byte outside the partition changed */
+    VERDICT_RULE_VIOLATION = 6,    /* the engine broke a flash rule */
+    VERDICT_UNEXPECTED_ERROR = 7,  /* engine error the fault model did not
+                                      make unavoidable */
     VERDICT_COUNT
 };
 
@@ -32,29 +32,30 @@ const char *verdict_name(enum verdict v);
 int verdict_is_failure(enum verdict v, int allow_detected_failure);
 
 struct trial {
-    uint64_t id;               /* trial number within the run, from 0 */
-    uint64_t seed;             /* trial seed (derived from run seed + id) */
-    uint32_t depth;            /* cuts in this trial */
-    uint64_t cuts[TRIAL_MAX_DEPTH]; /* boundary index of each cut: cuts[0] in
-                                    the uncut update, cuts[k] counted from the
-                                    k-th reboot */
-    uint8_t cut_op[TRIAL_MAX_DEPTH];    /* enum sim_op of each cut op */
+    uint64_t id;    /* trial number within the run, from 0 */
+    uint64_t seed;  /* trial seed (derived from run seed + id) */
+    uint32_t depth; /* cuts in this trial */
+    uint64_t cuts[TRIAL_MAX_DEPTH];  /* boundary index of each cut: cuts[0] in
+                                     the uncut update, cuts[k] counted from the
+                                     k-th reboot */
+    uint8_t cut_op[TRIAL_MAX_DEPTH]; /* enum sim_op of each cut op */
     uint32_t cut_addr[TRIAL_MAX_DEPTH]; /* address of each cut op */
     uint8_t cut_area[TRIAL_MAX_DEPTH];  /* 0 data, 1 record, 2 mirror */
-    uint8_t verdict;           /* enum verdict */
-    int32_t engine_error;      /* last fwr error, 0 if none */
-    uint32_t violation;        /* enum sim_violation of the first violation */
-    char detail[160];          /* one line: what the oracle saw */
+    uint8_t verdict;                    /* enum verdict */
+    uint8_t failed;       /* 1: fails the run (verdict or expectation) */
+    int32_t engine_error; /* last fwr error, 0 if none */
+    uint32_t violation;   /* enum sim_violation of the first violation */
+    char detail[160];     /* one line: what the oracle saw */
 
     /* Costs, from the first cut to completion. */
     uint64_t bytes_downloaded;   /* whole update, this trial */
     uint64_t bytes_redownloaded; /* beyond the image size */
     uint32_t blocks_redownloaded;
-    uint32_t boots;              /* reboots after cuts */
-    uint64_t erases, programs;   /* flash ops after the first cut */
-    uint64_t recover_ns;         /* simulated time, reboot to complete */
-    uint64_t scan_ns;            /* simulated time of the resume scan */
-    uint64_t wall_ns;            /* host time spent in this trial */
+    uint32_t boots;            /* reboots after cuts */
+    uint64_t erases, programs; /* flash ops after the first cut */
+    uint64_t recover_ns;       /* simulated time, reboot to complete */
+    uint64_t scan_ns;          /* simulated time of the resume scan */
+    uint64_t wall_ns;          /* host time spent in this trial */
 };
 
 #endif /* FOTASIM_TRIAL_H */

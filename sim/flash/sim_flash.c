@@ -1,0 +1,1138 @@
+/*
+ * sim_flash: the NOR / NAND device model. docs/flash-model.md is the
+ * reference for every rule and fault here.
+ *
+ * State is a few flat arrays (data, spare, program bitmap, per-unit and
+ * per-page counters) plus two small sparse lists: unstable bits (torn
+ * programs and erases, random on every read until erased) and bit errors
+ * (retention, disturb, stuck cells: deviations from what was programmed,
+ * which the NAND ECC model counts). A read of a range with no list entry
+ * is a memcpy; a copy of the device is a handful of memcpys.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "sim_flash.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef FIU_ENABLE
+#define FIU_ENABLE 1
+#endif
+#include <fiu-local.h>
+#include <fiu.h>
+
+struct bitmark {
+    uint32_t addr;
+    uint8_t mask; /* bits of data[addr] affected */
+};
+
+struct marklist {
+    struct bitmark *v;
+    uint32_t n, cap;
+};
+
+struct sim_flash {
+    struct sim_config cfg;
+    uint32_t units, pages; /* erase units; program units (prog_size) */
+    uint8_t *data;
+    uint8_t *spare;        /* NAND: spare_size per page */
+    uint64_t *programmed;  /* bit per program unit: programmed since erase */
+    uint32_t *erase_count; /* per unit */
+    uint32_t *read_count;  /* per unit, since erase (read disturb) */
+    uint8_t *bad;          /* per unit: 0 good, 1 factory, 2 grown */
+    uint16_t *nop;         /* NAND: programs per page since erase */
+    uint32_t *next_page;   /* NAND: lowest page programmable per unit */
+    uint32_t *unit_start;  /* per unit: first byte (non-uniform layouts) */
+    struct marklist unstable, errors;
+    struct {
+        uint32_t addr, len;
+    } prot[4];
+    uint64_t rng;
+    uint64_t clock_ns, retention_ns; /* clock; retention applied up to */
+    struct sim_stats stats;
+    struct sim_violation_record first;
+    bool powered;
+    bool fiu; /* consult libfiu points (costly: off unless asked) */
+    sim_boundary_fn hook;
+    sim_power_loss_fn on_loss;
+    void *hook_user;
+};
+
+/* ------------------------------------------------------------ rng */
+
+static uint64_t rnd(struct sim_flash *f)
+{
+    /* splitmix64: small state, good enough, the state is copied. */
+    uint64_t z = (f->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rnd_unit(struct sim_flash *f)
+{
+    return (double)(rnd(f) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Number of events for n trials at probability p (Poisson-ish draw). */
+static uint64_t rnd_count(struct sim_flash *f, double n, double p)
+{
+    double mean = n * p, acc = 0;
+    uint64_t k = 0;
+    if (mean <= 0)
+        return 0;
+    if (mean > 64) /* normal approximation is plenty here */
+        return (uint64_t)(mean + 0.5);
+    /* Exponential gaps. */
+    for (;;) {
+        double u = rnd_unit(f);
+        acc += -log(u > 0 ? u : 1e-300);
+        if (acc > mean)
+            return k;
+        k++;
+    }
+}
+
+/* ------------------------------------------------------------ lists */
+
+static int mark_add(struct marklist *l, uint32_t addr, uint8_t mask)
+{
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 64;
+        struct bitmark *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return SIM_E_NOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n].addr = addr;
+    l->v[l->n].mask = mask;
+    l->n++;
+    return 0;
+}
+
+static void mark_clear_range(struct marklist *l, uint32_t lo, uint32_t hi)
+{
+    uint32_t i, j = 0;
+    for (i = 0; i < l->n; i++)
+        if (l->v[i].addr < lo || l->v[i].addr >= hi)
+            l->v[j++] = l->v[i];
+    l->n = j;
+}
+
+static int mark_copy(struct marklist *dst, const struct marklist *src)
+{
+    if (dst->cap < src->n) {
+        struct bitmark *v = realloc(dst->v, src->cap * sizeof(*v));
+        if (!v)
+            return SIM_E_NOMEM;
+        dst->v = v;
+        dst->cap = src->cap;
+    }
+    if (src->n)
+        memcpy(dst->v, src->v, src->n * sizeof(*src->v));
+    dst->n = src->n;
+    return 0;
+}
+
+/* ------------------------------------------------------------ geometry */
+
+static uint32_t unit_of(const struct sim_flash *f, uint32_t addr)
+{
+    uint32_t lo = 0, hi = f->units;
+    if (!f->cfg.geo.nregions)
+        return addr / f->cfg.geo.erase_size;
+    while (hi - lo > 1) { /* unit_start is sorted */
+        uint32_t mid = (lo + hi) / 2;
+        if (f->unit_start[mid] <= addr)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint32_t unit_size(const struct sim_flash *f, uint32_t u)
+{
+    uint32_t end = u + 1 < f->units ? f->unit_start[u + 1] : f->cfg.geo.size;
+    return end - f->unit_start[u];
+}
+
+static bool is_nand(const struct sim_flash *f)
+{
+    return f->cfg.geo.kind == SIM_NAND;
+}
+
+static void note_span(struct sim_flash *f, uint32_t addr, uint32_t len);
+
+/* ------------------------------------------------------------ violations */
+
+static void violate(struct sim_flash *f, enum sim_violation v, uint8_t op,
+                    uint32_t addr, uint32_t len)
+{
+    f->stats.violations[v]++;
+    if (f->first.kind == SIM_VIOL_NONE) {
+        f->first.kind = (uint8_t)v;
+        f->first.op = op;
+        f->first.addr = addr;
+        f->first.len = len;
+        f->first.boundary = f->stats.boundaries;
+    }
+}
+
+static bool protected_range(const struct sim_flash *f, uint32_t addr,
+                            uint32_t len)
+{
+    uint32_t i;
+    for (i = 0; i < 4; i++)
+        if (f->prot[i].len && addr < f->prot[i].addr + f->prot[i].len &&
+            f->prot[i].addr < addr + len)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ create */
+
+int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg)
+{
+    const struct sim_geometry *g = &cfg->geo;
+    struct sim_flash *f;
+    uint32_t u, i, r, a;
+
+    *out = NULL;
+    if (!g->size || !g->prog_size || !g->erase_size || g->size % g->prog_size ||
+        g->erase_size % g->prog_size ||
+        (g->kind == SIM_NAND && g->prog_size != g->page_size) ||
+        (g->kind == SIM_NAND && g->ecc_bits && !g->ecc_codeword) ||
+        g->nregions > 8)
+        return SIM_E_INVAL;
+    if (!g->nregions && g->size % g->erase_size)
+        return SIM_E_INVAL;
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        return SIM_E_NOMEM;
+    f->cfg = *cfg;
+    if (g->nregions) {
+        for (r = 0, a = 0; r < g->nregions; r++) {
+            if (!g->regions[r].size || g->regions[r].size % g->prog_size)
+                goto inval;
+            f->units += g->regions[r].count;
+            a += g->regions[r].count * g->regions[r].size;
+        }
+        if (a < g->size)
+            goto inval;
+    } else {
+        f->units = g->size / g->erase_size;
+    }
+    f->pages = g->size / g->prog_size;
+    f->data = malloc(g->size);
+    f->programmed = calloc((f->pages + 63) / 64, 8);
+    f->erase_count = calloc(f->units, 4);
+    f->read_count = calloc(f->units, 4);
+    f->bad = calloc(f->units, 1);
+    f->unit_start = calloc(f->units + 1, 4);
+    if (is_nand(f)) {
+        f->spare =
+            malloc((size_t)f->pages * (g->spare_size ? g->spare_size : 1));
+        f->nop = calloc(f->pages, 2);
+        f->next_page = calloc(f->units, 4);
+    }
+    if (!f->data || !f->programmed || !f->erase_count || !f->read_count ||
+        !f->bad || !f->unit_start ||
+        (is_nand(f) && (!f->spare || !f->nop || !f->next_page))) {
+        sim_flash_destroy(f);
+        return SIM_E_NOMEM;
+    }
+    if (g->nregions) {
+        for (r = 0, u = 0, a = 0; r < g->nregions; r++)
+            for (i = 0; i < g->regions[r].count && u < f->units; i++, u++) {
+                f->unit_start[u] = a;
+                a += g->regions[r].size;
+            }
+        /* Regions beyond the device size are dropped. */
+        while (f->units && f->unit_start[f->units - 1] >= g->size)
+            f->units--;
+    } else {
+        for (u = 0; u < f->units; u++)
+            f->unit_start[u] = u * g->erase_size;
+    }
+    memset(f->data, g->erased_value, g->size);
+    if (f->spare)
+        memset(f->spare, 0xFF,
+               (size_t)f->pages * (g->spare_size ? g->spare_size : 1));
+    f->rng = cfg->faults.seed ^ 0x6A09E667F3BCC908ull;
+    f->powered = true;
+    f->stats.write_lo = UINT32_MAX;
+    f->fiu = getenv("FOTASIM_FIU") != NULL;
+    if (f->fiu)
+        fiu_init(0);
+    if (cfg->faults.endurance && cfg->faults.initial_wear > 0)
+        for (u = 0; u < f->units; u++)
+            f->erase_count[u] =
+                (uint32_t)(cfg->faults.initial_wear * cfg->faults.endurance);
+    /* Factory bad blocks: seeded placement, marked in the first page's
+     * spare area as the datasheets describe (first spare byte != 0xFF). */
+    for (i = 0; i < g->factory_bad && is_nand(f) && f->units > 1; i++) {
+        u = 1 + (uint32_t)(rnd(f) % (f->units - 1)); /* block 0 is good */
+        f->bad[u] = 1;
+        if (g->spare_size)
+            f->spare[(size_t)(f->unit_start[u] / g->prog_size) *
+                     g->spare_size] = 0x00;
+    }
+    *out = f;
+    return 0;
+inval:
+    free(f);
+    return SIM_E_INVAL;
+}
+
+void sim_flash_destroy(struct sim_flash *f)
+{
+    if (!f)
+        return;
+    free(f->data);
+    free(f->spare);
+    free(f->programmed);
+    free(f->erase_count);
+    free(f->read_count);
+    free(f->bad);
+    free(f->nop);
+    free(f->next_page);
+    free(f->unit_start);
+    free(f->unstable.v);
+    free(f->errors.v);
+    free(f);
+}
+
+int sim_flash_copy(struct sim_flash *dst, const struct sim_flash *src)
+{
+    const struct sim_geometry *g = &src->cfg.geo;
+    if (dst->units != src->units || dst->pages != src->pages ||
+        dst->cfg.geo.size != g->size)
+        return SIM_E_INVAL;
+    memcpy(dst->data, src->data, g->size);
+    memcpy(dst->programmed, src->programmed, (src->pages + 63) / 64 * 8);
+    memcpy(dst->erase_count, src->erase_count, src->units * 4u);
+    memcpy(dst->read_count, src->read_count, src->units * 4u);
+    memcpy(dst->bad, src->bad, src->units);
+    if (src->spare) {
+        memcpy(dst->spare, src->spare,
+               (size_t)src->pages * (g->spare_size ? g->spare_size : 1));
+        memcpy(dst->nop, src->nop, src->pages * 2u);
+        memcpy(dst->next_page, src->next_page, src->units * 4u);
+    }
+    if (mark_copy(&dst->unstable, &src->unstable) ||
+        mark_copy(&dst->errors, &src->errors))
+        return SIM_E_NOMEM;
+    memcpy(dst->prot, src->prot, sizeof(dst->prot));
+    dst->cfg = src->cfg;
+    dst->rng = src->rng;
+    dst->clock_ns = src->clock_ns;
+    dst->retention_ns = src->retention_ns;
+    dst->stats = src->stats;
+    dst->first = src->first;
+    dst->powered = src->powered;
+    /* The hook belongs to whoever drives each device: not copied. */
+    return 0;
+}
+
+/* ------------------------------------------------------------ timing */
+
+static uint64_t draw_time(struct sim_flash *f, uint64_t typ, uint64_t max)
+{
+    if (!f->cfg.timing.draw_times || max <= typ)
+        return typ;
+    return typ + rnd(f) % (max - typ + 1);
+}
+
+/* ------------------------------------------------------------ read */
+
+static void apply_retention(struct sim_flash *f);
+
+int sim_flash_read(struct sim_flash *f, uint32_t addr, void *buf, uint32_t len)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    const struct sim_faults *x = &f->cfg.faults;
+    uint8_t *out = buf;
+    uint32_t i, u;
+    int corrected = 0, worst = 0;
+
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    if (addr >= g->size || len > g->size - addr) {
+        violate(f, SIM_VIOL_OUT_OF_RANGE, SIM_OP_READ, addr, len);
+        return SIM_E_RANGE;
+    }
+    if (f->fiu && fiu_fail("sim/flash/read"))
+        return SIM_E_READ_FAIL;
+    if (x->retention_rate > 0)
+        apply_retention(f);
+    memcpy(out, f->data + addr, len);
+    f->stats.reads++;
+    f->stats.bytes_read += len;
+    if (is_nand(f)) {
+        uint32_t p0 = addr / g->prog_size;
+        uint32_t p1 = (addr + len + g->prog_size - 1) / g->prog_size;
+        f->clock_ns += (uint64_t)(p1 - p0) * f->cfg.timing.page_read_typ_ns;
+    } else {
+        f->clock_ns += f->cfg.timing.read_setup_ns +
+                       (uint64_t)len * f->cfg.timing.read_per_byte_ns;
+    }
+    if (x->read_disturb_limit) {
+        u = unit_of(f, addr);
+        if (++f->read_count[u] > x->read_disturb_limit) {
+            /* Read disturb: an erased bit of the unit creeps to 0. */
+            uint32_t a =
+                f->unit_start[u] + (uint32_t)(rnd(f) % unit_size(f, u));
+            uint8_t m = (uint8_t)(1u << (rnd(f) & 7));
+            if (f->data[a] & m) {
+                f->data[a] &= (uint8_t)~m;
+                mark_add(&f->errors, a, m);
+                f->stats.bit_flips++;
+            }
+        }
+    }
+    if (!f->unstable.n && !f->errors.n && x->read_flip_rate <= 0)
+        return 0;
+
+    /* Unstable bits: a fresh coin for each, every read. */
+    for (i = 0; i < f->unstable.n; i++) {
+        const struct bitmark *m = &f->unstable.v[i];
+        if (m->addr >= addr && m->addr < addr + len) {
+            uint8_t r = (uint8_t)rnd(f);
+            out[m->addr - addr] =
+                (uint8_t)((out[m->addr - addr] & ~m->mask) | (r & m->mask));
+        }
+    }
+    /* Transient flips on this read. */
+    if (x->read_flip_rate > 0) {
+        uint64_t k = rnd_count(f, (double)len * 8, x->read_flip_rate);
+        while (k--) {
+            uint32_t a = (uint32_t)(rnd(f) % len);
+            out[a] ^= (uint8_t)(1u << (rnd(f) & 7));
+            f->stats.bit_flips++;
+            if (is_nand(f))
+                mark_add(&f->errors, addr + a, 0); /* counted below */
+        }
+    }
+    if (!is_nand(f) || !g->ecc_bits)
+        return 0;
+
+    /* NAND ECC: per codeword, count the bits that differ from what was
+     * programmed (persistent errors + this read's flips + unstable bits
+     * that came out wrong), correct up to ecc_bits, fail beyond. */
+    {
+        uint32_t cw = g->ecc_codeword, c0 = addr / cw,
+                 c1 = (addr + len - 1) / cw, c;
+        for (c = c0; c <= c1; c++) {
+            uint32_t lo = c * cw, hi = lo + cw, nerr = 0;
+            for (i = 0; i < f->errors.n; i++) {
+                const struct bitmark *m = &f->errors.v[i];
+                if (m->addr >= lo && m->addr < hi)
+                    nerr += m->mask ? (uint32_t)__builtin_popcount(m->mask) : 1;
+            }
+            for (i = 0; i < f->unstable.n; i++) {
+                const struct bitmark *m = &f->unstable.v[i];
+                if (m->addr >= lo && m->addr < hi)
+                    nerr += (uint32_t)__builtin_popcount(m->mask) / 2;
+            }
+            if (!nerr)
+                continue;
+            if (nerr <= g->ecc_bits) {
+                /* Corrected: what was programmed comes back. */
+                for (i = 0; i < f->errors.n; i++) {
+                    const struct bitmark *m = &f->errors.v[i];
+                    if (m->addr >= lo && m->addr < hi && m->addr >= addr &&
+                        m->addr < addr + len && m->mask)
+                        out[m->addr - addr] ^= m->mask;
+                }
+                corrected += (int)nerr;
+                f->stats.ecc_corrected += nerr;
+            } else {
+                worst = 1;
+            }
+        }
+        /* Transient flip markers are not persistent errors. */
+        {
+            uint32_t j = 0;
+            for (i = 0; i < f->errors.n; i++)
+                if (f->errors.v[i].mask)
+                    f->errors.v[j++] = f->errors.v[i];
+            f->errors.n = j;
+        }
+        if (x->read_flip_rate > 0 && !worst && corrected) {
+            /* Transient flips were counted, now undo them in the output:
+             * re-read clean data for corrected codewords. */
+            memcpy(out, f->data + addr, len);
+            for (i = 0; i < f->errors.n; i++) {
+                const struct bitmark *m = &f->errors.v[i];
+                if (m->addr >= addr && m->addr < addr + len)
+                    out[m->addr - addr] ^= m->mask;
+            }
+        }
+    }
+    if (worst) {
+        f->stats.ecc_failures++;
+        return SIM_E_ECC;
+    }
+    return corrected;
+}
+
+/* ------------------------------------------------------------ program */
+
+static bool prog_bit(const struct sim_flash *f, uint32_t unit)
+{
+    return (f->programmed[unit >> 6] >> (unit & 63)) & 1u;
+}
+
+/* Word-wise operations on the program bitmap over units [p0, p1). */
+static uint64_t span_mask(uint32_t lo, uint32_t hi)
+{
+    /* bits lo..hi-1 of one word, 0 <= lo < hi <= 64 */
+    uint64_t m = hi == 64 ? ~0ull : (1ull << hi) - 1;
+    return m & ~((1ull << lo) - 1);
+}
+
+static bool bits_any(const uint64_t *map, uint32_t p0, uint32_t p1)
+{
+    while (p0 < p1) {
+        uint32_t w = p0 >> 6, lo = p0 & 63;
+        uint32_t hi = (p1 - (p0 - lo)) > 64 ? 64 : p1 - (p0 - lo);
+        if (map[w] & span_mask(lo, hi))
+            return true;
+        p0 += hi - lo;
+    }
+    return false;
+}
+
+static void bits_write(uint64_t *map, uint32_t p0, uint32_t p1, bool on)
+{
+    while (p0 < p1) {
+        uint32_t w = p0 >> 6, lo = p0 & 63;
+        uint32_t hi = (p1 - (p0 - lo)) > 64 ? 64 : p1 - (p0 - lo);
+        if (on)
+            map[w] |= span_mask(lo, hi);
+        else
+            map[w] &= ~span_mask(lo, hi);
+        p0 += hi - lo;
+    }
+}
+
+/* AND len bytes of src into the device: the hot path. */
+static void and_bytes(uint8_t *dst, const uint8_t *src, uint32_t len)
+{
+    uint32_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, dst + i, 8);
+        memcpy(&b, src + i, 8);
+        a &= b;
+        memcpy(dst + i, &a, 8);
+    }
+    for (; i < len; i++)
+        dst[i] &= src[i];
+}
+
+/* Rules of a program; returns an error for ops that do not happen. */
+static int check_program(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    uint32_t p, p0, p1, u;
+
+    if (addr >= g->size || len > g->size - addr || !len) {
+        violate(f, SIM_VIOL_OUT_OF_RANGE, SIM_OP_PROGRAM, addr, len);
+        return SIM_E_RANGE;
+    }
+    if (addr % g->prog_size || len % g->prog_size) {
+        violate(f, SIM_VIOL_MISALIGNED, SIM_OP_PROGRAM, addr, len);
+        return SIM_E_ALIGN;
+    }
+    if (protected_range(f, addr, len)) {
+        violate(f, SIM_VIOL_PROTECTED, SIM_OP_PROGRAM, addr, len);
+        return SIM_E_PROTECTED;
+    }
+    u = unit_of(f, addr);
+    if (f->bad[u]) {
+        violate(f, SIM_VIOL_BAD_BLOCK, SIM_OP_PROGRAM, addr, len);
+        return SIM_E_PROG_FAIL;
+    }
+    p0 = addr / g->prog_size;
+    p1 = (addr + len) / g->prog_size;
+    if (!is_nand(f)) {
+        if (!f->cfg.faults.reprogram_as_and && bits_any(f->programmed, p0, p1))
+            violate(f, SIM_VIOL_REPROGRAM, SIM_OP_PROGRAM, addr, len);
+        return 0;
+    }
+    for (p = p0; p < p1; p++) {
+        {
+            uint32_t pu = unit_of(f, p * g->prog_size);
+            uint32_t first = f->unit_start[pu] / g->prog_size;
+            if (p - first < f->next_page[pu] - (prog_bit(f, p) ? 1u : 0u))
+                violate(f, SIM_VIOL_NAND_ORDER, SIM_OP_PROGRAM, addr, len);
+            if (f->nop[p] >= (g->nop ? g->nop : 1))
+                violate(f, SIM_VIOL_NAND_NOP, SIM_OP_PROGRAM, addr, len);
+        }
+    }
+    return 0;
+}
+
+/* Book-keeping of a program that happened (fully or torn). */
+static void account_program(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    uint32_t p, p0 = addr / g->prog_size, p1 = (addr + len) / g->prog_size;
+    uint32_t pages;
+
+    note_span(f, addr, len);
+    bits_write(f->programmed, p0, p1, true);
+    for (p = p0; is_nand(f) && p < p1; p++) {
+        {
+            uint32_t pu = unit_of(f, p * g->prog_size);
+            uint32_t idx = p - f->unit_start[pu] / g->prog_size;
+            f->nop[p]++;
+            if (idx + 1 > f->next_page[pu])
+                f->next_page[pu] = idx + 1;
+        }
+    }
+    f->stats.programs++;
+    f->stats.bytes_programmed += len;
+    pages = is_nand(f)
+                ? p1 - p0
+                : (addr + len - 1) / g->page_size - addr / g->page_size + 1;
+    f->clock_ns += pages * draw_time(f, f->cfg.timing.prog_typ_ns,
+                                     f->cfg.timing.prog_max_ns);
+}
+
+/* Past endurance a unit wears: the probability grows with the excess. */
+static double wear_prob(const struct sim_flash *f, uint32_t u)
+{
+    const struct sim_faults *x = &f->cfg.faults;
+    double excess;
+    if (!x->endurance || f->erase_count[u] <= x->endurance)
+        return 0;
+    excess = (double)(f->erase_count[u] - x->endurance) / x->endurance;
+    return excess * 20 > 1 ? 1 : excess * 20; /* 5% over: always */
+}
+
+static void tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
+                         uint32_t len)
+{
+    uint32_t i, n;
+    switch (f->cfg.faults.torn_mode) {
+    case SIM_TORN_NONE:
+        break;
+    case SIM_TORN_ALL:
+        and_bytes(f->data + addr, src, len);
+        break;
+    case SIM_TORN_PREFIX:
+        n = (uint32_t)(rnd(f) % (len + 1));
+        and_bytes(f->data + addr, src, n);
+        break;
+    default: /* SIM_TORN_RANDOM */
+        for (i = 0; i < len; i++) {
+            uint8_t clear = (uint8_t)(f->data[addr + i] & ~src[i]);
+            uint8_t done, weak = 0;
+            if (!clear)
+                continue;
+            done = (uint8_t)(clear & rnd(f));
+            if (f->cfg.faults.unstable_fraction > 0) {
+                uint8_t b;
+                for (b = 1; b; b <<= 1)
+                    if ((clear & b) && !(done & b) &&
+                        rnd_unit(f) < f->cfg.faults.unstable_fraction)
+                        weak |= b;
+            }
+            f->data[addr + i] &= (uint8_t)~done;
+            if (weak)
+                mark_add(&f->unstable, addr + i, weak);
+        }
+        break;
+    }
+}
+
+static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len);
+
+/* Run the boundary hook; true when power was cut during this op. */
+static bool boundary(struct sim_flash *f, uint8_t op, uint32_t addr,
+                     uint32_t len, const void *data)
+{
+    struct sim_boundary b;
+    bool cut;
+    b.index = f->stats.boundaries++;
+    if (!f->hook)
+        return false;
+    b.op = op;
+    b.addr = addr;
+    b.len = len;
+    b.data = data;
+    cut = f->hook(f->hook_user, &b);
+    if (!cut)
+        return false;
+    if (op == SIM_OP_PROGRAM) {
+        account_program(f, addr, len);
+        tear_program(f, addr, data, len);
+    } else {
+        tear_erase(f, addr, len);
+    }
+    f->powered = false;
+    if (f->on_loss)
+        f->on_loss(f->hook_user); /* normally does not return */
+    return true;
+}
+
+int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,
+                      uint32_t len)
+{
+    const uint8_t *src = buf;
+    uint32_t u;
+    int rc;
+
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    rc = check_program(f, addr, len);
+    if (rc)
+        return rc;
+    if (boundary(f, SIM_OP_PROGRAM, addr, len, buf))
+        return SIM_E_POWER_OFF;
+    if (f->fiu && fiu_fail("sim/flash/program")) {
+        account_program(f, addr, len);
+        tear_program(f, addr, src, len);
+        return SIM_E_PROG_FAIL;
+    }
+    account_program(f, addr, len);
+    and_bytes(f->data + addr, src, len);
+    u = unit_of(f, addr);
+    if (f->cfg.faults.wear_mode != SIM_WEAR_NONE && wear_prob(f, u) > 0) {
+        double p = wear_prob(f, u);
+        if (f->cfg.faults.wear_mode == SIM_WEAR_STUCK) {
+            /* A worn cell keeps a bit at 1 that should be 0. */
+            uint32_t i;
+            for (i = 0; i < len; i++)
+                if (src[i] != 0xFF && rnd_unit(f) < p / 64) {
+                    uint8_t m = (uint8_t)(~src[i] & -(~src[i]));
+                    f->data[addr + i] |= m;
+                    mark_add(&f->errors, addr + i, m);
+                }
+        } else if (rnd_unit(f) < p) {
+            return SIM_E_PROG_FAIL; /* status register: program fail */
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ erase */
+
+static int check_erase(struct sim_flash *f, uint32_t addr, uint32_t len,
+                       uint32_t *u0, uint32_t *u1)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    if (addr >= g->size || len > g->size - addr || !len) {
+        violate(f, SIM_VIOL_OUT_OF_RANGE, SIM_OP_ERASE, addr, len);
+        return SIM_E_RANGE;
+    }
+    *u0 = unit_of(f, addr);
+    *u1 = unit_of(f, addr + len - 1) + 1;
+    if (f->unit_start[*u0] != addr ||
+        (*u1 < f->units ? f->unit_start[*u1] : g->size) != addr + len) {
+        violate(f, SIM_VIOL_MISALIGNED, SIM_OP_ERASE, addr, len);
+        return SIM_E_ALIGN;
+    }
+    if (protected_range(f, addr, len)) {
+        violate(f, SIM_VIOL_PROTECTED, SIM_OP_ERASE, addr, len);
+        return SIM_E_PROTECTED;
+    }
+    return 0;
+}
+
+static void erase_unit(struct sim_flash *f, uint32_t u)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    uint32_t a = f->unit_start[u], n = unit_size(f, u);
+    uint32_t p0 = a / g->prog_size, p1 = (a + n) / g->prog_size;
+
+    note_span(f, a, n);
+    memset(f->data + a, g->erased_value, n);
+    bits_write(f->programmed, p0, p1, false);
+    if (is_nand(f)) {
+        memset(f->nop + p0, 0, (p1 - p0) * 2u);
+        if (g->spare_size)
+            memset(f->spare + (size_t)p0 * g->spare_size, 0xFF,
+                   (size_t)(p1 - p0) * g->spare_size);
+        f->next_page[u] = 0;
+    }
+    mark_clear_range(&f->unstable, a, a + n);
+    mark_clear_range(&f->errors, a, a + n);
+    f->read_count[u] = 0;
+    f->erase_count[u]++;
+    f->stats.erases++;
+    f->stats.bytes_erased += n;
+    f->clock_ns +=
+        draw_time(f, f->cfg.timing.erase_typ_ns, f->cfg.timing.erase_max_ns) *
+        n / (g->erase_size ? g->erase_size : n);
+}
+
+static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    uint32_t u0 = unit_of(f, addr), u1 = unit_of(f, addr + len - 1) + 1, u;
+    double keep = f->cfg.faults.erase_cut_fraction;
+    for (u = u0; u < u1; u++) {
+        uint32_t a = f->unit_start[u], n = unit_size(f, u), i;
+        /* Save the programmed bits that survive, erase, put them back; a
+         * share of them as unstable. The unit counts as programmed. */
+        uint8_t ev = f->cfg.geo.erased_value;
+        uint32_t p0 = a / f->cfg.geo.prog_size;
+        uint32_t p1 = (a + n) / f->cfg.geo.prog_size;
+        for (i = 0; i < n; i++) {
+            uint8_t zeros = (uint8_t)~f->data[a + i];
+            uint8_t stay;
+            if (!zeros)
+                continue;
+            stay = keep >= 1   ? zeros
+                   : keep <= 0 ? 0
+                               : (uint8_t)(zeros & rnd(f));
+            f->data[a + i] = (uint8_t)(ev & ~stay);
+            if (stay && f->cfg.faults.unstable_fraction > 0 &&
+                rnd_unit(f) < f->cfg.faults.unstable_fraction)
+                mark_add(&f->unstable, a + i, stay);
+        }
+        bits_write(f->programmed, p0, p1, true);
+        note_span(f, a, n);
+        f->erase_count[u]++;
+    }
+    f->stats.erases++;
+}
+
+int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    uint32_t u0, u1, u;
+    int rc;
+
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    rc = check_erase(f, addr, len, &u0, &u1);
+    if (rc)
+        return rc;
+    for (u = u0; u < u1; u++)
+        if (f->bad[u]) {
+            violate(f, SIM_VIOL_BAD_BLOCK, SIM_OP_ERASE, addr, len);
+            return SIM_E_ERASE_FAIL;
+        }
+    if (boundary(f, SIM_OP_ERASE, addr, len, NULL))
+        return SIM_E_POWER_OFF;
+    if (f->fiu && fiu_fail("sim/flash/erase"))
+        return SIM_E_ERASE_FAIL;
+    for (u = u0; u < u1; u++) {
+        double p = wear_prob(f, u);
+        if (p > 0 && f->cfg.faults.wear_mode != SIM_WEAR_NONE &&
+            f->cfg.faults.wear_mode != SIM_WEAR_STUCK && rnd_unit(f) < p) {
+            f->erase_count[u]++;
+            if (f->cfg.faults.wear_mode == SIM_WEAR_BADBLOCK)
+                f->bad[u] = 2; /* grown bad block */
+            return SIM_E_ERASE_FAIL;
+        }
+        erase_unit(f, u);
+    }
+    return 0;
+}
+
+int sim_flash_apply_cut(struct sim_flash *f, const struct sim_boundary *b)
+{
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    f->stats.boundaries = b->index + 1;
+    if (b->op == SIM_OP_PROGRAM) {
+        account_program(f, b->addr, b->len);
+        tear_program(f, b->addr, b->data, b->len);
+    } else {
+        tear_erase(f, b->addr, b->len);
+    }
+    f->powered = false;
+    return 0;
+}
+
+/* ------------------------------------------------------------ the rest */
+
+int sim_flash_protect(struct sim_flash *f, uint32_t addr, uint32_t len, bool on)
+{
+    uint32_t i;
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    for (i = 0; i < 4; i++) {
+        if (!on && f->prot[i].addr == addr && f->prot[i].len == len) {
+            f->prot[i].len = 0;
+            return 0;
+        }
+        if (on && !f->prot[i].len) {
+            f->prot[i].addr = addr;
+            f->prot[i].len = len;
+            return 0;
+        }
+    }
+    return on ? SIM_E_INVAL : 0;
+}
+
+int sim_flash_is_bad(struct sim_flash *f, uint32_t addr)
+{
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    if (addr >= f->cfg.geo.size)
+        return SIM_E_RANGE;
+    return f->bad[unit_of(f, addr)] ? 1 : 0;
+}
+
+void sim_flash_power_on(struct sim_flash *f)
+{
+    f->powered = true;
+}
+
+bool sim_flash_powered(const struct sim_flash *f)
+{
+    return f->powered;
+}
+
+void sim_flash_set_boundary_hook(struct sim_flash *f, sim_boundary_fn fn,
+                                 sim_power_loss_fn on_loss, void *user)
+{
+    f->hook = fn;
+    f->on_loss = on_loss;
+    f->hook_user = user;
+}
+
+static int op_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    return sim_flash_read(u, a, b, n);
+}
+static int op_program(void *u, uint32_t a, const void *b, uint32_t n)
+{
+    return sim_flash_program(u, a, b, n);
+}
+static int op_erase(void *u, uint32_t a, uint32_t n)
+{
+    return sim_flash_erase(u, a, n);
+}
+static int op_protect(void *u, uint32_t a, uint32_t n, int on)
+{
+    return sim_flash_protect(u, a, n, on != 0);
+}
+static int op_is_bad(void *u, uint32_t a)
+{
+    return sim_flash_is_bad(u, a);
+}
+
+void sim_flash_fwr_ops(struct sim_flash *f, struct fwr_flash_ops *ops)
+{
+    memset(ops, 0, sizeof(*ops));
+    ops->user = f;
+    ops->read = op_read;
+    ops->program = op_program;
+    ops->erase = op_erase;
+    ops->protect = op_protect;
+    if (is_nand(f))
+        ops->is_bad = op_is_bad;
+}
+
+const uint8_t *sim_flash_raw(const struct sim_flash *f)
+{
+    return f->data;
+}
+
+const struct sim_config *sim_flash_config(const struct sim_flash *f)
+{
+    return &f->cfg;
+}
+
+const struct sim_stats *sim_flash_stats(const struct sim_flash *f)
+{
+    return &f->stats;
+}
+
+const struct sim_violation_record *
+sim_flash_first_violation(const struct sim_flash *f)
+{
+    return &f->first;
+}
+
+uint64_t sim_flash_clock_ns(const struct sim_flash *f)
+{
+    return f->clock_ns;
+}
+
+/* Retention: programmed 0 bits drift to 1 with simulated time. */
+static void apply_retention(struct sim_flash *f)
+{
+    double secs = (double)(f->clock_ns - f->retention_ns) / 1e9;
+    uint64_t k;
+    if (secs < 0.001)
+        return;
+    f->retention_ns = f->clock_ns;
+    k = rnd_count(f, (double)f->cfg.geo.size * 8 * 0.5,
+                  f->cfg.faults.retention_rate * secs);
+    while (k--) {
+        uint32_t a = (uint32_t)(rnd(f) % f->cfg.geo.size);
+        uint8_t m = (uint8_t)(1u << (rnd(f) & 7));
+        if (!(f->data[a] & m) && prog_bit(f, a / f->cfg.geo.prog_size)) {
+            f->data[a] |= m;
+            mark_add(&f->errors, a, m);
+            f->stats.bit_flips++;
+        }
+    }
+}
+
+void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns)
+{
+    f->clock_ns += ns;
+}
+
+uint32_t sim_flash_erase_count(const struct sim_flash *f, uint32_t unit)
+{
+    return unit < f->units ? f->erase_count[unit] : 0;
+}
+
+uint32_t sim_flash_unit_count(const struct sim_flash *f)
+{
+    return f->units;
+}
+
+uint32_t sim_flash_unit_of(const struct sim_flash *f, uint32_t addr)
+{
+    return unit_of(f, addr);
+}
+
+void sim_flash_reset_counters(struct sim_flash *f)
+{
+    memset(&f->stats, 0, sizeof(f->stats));
+    memset(&f->first, 0, sizeof(f->first));
+    f->stats.write_lo = UINT32_MAX;
+}
+
+uint32_t sim_flash_unstable_count(const struct sim_flash *f, uint32_t lo,
+                                  uint32_t hi)
+{
+    uint32_t i, n = 0;
+    for (i = 0; i < f->unstable.n; i++)
+        if (f->unstable.v[i].addr >= lo && f->unstable.v[i].addr < hi)
+            n += (uint32_t)__builtin_popcount(f->unstable.v[i].mask);
+    return n;
+}
+
+static void note_span(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    if (addr < f->stats.write_lo)
+        f->stats.write_lo = addr;
+    if (addr + len > f->stats.write_hi)
+        f->stats.write_hi = addr + len;
+}
+
+const char *sim_violation_name(enum sim_violation v)
+{
+    static const char *const names[SIM_VIOL_COUNT] = {
+        "none",       "reprogram", "misaligned", "out_of_range",
+        "nand_order", "nand_nop",  "protected",  "bad_block"};
+    return (unsigned)v < SIM_VIOL_COUNT ? names[v] : "unknown";
+}
+
+/* ------------------------------------------------------------ save/load */
+
+#define SAVE_MAGIC "FOTASIM-FLASH-1\n"
+
+static int wr(FILE *fp, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, fp) == n ? 0 : SIM_E_IO;
+}
+
+static int rd(FILE *fp, void *p, size_t n)
+{
+    return fread(p, 1, n, fp) == n ? 0 : SIM_E_FORMAT;
+}
+
+int sim_flash_save(const struct sim_flash *f, const char *path)
+{
+    FILE *fp = fopen(path, "wb");
+    size_t sp = f->spare
+                    ? (size_t)f->pages *
+                          (f->cfg.geo.spare_size ? f->cfg.geo.spare_size : 1)
+                    : 0;
+    int rc = 0;
+    if (!fp)
+        return SIM_E_IO;
+    rc |= wr(fp, SAVE_MAGIC, 16);
+    rc |= wr(fp, &f->cfg, sizeof(f->cfg));
+    rc |= wr(fp, f->data, f->cfg.geo.size);
+    rc |= wr(fp, f->programmed, (f->pages + 63) / 64 * 8);
+    rc |= wr(fp, f->erase_count, f->units * 4u);
+    rc |= wr(fp, f->bad, f->units);
+    if (sp) {
+        rc |= wr(fp, f->spare, sp);
+        rc |= wr(fp, f->nop, f->pages * 2u);
+        rc |= wr(fp, f->next_page, f->units * 4u);
+    }
+    rc |= wr(fp, &f->unstable.n, 4);
+    if (f->unstable.n)
+        rc |= wr(fp, f->unstable.v, f->unstable.n * sizeof(struct bitmark));
+    rc |= wr(fp, &f->errors.n, 4);
+    if (f->errors.n)
+        rc |= wr(fp, f->errors.v, f->errors.n * sizeof(struct bitmark));
+    rc |= wr(fp, &f->rng, 8);
+    rc |= wr(fp, &f->clock_ns, 8);
+    rc |= wr(fp, f->prot, sizeof(f->prot));
+    if (fclose(fp))
+        rc = SIM_E_IO;
+    return rc ? SIM_E_IO : 0;
+}
+
+int sim_flash_load(struct sim_flash **out, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    struct sim_config cfg;
+    struct sim_flash *f = NULL;
+    char magic[16];
+    uint32_t n, i;
+    int rc;
+
+    *out = NULL;
+    if (!fp)
+        return SIM_E_IO;
+    if (rd(fp, magic, 16) || memcmp(magic, SAVE_MAGIC, 16) ||
+        rd(fp, &cfg, sizeof(cfg))) {
+        fclose(fp);
+        return SIM_E_FORMAT;
+    }
+    rc = sim_flash_create(&f, &cfg);
+    if (rc) {
+        fclose(fp);
+        return rc == SIM_E_INVAL ? SIM_E_FORMAT : rc;
+    }
+    rc = rd(fp, f->data, cfg.geo.size);
+    rc |= rd(fp, f->programmed, (f->pages + 63) / 64 * 8);
+    rc |= rd(fp, f->erase_count, f->units * 4u);
+    rc |= rd(fp, f->bad, f->units);
+    if (f->spare) {
+        rc |= rd(fp, f->spare,
+                 (size_t)f->pages *
+                     (cfg.geo.spare_size ? cfg.geo.spare_size : 1));
+        rc |= rd(fp, f->nop, f->pages * 2u);
+        rc |= rd(fp, f->next_page, f->units * 4u);
+    }
+    for (i = 0; i < 2 && !rc; i++) {
+        struct marklist *l = i ? &f->errors : &f->unstable;
+        rc |= rd(fp, &n, 4);
+        while (!rc && n--) {
+            struct bitmark m;
+            rc |= rd(fp, &m, sizeof(m));
+            if (!rc && (m.addr >= cfg.geo.size || mark_add(l, m.addr, m.mask)))
+                rc = SIM_E_FORMAT;
+        }
+    }
+    rc |= rd(fp, &f->rng, 8);
+    rc |= rd(fp, &f->clock_ns, 8);
+    rc |= rd(fp, f->prot, sizeof(f->prot));
+    fclose(fp);
+    if (rc) {
+        sim_flash_destroy(f);
+        return SIM_E_FORMAT;
+    }
+    *out = f;
+    return 0;
+}

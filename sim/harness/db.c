@@ -1,0 +1,478 @@
+/*
+ * db: the SQLite outcome log. Schema and guarantees: docs/database.md.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef FOTASIM_VERSION
+#define FOTASIM_VERSION "0.0.0"
+#endif
+
+#define APP_ID        0x464F5441 /* "FOTA" */
+#define BATCH         256
+#define BATCH_SECONDS 0.5
+
+struct db {
+    sqlite3 *h;
+    sqlite3_stmt *ins;
+    int open_tx, pending;
+    double last_commit;
+    char msg[512];
+};
+
+static const char schema[] =
+    "CREATE TABLE runs ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL, scenario_path TEXT, scenario_text TEXT NOT NULL,"
+    " seed INTEGER NOT NULL, preset TEXT, block_size INTEGER,"
+    " hash TEXT, digest TEXT, verify TEXT, mirror INTEGER,"
+    " image_size INTEGER, tool_version TEXT NOT NULL,"
+    " started_at TEXT NOT NULL, ended_at TEXT,"
+    " status TEXT NOT NULL CHECK (status IN"
+    "  ('running','passed','failed','interrupted')),"
+    " boundaries INTEGER, trials_planned INTEGER);"
+    "CREATE TABLE trials ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), trial_id INTEGER NOT NULL,"
+    " seed INTEGER, depth INTEGER, cut1 INTEGER, cut2 INTEGER, cut3 INTEGER,"
+    " cut4 INTEGER, cut1_op TEXT, cut1_addr INTEGER, cut1_area TEXT,"
+    " verdict TEXT NOT NULL, verdict_code INTEGER NOT NULL,"
+    " failed INTEGER NOT NULL, engine_error INTEGER, violation TEXT,"
+    " detail TEXT, bytes_downloaded INTEGER, bytes_redownloaded INTEGER,"
+    " blocks_redownloaded INTEGER, boots INTEGER, erases INTEGER,"
+    " programs INTEGER, recover_ns INTEGER, scan_ns INTEGER, wall_ns INTEGER,"
+    " PRIMARY KEY (run_id, trial_id)) WITHOUT ROWID;"
+    "CREATE TABLE wear ("
+    " run_id INTEGER NOT NULL REFERENCES runs(id), unit INTEGER NOT NULL,"
+    " erases_update INTEGER, erases_max INTEGER,"
+    " PRIMARY KEY (run_id, unit));"
+    "CREATE VIEW v_verdicts_per_run AS"
+    " SELECT r.id AS run_id, r.name, t.verdict, count(*) AS trials,"
+    "  sum(t.failed) AS failing"
+    " FROM runs r JOIN trials t ON t.run_id = r.id"
+    " GROUP BY r.id, t.verdict ORDER BY r.id, t.verdict_code;"
+    "CREATE VIEW v_worst_redownload AS"
+    " SELECT run_id, trial_id, cut1, cut1_op, cut1_area, bytes_redownloaded,"
+    "  blocks_redownloaded"
+    " FROM trials t WHERE bytes_redownloaded ="
+    "  (SELECT max(bytes_redownloaded) FROM trials u"
+    "   WHERE u.run_id = t.run_id);"
+    "CREATE VIEW v_failed_cuts AS"
+    " SELECT run_id, trial_id, depth, cut1, cut2, cut3, cut4, cut1_op,"
+    "  cut1_addr, cut1_area, verdict, detail,"
+    "  printf('fotasim replay DB --run %d --trial %d', run_id, trial_id)"
+    "   AS replay"
+    " FROM trials WHERE failed ORDER BY run_id, trial_id;";
+
+static void set_msg(struct db *db, const char *fmt, const char *a,
+                    const char *b)
+{
+    snprintf(db->msg, sizeof(db->msg), fmt, a, b);
+}
+
+const char *db_errmsg(struct db *db)
+{
+    return db->msg;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int exec(struct db *db, const char *sql)
+{
+    char *e = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &e) != SQLITE_OK) {
+        set_msg(db, "%.300s (%.150s)", e ? e : "?", sql);
+        sqlite3_free(e);
+        return -1;
+    }
+    return 0;
+}
+
+static int pragma_int(struct db *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return -1;
+    rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int db_open(struct db **out, const char *path, char *err, size_t errlen)
+{
+    struct db *db = calloc(1, sizeof(*db));
+    int app = 0, ver = 0, tables = 0;
+
+    *out = NULL;
+    if (!db) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &db->h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open: %s", path,
+                 db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->h, 5000);
+    if (pragma_int(db, "PRAGMA application_id", &app) ||
+        pragma_int(db, "PRAGMA user_version", &ver) ||
+        pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables)) {
+        snprintf(err, errlen, "%s: not a database or corrupt: %s", path,
+                 sqlite3_errmsg(db->h));
+        goto fail;
+    }
+    if (tables == 0 && app == 0) {
+        /* A new file: lay the schema down. */
+        char sql[64];
+        if (exec(db, "PRAGMA journal_mode=WAL") || exec(db, "BEGIN") ||
+            exec(db, schema)) {
+            snprintf(err, errlen, "%s: cannot create schema: %s", path,
+                     db->msg);
+            goto fail;
+        }
+        snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", APP_ID);
+        exec(db, sql);
+        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", DB_SCHEMA_VERSION);
+        exec(db, sql);
+        if (exec(db, "COMMIT")) {
+            snprintf(err, errlen, "%s: %s", path, db->msg);
+            goto fail;
+        }
+    } else if (app != APP_ID) {
+        snprintf(err, errlen,
+                 "%s: not a fotasim database (application_id 0x%x)", path,
+                 (unsigned)app);
+        goto fail;
+    } else if (ver != DB_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "%s: schema version %d; this fotasim reads version %d", path,
+                 ver, DB_SCHEMA_VERSION);
+        goto fail;
+    }
+    /* WAL + NORMAL: a killed process loses nothing committed. */
+    if (exec(db, "PRAGMA journal_mode=WAL") ||
+        exec(db, "PRAGMA synchronous=NORMAL") ||
+        exec(db, "PRAGMA foreign_keys=ON")) {
+        snprintf(err, errlen, "%s: %s", path, db->msg);
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(
+            db->h,
+            "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+            "?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            -1, &db->ins, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
+        goto fail;
+    }
+    db->last_commit = now_s();
+    *out = db;
+    return 0;
+fail:
+    db_close(db);
+    return -1;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    if (db->h)
+        db_flush(db);
+    sqlite3_finalize(db->ins);
+    sqlite3_close(db->h);
+    free(db);
+}
+
+static const char *hash_name(uint8_t k)
+{
+    static const char *const n[] = {"none", "crc32", "md5", "sha256"};
+    return k < 4 ? n[k] : "?";
+}
+
+static void iso_now(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
+                 uint64_t trials_planned, struct db_run_info *info)
+{
+    sqlite3_stmt *st;
+    char when[32];
+    int rc;
+
+    iso_now(when, sizeof(when));
+    if (sqlite3_prepare_v2(
+            db->h,
+            "INSERT INTO runs (name, scenario_path, scenario_text, seed,"
+            " preset, block_size, hash, digest, verify, mirror, image_size,"
+            " tool_version, started_at, status, boundaries, trials_planned)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?)",
+            -1, &st, NULL) != SQLITE_OK) {
+        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, sc->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, sc->path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, sc->text ? sc->text : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)sc->seed);
+    sqlite3_bind_text(st, 5, sc->preset, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, sc->engine.block_size);
+    sqlite3_bind_text(st, 7, hash_name(sc->engine.hash), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, hash_name(sc->engine.digest), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, sc->engine.verify ? "trusted" : "full", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, sc->engine.mirror);
+    sqlite3_bind_int64(st, 11, sc->image.size);
+    sqlite3_bind_text(st, 12, FOTASIM_VERSION, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, when, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)boundaries);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)trials_planned);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        return -1;
+    }
+    memset(info, 0, sizeof(*info));
+    info->run_id = sqlite3_last_insert_rowid(db->h);
+    info->seed = sc->seed;
+    info->boundaries = boundaries;
+    info->trials_planned = trials_planned;
+    return 0;
+}
+
+int db_run_find_resumable(struct db *db, const struct scenario *sc,
+                          struct db_run_info *info)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    memset(info, 0, sizeof(*info));
+    if (sqlite3_prepare_v2(
+            db->h,
+            "SELECT r.id, r.boundaries, r.trials_planned,"
+            " (SELECT count(*) FROM trials t WHERE t.run_id = r.id),"
+            " (SELECT coalesce(max(trial_id) + 1, 0) FROM trials t"
+            "  WHERE t.run_id = r.id)"
+            " FROM runs r WHERE r.scenario_text = ? AND r.seed = ?"
+            " AND r.status IN ('running', 'interrupted')"
+            " ORDER BY r.id DESC LIMIT 1",
+            -1, &st, NULL) != SQLITE_OK) {
+        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, sc->text ? sc->text : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)sc->seed);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        info->run_id = sqlite3_column_int64(st, 0);
+        info->boundaries = (uint64_t)sqlite3_column_int64(st, 1);
+        info->trials_planned = (uint64_t)sqlite3_column_int64(st, 2);
+        info->trials_done = (uint64_t)sqlite3_column_int64(st, 3);
+        info->next_trial = (uint64_t)sqlite3_column_int64(st, 4);
+        info->seed = sc->seed;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_stmt *u;
+        if (sqlite3_prepare_v2(db->h,
+                               "UPDATE runs SET status='running' WHERE id=?",
+                               -1, &u, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(u, 1, info->run_id);
+            sqlite3_step(u);
+            sqlite3_finalize(u);
+        }
+        return 1;
+    }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_run_end(struct db *db, int64_t run_id, enum db_run_status status)
+{
+    static const char *const names[] = {"running", "passed", "failed",
+                                        "interrupted"};
+    sqlite3_stmt *st;
+    char when[32];
+    int rc;
+
+    if (db_flush(db))
+        return -1;
+    iso_now(when, sizeof(when));
+    if (sqlite3_prepare_v2(db->h,
+                           "UPDATE runs SET status=?, ended_at=? WHERE id=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, names[status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, when, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, run_id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_flush(struct db *db)
+{
+    if (!db->open_tx)
+        return 0;
+    db->open_tx = 0;
+    db->pending = 0;
+    db->last_commit = now_s();
+    return exec(db, "COMMIT");
+}
+
+int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
+{
+    static const char *const ops[] = {"read", "program", "erase"};
+    static const char *const areas[] = {"data", "record", "mirror"};
+    sqlite3_stmt *s = db->ins;
+    int i = 1, k;
+
+    if (!db->open_tx) {
+        if (exec(db, "BEGIN"))
+            return -1;
+        db->open_tx = 1;
+    }
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, i++, run_id);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->id);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->seed);
+    sqlite3_bind_int(s, i++, (int)t->depth);
+    for (k = 0; k < TRIAL_MAX_DEPTH; k++) {
+        if ((uint32_t)k < t->depth)
+            sqlite3_bind_int64(s, i++, (sqlite3_int64)t->cuts[k]);
+        else
+            sqlite3_bind_null(s, i++);
+    }
+    sqlite3_bind_text(s, i++, ops[t->cut_op[0] < 3 ? t->cut_op[0] : 0], -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(s, i++, t->cut_addr[0]);
+    sqlite3_bind_text(s, i++, areas[t->cut_area[0] < 3 ? t->cut_area[0] : 0],
+                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, verdict_name((enum verdict)t->verdict), -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(s, i++, t->verdict);
+    sqlite3_bind_int(s, i++, t->failed);
+    sqlite3_bind_int(s, i++, t->engine_error);
+    if (t->violation)
+        sqlite3_bind_text(s, i++,
+                          sim_violation_name((enum sim_violation)t->violation),
+                          -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i++);
+    sqlite3_bind_text(s, i++, t->detail, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->bytes_downloaded);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->bytes_redownloaded);
+    sqlite3_bind_int64(s, i++, t->blocks_redownloaded);
+    sqlite3_bind_int64(s, i++, t->boots);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->erases);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->programs);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->recover_ns);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->scan_ns);
+    sqlite3_bind_int64(s, i++, (sqlite3_int64)t->wall_ns);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        set_msg(db, "insert trial: %s%s", sqlite3_errmsg(db->h), "");
+        return -1;
+    }
+    /* Commit by count and by time, so a kill loses little. */
+    if (++db->pending >= BATCH || now_s() - db->last_commit > BATCH_SECONDS)
+        return db_flush(db);
+    return 0;
+}
+
+int db_wear_add(struct db *db, int64_t run_id, uint32_t unit,
+                uint32_t erases_update, uint32_t erases_max)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_prepare_v2(db->h,
+                           "INSERT OR REPLACE INTO wear VALUES (?,?,?,?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, unit);
+    sqlite3_bind_int64(st, 3, erases_update);
+    sqlite3_bind_int64(st, 4, erases_max);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
+                 struct trial *t, struct scenario *sc_out)
+{
+    sqlite3_stmt *st;
+    char err[512];
+    int rc, k;
+
+    memset(t, 0, sizeof(*t));
+    if (sqlite3_prepare_v2(
+            db->h,
+            "SELECT t.seed, t.depth, t.cut1, t.cut2, t.cut3, t.cut4,"
+            " t.verdict_code, t.bytes_downloaded, t.bytes_redownloaded,"
+            " t.blocks_redownloaded, t.erases, t.programs, t.recover_ns,"
+            " r.scenario_text, r.scenario_path, t.failed, t.detail, r.seed"
+            " FROM trials t JOIN runs r ON r.id = t.run_id"
+            " WHERE t.run_id = ? AND t.trial_id = ?",
+            -1, &st, NULL) != SQLITE_OK) {
+        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)trial_id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        snprintf(db->msg, sizeof(db->msg), "no trial %llu in run %lld",
+                 (unsigned long long)trial_id, (long long)run_id);
+        return -1;
+    }
+    t->id = trial_id;
+    t->seed = (uint64_t)sqlite3_column_int64(st, 0);
+    t->depth = (uint32_t)sqlite3_column_int(st, 1);
+    for (k = 0; k < TRIAL_MAX_DEPTH; k++)
+        t->cuts[k] = (uint64_t)sqlite3_column_int64(st, 2 + k);
+    t->verdict = (uint8_t)sqlite3_column_int(st, 6);
+    t->bytes_downloaded = (uint64_t)sqlite3_column_int64(st, 7);
+    t->bytes_redownloaded = (uint64_t)sqlite3_column_int64(st, 8);
+    t->blocks_redownloaded = (uint32_t)sqlite3_column_int64(st, 9);
+    t->erases = (uint64_t)sqlite3_column_int64(st, 10);
+    t->programs = (uint64_t)sqlite3_column_int64(st, 11);
+    t->recover_ns = (uint64_t)sqlite3_column_int64(st, 12);
+    t->failed = (uint8_t)sqlite3_column_int(st, 15);
+    snprintf(t->detail, sizeof(t->detail), "%s",
+             (const char *)sqlite3_column_text(st, 16)
+                 ? (const char *)sqlite3_column_text(st, 16)
+                 : "");
+    rc = 0;
+    if (sc_out) {
+        const char *text = (const char *)sqlite3_column_text(st, 13);
+        const char *path = (const char *)sqlite3_column_text(st, 14);
+        rc = scenario_load_text(sc_out, text ? text : "",
+                                path ? path : "stored scenario", err,
+                                sizeof(err));
+        if (rc)
+            snprintf(db->msg, sizeof(db->msg), "%s", err);
+        else /* --seed may have overridden the file's */
+            sc_out->seed = (uint64_t)sqlite3_column_int64(st, 17);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

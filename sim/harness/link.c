@@ -1,0 +1,66 @@
+/* link: see link.h. */
+#include "link.h"
+
+#include <math.h>
+#include <string.h>
+
+static uint64_t rnd(struct link *l)
+{
+    uint64_t z = (l->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rnd_unit(struct link *l)
+{
+    return (double)(rnd(l) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+void link_init(struct link *l, const struct scenario_link *cfg, uint64_t seed)
+{
+    memset(l, 0, sizeof(*l));
+    l->cfg = *cfg;
+    l->version = 1;
+    link_reseed(l, seed);
+}
+
+void link_reseed(struct link *l, uint64_t seed)
+{
+    l->rng = seed ^ 0x243F6A8885A308D3ull;
+}
+
+uint32_t link_request(struct link *l, uint32_t len)
+{
+    l->requests++;
+    l->clock_ns += l->cfg.latency_ns;
+    if (l->cfg.max_request && len > l->cfg.max_request)
+        len = l->cfg.max_request;
+    if (l->cfg.drop_rate > 0 && len > 1 && rnd_unit(l) < l->cfg.drop_rate)
+        len = (uint32_t)(rnd(l) % len); /* dropped part-way */
+    return len;
+}
+
+void link_deliver(struct link *l, uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+    memcpy(dst, src, n);
+    if (l->cfg.corrupt_rate > 0) {
+        /* Geometric gaps between corrupted bytes: no per-byte draws. */
+        double p = l->cfg.corrupt_rate;
+        uint64_t at = 0;
+        for (;;) {
+            double u = rnd_unit(l);
+            at += (uint64_t)(log(u > 0 ? u : 1e-300) / log(1 - p));
+            if (at >= n)
+                break;
+            dst[at] ^= (uint8_t)(1 + rnd(l) % 255);
+            at++;
+        }
+    }
+    l->served += n;
+    if (l->cfg.bandwidth_bps)
+        l->clock_ns += (uint64_t)n * 1000000000ull / l->cfg.bandwidth_bps;
+    if (l->cfg.change_after && l->version == 1 &&
+        l->served >= l->cfg.change_after)
+        l->version = 2;
+}

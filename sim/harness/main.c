@@ -1,0 +1,619 @@
+/*
+ * fotasim: the command. `fotasim run|replay|list`, see `fotasim --help`.
+ * Exit status: 0 every trial met the expectations, 1 some did not (or the
+ * run failed), 2 bad input, 130 interrupted.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "scenario.h"
+#include "sim_flash.h"
+#include "torture.h"
+
+#ifndef FOTASIM_VERSION
+#define FOTASIM_VERSION "0.0.0"
+#endif
+
+#define EXIT_FAILED      1
+#define EXIT_USAGE       2
+#define EXIT_INTERRUPTED 130
+#define PRINT_FAILURES   20
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int usage_main(FILE *to)
+{
+    fprintf(to,
+            "fotasim %s: power-cut torture for firmware updates on raw "
+            "flash\n\n"
+            "usage: fotasim <command> [options]\n\n"
+            "commands:\n"
+            "  run SCENARIO     cut power at write boundaries of an update, "
+            "judge and log every trial\n"
+            "  replay ...       rerun one trial exactly (from a database or "
+            "a scenario and cut points)\n"
+            "  list             list scenarios and device presets\n\n"
+            "`fotasim <command> --help` tells more.\n",
+            FOTASIM_VERSION);
+    return to == stderr ? EXIT_USAGE : 0;
+}
+
+static int usage_run(FILE *to)
+{
+    fprintf(to,
+            "usage: fotasim run SCENARIO [options]\n\n"
+            "  --db FILE        SQLite outcome log (default: fotasim.db)\n"
+            "  --resume         continue the unfinished run of this scenario "
+            "and seed in --db\n"
+            "  --junit FILE     write JUnit XML (one test case per scenario)\n"
+            "  --seed N         run seed (default: the scenario's)\n"
+            "  --set S.K=V      override a scenario key, e.g. "
+            "--set engine.block_size=1K (repeatable)\n"
+            "  --quiet          no progress bar, no summary\n\n"
+            "Exit status: 0 all trials met the expectations, 1 some did "
+            "not, 2 bad input, 130 interrupted\n(committed trials are kept: "
+            "--resume carries on).\n");
+    return to == stderr ? EXIT_USAGE : 0;
+}
+
+static int usage_replay(FILE *to)
+{
+    fprintf(to,
+            "usage: fotasim replay DB --run R --trial T [options]\n"
+            "       fotasim replay SCENARIO --cut N[,M...] [options]\n\n"
+            "  --dump-before FILE  save the device just before the first cut\n"
+            "  --dump-after FILE   save the device after the recovery\n"
+            "  --set S.K=V         override a scenario key (scenario form)\n\n"
+            "Prints the trial's verdict and costs; with a database, checks "
+            "they equal the stored ones\n(exit 1 when they do not).\n");
+    return to == stderr ? EXIT_USAGE : 0;
+}
+
+static int usage_list(FILE *to)
+{
+    fprintf(to, "usage: fotasim list [--dir DIR]\n\n"
+                "Lists the scenarios in DIR (default: scenarios) with their "
+                "descriptions, and the device presets.\n");
+    return to == stderr ? EXIT_USAGE : 0;
+}
+
+/* ------------------------------------------------------------ progress */
+
+struct run_state {
+    struct db *db;
+    int64_t run_id;
+    uint64_t planned, done, first;
+    double t0, last_draw;
+    int tty;
+    int quiet;
+    uint64_t printed_failures;
+    const char *db_path;
+    FILE *junit_failures; /* temp file of <failure> lines */
+    uint64_t junit_count;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void draw_progress(struct run_state *rs, int final)
+{
+    double t = now_s(), rate, eta;
+    int width = 30, fill;
+    uint64_t total = rs->planned - rs->first, done = rs->done;
+    if (!rs->tty || rs->quiet || (!final && t - rs->last_draw < 0.1))
+        return;
+    rs->last_draw = t;
+    rate = done / (t - rs->t0 + 1e-9);
+    eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fill = total ? (int)(width * done / total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %llu/%llu trials  %.0f/s  ETA %.0fs ", fill,
+            "##############################", width - fill, "",
+            (unsigned long long)done, (unsigned long long)total, rate, eta);
+    if (final)
+        fputc('\n', stderr);
+}
+
+static void xml_escape(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", fp);
+            break;
+        case '>':
+            fputs("&gt;", fp);
+            break;
+        case '&':
+            fputs("&amp;", fp);
+            break;
+        case '"':
+            fputs("&quot;", fp);
+            break;
+        default:
+            fputc(*s, fp);
+        }
+    }
+}
+
+static int sink(void *user, const struct trial *t)
+{
+    struct run_state *rs = user;
+    if (db_trial_add(rs->db, rs->run_id, t)) {
+        fprintf(stderr, "fotasim: %s: %s\n", rs->db_path, db_errmsg(rs->db));
+        return 1;
+    }
+    rs->done++;
+    if (t->failed) {
+        if (rs->printed_failures++ < PRINT_FAILURES) {
+            if (rs->tty && !rs->quiet)
+                fputc('\n', stderr);
+            printf("FAIL trial %llu (cut at boundary %llu, %s): %s: %s\n"
+                   "  replay: fotasim replay %s --run %lld --trial %llu\n",
+                   (unsigned long long)t->id, (unsigned long long)t->cuts[0],
+                   t->cut_area[0] == 0   ? "data"
+                   : t->cut_area[0] == 1 ? "record"
+                                         : "mirror",
+                   verdict_name((enum verdict)t->verdict), t->detail,
+                   rs->db_path, (long long)rs->run_id,
+                   (unsigned long long)t->id);
+        }
+        if (rs->junit_failures && rs->junit_count++ < 200) {
+            char line[512];
+            snprintf(line, sizeof(line),
+                     "trial %llu: %s: %s (fotasim replay %s --run %lld "
+                     "--trial %llu)",
+                     (unsigned long long)t->id,
+                     verdict_name((enum verdict)t->verdict), t->detail,
+                     rs->db_path, (long long)rs->run_id,
+                     (unsigned long long)t->id);
+            fputs("      <failure message=\"", rs->junit_failures);
+            xml_escape(rs->junit_failures, line);
+            fputs("\"/>\n", rs->junit_failures);
+        }
+    }
+    draw_progress(rs, 0);
+    return interrupted ? 1 : 0;
+}
+
+static int write_junit(const char *path, const struct scenario *sc,
+                       const struct torture_result *r, FILE *failures,
+                       uint64_t failure_count)
+{
+    FILE *fp = fopen(path, "w");
+    char buf[4096];
+    size_t n;
+    if (!fp) {
+        fprintf(stderr, "fotasim: %s: cannot write: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(fp,
+            "<testsuites>\n  <testsuite name=\"fotasim\" tests=\"1\" "
+            "failures=\"%d\" time=\"%.3f\">\n",
+            r->failed ? 1 : 0, r->wall_s);
+    fprintf(fp, "    <testcase classname=\"fotasim.torture\" name=\"");
+    xml_escape(fp, sc->name);
+    fprintf(fp, "\" time=\"%.3f\">\n", r->wall_s);
+    if (failures && failure_count) {
+        rewind(failures);
+        while ((n = fread(buf, 1, sizeof(buf), failures)) > 0)
+            fwrite(buf, 1, n, fp);
+    }
+    fprintf(fp,
+            "      <system-out>%llu boundaries, %llu trials, %llu failing"
+            "</system-out>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
+            (unsigned long long)r->boundaries, (unsigned long long)r->trials,
+            (unsigned long long)r->failed);
+    return fclose(fp) ? -1 : 0;
+}
+
+static void print_summary(const struct scenario *sc,
+                          const struct torture_result *r, int64_t run_id,
+                          const char *db_path)
+{
+    struct rusage ru;
+    int v;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("\n%s: %llu write boundaries, %llu trials run (%llu planned)\n",
+           sc->name, (unsigned long long)r->boundaries,
+           (unsigned long long)r->trials, (unsigned long long)r->planned);
+    printf("  uncut update: %llu bytes downloaded, %llu erases, %llu "
+           "programs, %.2f s simulated\n",
+           (unsigned long long)r->update_bytes,
+           (unsigned long long)r->update_erases,
+           (unsigned long long)r->update_programs, r->update_ns / 1e9);
+    for (v = 0; v < VERDICT_COUNT; v++)
+        if (r->verdicts[v])
+            printf("  %-20s %8llu\n", verdict_name((enum verdict)v),
+                   (unsigned long long)r->verdicts[v]);
+    if (r->trials)
+        printf("  worst re-download: %llu bytes (trial %llu)\n",
+               (unsigned long long)r->worst_redownload,
+               (unsigned long long)r->worst_trial);
+    printf("  %.2f s, %.0f trials/s, recovery share %.2f, peak RSS %ld "
+           "KiB\n",
+           r->wall_s, r->trials / (r->wall_s + 1e-9),
+           r->recover_s / (r->wall_s + 1e-9), ru.ru_maxrss);
+    printf("  results: %s (run %lld)%s\n", db_path, (long long)run_id,
+           r->failed ? "" : "");
+    printf("%s\n", r->failed ? "FAILED: some trials did not meet the "
+                               "scenario's expectations"
+                             : "PASSED: every trial met the scenario's "
+                               "expectations");
+}
+
+/* ------------------------------------------------------------ commands */
+
+static int load_with_sets(struct scenario *sc, const char *path, char **sets,
+                          int nsets)
+{
+    char err[512];
+    int i;
+    if (scenario_load(sc, path, err, sizeof(err))) {
+        fprintf(stderr, "fotasim: %s\n", err);
+        return -1;
+    }
+    for (i = 0; i < nsets; i++)
+        if (scenario_set(sc, sets[i], err, sizeof(err))) {
+            fprintf(stderr, "fotasim: %s\n", err);
+            return -1;
+        }
+    if (nsets) {
+        /* Overrides are part of what was run: keep them in the text. */
+        size_t n = strlen(sc->text) + 64;
+        char *text;
+        for (i = 0; i < nsets; i++)
+            n += strlen(sets[i]) + 16;
+        text = malloc(n);
+        if (text) {
+            size_t at = (size_t)snprintf(text, n, "%s", sc->text);
+            for (i = 0; i < nsets; i++) {
+                const char *dot = strchr(sets[i], '.');
+                at += (size_t)snprintf(text + at, n - at, "\n[%.*s]\n%s\n",
+                                       (int)(dot - sets[i]), sets[i], dot + 1);
+            }
+            free(sc->text);
+            sc->text = text;
+        }
+    }
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    const char *path = NULL, *db_path = "fotasim.db", *junit = NULL;
+    char *sets[32];
+    int nsets = 0, resume = 0, quiet = 0, i, rc, status;
+    long long seed = -1;
+    struct scenario sc;
+    struct torture *t = NULL;
+    struct torture_result res;
+    struct db_run_info info;
+    struct run_state rs;
+    char err[512] = "";
+    uint32_t u;
+
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage_run(stdout);
+        if (!strcmp(a, "--resume"))
+            resume = 1;
+        else if (!strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (i + 1 < argc && !strcmp(a, "--db"))
+            db_path = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--junit"))
+            junit = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--seed"))
+            seed = strtoll(argv[++i], NULL, 0);
+        else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
+            sets[nsets++] = argv[++i];
+        else if (a[0] != '-' && !path)
+            path = a;
+        else {
+            fprintf(stderr, "fotasim run: unknown or incomplete option '%s'\n",
+                    a);
+            return usage_run(stderr);
+        }
+    }
+    if (!path)
+        return usage_run(stderr);
+    if (load_with_sets(&sc, path, sets, nsets))
+        return EXIT_USAGE;
+    if (seed >= 0)
+        sc.seed = (uint64_t)seed;
+    if (torture_create(&t, &sc, err, sizeof(err))) {
+        fprintf(stderr, "fotasim: %s\n", err);
+        scenario_free(&sc);
+        return EXIT_USAGE;
+    }
+    memset(&rs, 0, sizeof(rs));
+    if (db_open(&rs.db, db_path, err, sizeof(err))) {
+        fprintf(stderr, "fotasim: %s\n", err);
+        torture_destroy(t);
+        scenario_free(&sc);
+        return EXIT_USAGE;
+    }
+    rc = resume ? db_run_find_resumable(rs.db, &sc, &info) : 0;
+    if (rc < 0) {
+        fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (rc == 1) {
+        if (!quiet)
+            printf("resuming run %lld at trial %llu of %llu\n",
+                   (long long)info.run_id, (unsigned long long)info.next_trial,
+                   (unsigned long long)info.trials_planned);
+    } else if (db_run_begin(rs.db, &sc, torture_boundaries(t),
+                            torture_planned(t), &info)) {
+        fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
+        status = EXIT_USAGE;
+        goto out;
+    }
+    rs.run_id = info.run_id;
+    rs.planned = torture_planned(t);
+    rs.first = info.next_trial;
+    rs.t0 = now_s();
+    rs.tty = isatty(2);
+    rs.quiet = quiet;
+    rs.db_path = db_path;
+    if (junit)
+        rs.junit_failures = tmpfile();
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    rc = torture_run(t, info.next_trial, sink, &rs, &res);
+    draw_progress(&rs, 1);
+    for (u = 0; u < torture_unit_count(t); u++)
+        if (torture_update_erases(t, u) || torture_worst_erases(t, u))
+            db_wear_add(rs.db, rs.run_id, u, torture_update_erases(t, u),
+                        torture_worst_erases(t, u));
+    if (interrupted) {
+        db_run_end(rs.db, rs.run_id, RUN_INTERRUPTED);
+        fprintf(stderr,
+                "fotasim: interrupted; %llu trials committed to %s "
+                "(continue with --resume)\n",
+                (unsigned long long)(info.next_trial + rs.done), db_path);
+        status = EXIT_INTERRUPTED;
+        goto out;
+    }
+    if (rc) {
+        fprintf(stderr, "fotasim: run failed (error %d)\n", rc);
+        db_run_end(rs.db, rs.run_id, RUN_FAILED);
+        status = EXIT_FAILED;
+        goto out;
+    }
+    status = res.failed ? EXIT_FAILED : 0;
+    if (!quiet)
+        print_summary(&sc, &res, rs.run_id, db_path);
+    if (rs.printed_failures > PRINT_FAILURES)
+        printf("(%llu more failing trials: sqlite3 %s 'SELECT * FROM "
+               "v_failed_cuts')\n",
+               (unsigned long long)(rs.printed_failures - PRINT_FAILURES),
+               db_path);
+    db_run_end(rs.db, rs.run_id, status ? RUN_FAILED : RUN_PASSED);
+    if (junit &&
+        write_junit(junit, &sc, &res, rs.junit_failures, rs.junit_count))
+        status = EXIT_FAILED;
+out:
+    if (rs.junit_failures)
+        fclose(rs.junit_failures);
+    db_close(rs.db);
+    torture_destroy(t);
+    scenario_free(&sc);
+    return status;
+}
+
+static void print_trial(const struct trial *t)
+{
+    uint32_t k;
+    printf("trial %llu: cuts", (unsigned long long)t->id);
+    for (k = 0; k < t->depth && k < TRIAL_MAX_DEPTH; k++)
+        printf(" %llu", (unsigned long long)t->cuts[k]);
+    printf("\n  verdict: %s%s%s\n", verdict_name((enum verdict)t->verdict),
+           t->detail[0] ? ": " : "", t->detail);
+    printf("  downloaded %llu bytes after the cut, %llu re-downloaded "
+           "(%u blocks), %u boots, %llu erases, %llu programs, %.3f s "
+           "simulated recovery\n",
+           (unsigned long long)t->bytes_downloaded,
+           (unsigned long long)t->bytes_redownloaded, t->blocks_redownloaded,
+           t->boots, (unsigned long long)t->erases,
+           (unsigned long long)t->programs, t->recover_ns / 1e9);
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    const char *src = NULL, *before = NULL, *after = NULL, *cutlist = NULL;
+    long long run = -1, trial = -1;
+    char *sets[32], err[512];
+    int nsets = 0, i, status = 0;
+    struct scenario sc;
+    struct torture *t = NULL;
+    struct trial stored, got;
+    uint64_t cuts[TRIAL_MAX_DEPTH];
+    uint32_t depth = 0;
+    struct db *db = NULL;
+
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return usage_replay(stdout);
+        if (i + 1 < argc && !strcmp(a, "--run"))
+            run = strtoll(argv[++i], NULL, 0);
+        else if (i + 1 < argc && !strcmp(a, "--trial"))
+            trial = strtoll(argv[++i], NULL, 0);
+        else if (i + 1 < argc && !strcmp(a, "--cut"))
+            cutlist = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--dump-before"))
+            before = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--dump-after"))
+            after = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
+            sets[nsets++] = argv[++i];
+        else if (a[0] != '-' && !src)
+            src = a;
+        else {
+            fprintf(stderr, "fotasim replay: unknown option '%s'\n", a);
+            return usage_replay(stderr);
+        }
+    }
+    if (!src || (!cutlist && (run < 0 || trial < 0)))
+        return usage_replay(stderr);
+    if (cutlist) {
+        char *end;
+        const char *p = cutlist;
+        while (*p && depth < TRIAL_MAX_DEPTH) {
+            cuts[depth++] = strtoull(p, &end, 0);
+            if (end == p || (*end && *end != ',')) {
+                fprintf(stderr, "fotasim replay: --cut %s: expected N[,M...]\n",
+                        cutlist);
+                return EXIT_USAGE;
+            }
+            p = *end ? end + 1 : end;
+        }
+        if (load_with_sets(&sc, src, sets, nsets))
+            return EXIT_USAGE;
+    } else {
+        if (db_open(&db, src, err, sizeof(err))) {
+            fprintf(stderr, "fotasim: %s\n", err);
+            return EXIT_USAGE;
+        }
+        memset(&sc, 0, sizeof(sc));
+        if (db_trial_get(db, run, (uint64_t)trial, &stored, &sc)) {
+            fprintf(stderr, "fotasim: %s: %s\n", src, db_errmsg(db));
+            db_close(db);
+            return EXIT_USAGE;
+        }
+    }
+    if (torture_create(&t, &sc, err, sizeof(err))) {
+        fprintf(stderr, "fotasim: %s\n", err);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    if (torture_replay(t, (uint64_t)(trial < 0 ? 0 : trial),
+                       cutlist ? cuts : NULL, depth ? depth : 1, before, after,
+                       &got)) {
+        fprintf(stderr, "fotasim replay: no such trial (plan has %llu)\n",
+                (unsigned long long)torture_planned(t));
+        status = EXIT_USAGE;
+        goto out;
+    }
+    print_trial(&got);
+    if (before)
+        printf("  device before the cut: %s\n", before);
+    if (after)
+        printf("  device after recovery: %s\n", after);
+    if (db) {
+        int same = stored.verdict == got.verdict &&
+                   stored.bytes_downloaded == got.bytes_downloaded &&
+                   stored.erases == got.erases &&
+                   stored.programs == got.programs &&
+                   stored.cuts[0] == got.cuts[0];
+        printf("  stored: %s, %llu bytes, %llu erases, %llu programs: %s\n",
+               verdict_name((enum verdict)stored.verdict),
+               (unsigned long long)stored.bytes_downloaded,
+               (unsigned long long)stored.erases,
+               (unsigned long long)stored.programs,
+               same ? "reproduced exactly" : "DIFFERENT");
+        if (!same)
+            status = EXIT_FAILED;
+    }
+    if (!status && got.failed)
+        status = EXIT_FAILED;
+out:
+    torture_destroy(t);
+    scenario_free(&sc);
+    db_close(db);
+    return status;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    const char *dir = "scenarios";
+    const char *const *p;
+    struct dirent **names;
+    int i, n;
+
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return usage_list(stdout);
+        if (i + 1 < argc && !strcmp(argv[i], "--dir"))
+            dir = argv[++i];
+        else
+            return usage_list(stderr);
+    }
+    printf("scenarios in %s:\n", dir);
+    n = scandir(dir, &names, NULL, alphasort);
+    if (n < 0)
+        printf("  (cannot read %s: %s)\n", dir, strerror(errno));
+    for (i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t len = strlen(nm);
+        if (len > 4 && !strcmp(nm + len - 4, ".ini")) {
+            char path[1024], err[512];
+            struct scenario sc;
+            snprintf(path, sizeof(path), "%s/%s", dir, nm);
+            if (scenario_load(&sc, path, err, sizeof(err)))
+                printf("  %-28s (invalid: %s)\n", nm, err);
+            else
+                printf("  %-28s %s\n", nm, sc.description);
+            scenario_free(&sc);
+        }
+        free(names[i]);
+    }
+    if (n >= 0)
+        free(names);
+    printf("device presets:\n");
+    for (p = sim_preset_names(); *p; p++) {
+        struct sim_config c;
+        sim_preset(*p, &c);
+        printf("  %-18s %s, %u MiB, program %u B, erase %u KiB\n", *p,
+               c.geo.kind == SIM_NAND ? "NAND" : "NOR", c.geo.size >> 20,
+               c.geo.prog_size, c.geo.erase_size >> 10);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_main(stderr);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "replay"))
+        return cmd_replay(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "list"))
+        return cmd_list(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help"))
+        return usage_main(stdout);
+    if (!strcmp(argv[1], "--version")) {
+        printf("fotasim %s\n", FOTASIM_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "fotasim: unknown command '%s'\n", argv[1]);
+    return usage_main(stderr);
+}

@@ -1,0 +1,715 @@
+/*
+ * scenario: INI scenario files (docs/scenarios.md), read with libinih.
+ *
+ * inih hands each key to a handler; the reader below feeds it one line at a
+ * time and counts lines, so every error names file:line: section.key.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct parse {
+    struct scenario *sc;
+    const char *name; /* file name for messages */
+    const char *text; /* remaining text */
+    int line;
+    char *err;
+    size_t errlen;
+    int failed;
+    int line_of_image, line_of_block, line_of_size;
+};
+
+static void perr(struct parse *p, const char *sec, const char *key,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    if (p->failed)
+        return;
+    p->failed = 1;
+    n = snprintf(p->err, p->errlen, "%s:%d: %s.%s: ", p->name, p->line, sec,
+                 key);
+    if (n < 0 || (size_t)n >= p->errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ values */
+
+/* Sizes: 4096, 0x1000, 4K, 4KiB, 1M, 1MiB, 1G. */
+static int parse_size(const char *v, uint64_t *out)
+{
+    char *end;
+    unsigned long long n;
+    uint64_t mul = 1;
+    errno = 0;
+    if (!isdigit((unsigned char)*v))
+        return -1;
+    n = strtoull(v, &end, 0);
+    if (errno)
+        return -1;
+    if (*end == 'K' || *end == 'k')
+        mul = 1024, end++;
+    else if (*end == 'M')
+        mul = 1024 * 1024, end++;
+    else if (*end == 'G')
+        mul = 1024ull * 1024 * 1024, end++;
+    if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+        end += strlen(end);
+    if (*end)
+        return -1;
+    *out = (uint64_t)n * mul;
+    return 0;
+}
+
+static int parse_u32(const char *v, uint32_t *out)
+{
+    uint64_t n;
+    if (parse_size(v, &n) || n > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)n;
+    return 0;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double d;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || end == v || *end || d < lo || d > hi)
+        return -1;
+    *out = d;
+    return 0;
+}
+
+/* Durations: 10ms, 250us, 2s, 100ns (a bare number is microseconds). */
+static int parse_time(const char *v, uint64_t *ns)
+{
+    char *end;
+    double d;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || end == v || d < 0)
+        return -1;
+    if (!strcmp(end, "ns"))
+        *ns = (uint64_t)d;
+    else if (!strcmp(end, "us") || !*end)
+        *ns = (uint64_t)(d * 1e3);
+    else if (!strcmp(end, "ms"))
+        *ns = (uint64_t)(d * 1e6);
+    else if (!strcmp(end, "s"))
+        *ns = (uint64_t)(d * 1e9);
+    else
+        return -1;
+    return 0;
+}
+
+/* Bandwidth: bytes/s with K/M suffix, or 250kbit / 1Mbit. */
+static int parse_bandwidth(const char *v, uint64_t *bps)
+{
+    char buf[64], *end;
+    double d;
+    size_t n = strlen(v);
+    if (n >= sizeof(buf))
+        return -1;
+    memcpy(buf, v, n + 1);
+    if (n > 3 && !strcmp(buf + n - 3, "bit")) {
+        buf[n - 3] = 0;
+        d = strtod(buf, &end);
+        if (end == buf || d <= 0)
+            return -1;
+        if (*end == 'k' || *end == 'K')
+            d *= 1000, end++;
+        else if (*end == 'M')
+            d *= 1e6, end++;
+        if (*end)
+            return -1;
+        *bps = (uint64_t)(d / 8);
+        return *bps ? 0 : -1;
+    }
+    return parse_size(v, bps) || !*bps ? -1 : 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+        *out = true;
+    else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_enum(const char *v, const char *const *names, uint8_t *out)
+{
+    uint8_t i;
+    for (i = 0; names[i]; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *const hash_names[] = {"none", "crc32", "md5", "sha256",
+                                         NULL};
+static const char *const torn_names[] = {"none", "all", "prefix", "random",
+                                         NULL};
+static const char *const wear_names[] = {"none", "fail", "stuck", "badblock",
+                                         NULL};
+static const char *const verify_names[] = {"full", "trusted", NULL};
+static const char *const cut_names[] = {"exhaustive", "random", "logspaced",
+                                        "every", NULL};
+
+static void list_names(char *buf, size_t n, const char *const *names)
+{
+    size_t i, at = 0;
+    buf[0] = 0;
+    for (i = 0; names[i] && at < n; i++)
+        at +=
+            (size_t)snprintf(buf + at, n - at, "%s%s", i ? "|" : "", names[i]);
+}
+
+/* ------------------------------------------------------------ keys */
+
+#define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
+
+static int set_key(struct parse *p, const char *sec, const char *key,
+                   const char *v)
+{
+    struct scenario *sc = p->sc;
+    struct sim_geometry *g = &sc->device.geo;
+    struct sim_timing *t = &sc->device.timing;
+    struct sim_faults *x = &sc->device.faults;
+    uint64_t u64;
+    char names[128];
+    const char *const *en = NULL;
+    uint8_t *ep = NULL;
+
+#define U32(field)                                                             \
+    do {                                                                       \
+        if (parse_u32(v, &(field)))                                            \
+            goto bad_number;                                                   \
+        return 0;                                                              \
+    } while (0)
+#define U8(field)                                                              \
+    do {                                                                       \
+        uint32_t tmp_;                                                         \
+        if (parse_u32(v, &tmp_) || tmp_ > 255)                                 \
+            goto bad_number;                                                   \
+        (field) = (uint8_t)tmp_;                                               \
+        return 0;                                                              \
+    } while (0)
+#define TIME(field)                                                            \
+    do {                                                                       \
+        if (parse_time(v, &(field)))                                           \
+            goto bad_time;                                                     \
+        return 0;                                                              \
+    } while (0)
+#define RATE(field, hi)                                                        \
+    do {                                                                       \
+        if (parse_double(v, 0, hi, &(field)))                                  \
+            goto bad_rate;                                                     \
+        return 0;                                                              \
+    } while (0)
+#define BOOL(field)                                                            \
+    do {                                                                       \
+        if (parse_bool(v, &(field)))                                           \
+            goto bad_bool;                                                     \
+        return 0;                                                              \
+    } while (0)
+
+    if (IS("scenario", "name")) {
+        snprintf(sc->name, sizeof(sc->name), "%s", v);
+        return 0;
+    }
+    if (IS("scenario", "description")) {
+        snprintf(sc->description, sizeof(sc->description), "%s", v);
+        return 0;
+    }
+    if (IS("scenario", "seed")) {
+        if (parse_size(v, &sc->seed))
+            goto bad_number;
+        return 0;
+    }
+    if (IS("device", "preset")) {
+        struct sim_faults keep = sc->device.faults;
+        if (sim_preset(v, &sc->device)) {
+            const char *const *n = sim_preset_names();
+            size_t at = 0, i;
+            names[0] = 0;
+            for (i = 0; n[i]; i++)
+                at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s",
+                                       i ? "|" : "", n[i]);
+            perr(p, sec, key, "unknown preset '%s' (one of %s)", v, names);
+            return -1;
+        }
+        /* A preset sets the part's endurance; other fault knobs keep what
+         * the file already said. */
+        keep.endurance = sc->device.faults.endurance;
+        sc->device.faults = keep;
+        snprintf(sc->preset, sizeof(sc->preset), "%s", v);
+        return 0;
+    }
+    if (IS("device", "size")) {
+        U32(g->size);
+    }
+    if (IS("device", "prog_size"))
+        U32(g->prog_size);
+    if (IS("device", "page_size"))
+        U32(g->page_size);
+    if (IS("device", "erase_size"))
+        U32(g->erase_size);
+    if (IS("device", "spare_size"))
+        U32(g->spare_size);
+    if (IS("device", "nop"))
+        U8(g->nop);
+    if (IS("device", "ecc_bits"))
+        U8(g->ecc_bits);
+    if (IS("device", "ecc_codeword"))
+        U32(g->ecc_codeword);
+    if (IS("device", "factory_bad"))
+        U32(g->factory_bad);
+    if (IS("device", "erased_value"))
+        U8(g->erased_value);
+    if (IS("device", "read_setup"))
+        TIME(t->read_setup_ns);
+    if (IS("device", "read_per_byte"))
+        TIME(t->read_per_byte_ns);
+    if (IS("device", "page_read"))
+        TIME(t->page_read_typ_ns);
+    if (IS("device", "prog_typ"))
+        TIME(t->prog_typ_ns);
+    if (IS("device", "prog_max"))
+        TIME(t->prog_max_ns);
+    if (IS("device", "erase_typ"))
+        TIME(t->erase_typ_ns);
+    if (IS("device", "erase_max"))
+        TIME(t->erase_max_ns);
+    if (IS("device", "draw_times"))
+        BOOL(t->draw_times);
+
+    if (IS("image", "size"))
+        U32(sc->image.size);
+    if (IS("image", "seed")) {
+        if (parse_size(v, &sc->image.seed))
+            goto bad_number;
+        return 0;
+    }
+    if (IS("image", "version2_seed"))
+        U32(sc->image.version2_seed);
+    if (IS("image", "file")) {
+        snprintf(sc->image.file, sizeof(sc->image.file), "%s", v);
+        return 0;
+    }
+
+    if (IS("engine", "block_size"))
+        U32(sc->engine.block_size);
+    if (IS("engine", "write_size"))
+        U32(sc->engine.write_size);
+    if (IS("engine", "hash"))
+        en = hash_names, ep = &sc->engine.hash;
+    else if (IS("engine", "digest"))
+        en = hash_names, ep = &sc->engine.digest;
+    else if (IS("engine", "verify"))
+        en = verify_names, ep = &sc->engine.verify;
+    else if (IS("faults", "torn"))
+        en = torn_names, ep = &x->torn_mode;
+    else if (IS("faults", "wear"))
+        en = wear_names, ep = &x->wear_mode;
+    else if (IS("cuts", "strategy"))
+        en = cut_names, ep = &sc->cuts.strategy;
+    if (en) {
+        if (parse_enum(v, en, ep)) {
+            list_names(names, sizeof(names), en);
+            perr(p, sec, key, "'%s' is not one of %s", v, names);
+            return -1;
+        }
+        return 0;
+    }
+    if (IS("engine", "mirror"))
+        BOOL(sc->engine.mirror);
+    if (IS("engine", "record_size"))
+        U32(sc->engine.record_size);
+    if (IS("engine", "partition_addr"))
+        U32(sc->engine.partition_addr);
+
+    if (IS("link", "bandwidth")) {
+        if (parse_bandwidth(v, &sc->link.bandwidth_bps)) {
+            perr(p, sec, key, "'%s' is not a bandwidth (1M, 250K, 2Mbit)", v);
+            return -1;
+        }
+        return 0;
+    }
+    if (IS("link", "latency"))
+        TIME(sc->link.latency_ns);
+    if (IS("link", "drop_rate"))
+        RATE(sc->link.drop_rate, 0.95);
+    if (IS("link", "corrupt_rate"))
+        RATE(sc->link.corrupt_rate, 0.01);
+    if (IS("link", "change_after")) {
+        if (parse_size(v, &u64))
+            goto bad_number;
+        sc->link.change_after = u64;
+        return 0;
+    }
+    if (IS("link", "max_request"))
+        U32(sc->link.max_request);
+
+    if (IS("faults", "seed")) {
+        if (parse_size(v, &x->seed))
+            goto bad_number;
+        return 0;
+    }
+    if (IS("faults", "unstable"))
+        RATE(x->unstable_fraction, 1);
+    if (IS("faults", "erase_cut"))
+        RATE(x->erase_cut_fraction, 1);
+    if (IS("faults", "read_flip_rate"))
+        RATE(x->read_flip_rate, 1e-3);
+    if (IS("faults", "retention_rate"))
+        RATE(x->retention_rate, 1e-3);
+    if (IS("faults", "read_disturb"))
+        U32(x->read_disturb_limit);
+    if (IS("faults", "endurance"))
+        U32(x->endurance);
+    if (IS("faults", "initial_wear"))
+        RATE(x->initial_wear, 2);
+    if (IS("faults", "reprogram_as_and"))
+        BOOL(x->reprogram_as_and);
+
+    if (IS("cuts", "count"))
+        U32(sc->cuts.count);
+    if (IS("cuts", "every"))
+        U32(sc->cuts.every);
+    if (IS("cuts", "depth")) {
+        if (parse_u32(v, &sc->cuts.depth) || sc->cuts.depth < 1 ||
+            sc->cuts.depth > 4) {
+            perr(p, sec, key, "'%s': depth is 1 to 4", v);
+            return -1;
+        }
+        return 0;
+    }
+    if (IS("cuts", "nested_count"))
+        U32(sc->cuts.nested_count);
+    if (IS("cuts", "max_boots"))
+        U32(sc->cuts.max_boots);
+
+    if (IS("expect", "max_redownload_blocks"))
+        U32(sc->expect.max_redownload_blocks);
+    if (IS("expect", "allow_detected_failure"))
+        BOOL(sc->expect.allow_detected_failure);
+
+    perr(p, sec, key, "unknown key");
+    return -1;
+bad_number:
+    perr(p, sec, key, "'%s' is not a size or count (4096, 4K, 1MiB, 0x1000)",
+         v);
+    return -1;
+bad_time:
+    perr(p, sec, key, "'%s' is not a duration (250us, 3ms, 2s)", v);
+    return -1;
+bad_rate:
+    perr(p, sec, key, "'%s' is not a number in range", v);
+    return -1;
+bad_bool:
+    perr(p, sec, key, "'%s' is not yes or no", v);
+    return -1;
+#undef U32
+#undef U8
+#undef TIME
+#undef RATE
+#undef BOOL
+}
+
+static int handler(void *user, const char *sec, const char *key, const char *v)
+{
+    struct parse *p = user;
+    if (p->failed)
+        return 0;
+    if (!strcmp(sec, "image") && !strcmp(key, "size"))
+        p->line_of_image = p->line;
+    if (!strcmp(sec, "engine") && !strcmp(key, "block_size"))
+        p->line_of_block = p->line;
+    if (!strcmp(sec, "device") && !strcmp(key, "size"))
+        p->line_of_size = p->line;
+    return set_key(p, sec, key, v) == 0;
+}
+
+/* inih's stream reader: one line per call, counted. */
+static char *reader(char *str, int num, void *stream)
+{
+    struct parse *p = stream;
+    const char *nl;
+    size_t n;
+    if (!*p->text)
+        return NULL;
+    nl = strchr(p->text, '\n');
+    n = nl ? (size_t)(nl - p->text) + 1 : strlen(p->text);
+    if (n >= (size_t)num)
+        n = (size_t)num - 1;
+    memcpy(str, p->text, n);
+    str[n] = 0;
+    p->text += n;
+    p->line++;
+    return str;
+}
+
+/* ------------------------------------------------------------ defaults */
+
+static void defaults(struct scenario *sc)
+{
+    memset(sc, 0, sizeof(*sc));
+    snprintf(sc->name, sizeof(sc->name), "unnamed");
+    snprintf(sc->preset, sizeof(sc->preset), "w25q128");
+    sim_preset("w25q128", &sc->device);
+    sc->device.geo.size = 4u << 20;
+    sc->device.faults.torn_mode = SIM_TORN_RANDOM;
+    sc->device.faults.unstable_fraction = 0.1;
+    sc->device.faults.erase_cut_fraction = 0.5;
+    sc->image.size = 1u << 20;
+    sc->image.seed = 1;
+    sc->image.version2_seed = 2;
+    sc->engine.block_size = 4096;
+    sc->engine.hash = FWR_HASH_CRC32;
+    sc->engine.digest = FWR_HASH_CRC32;
+    sc->engine.verify = FWR_VERIFY_FULL;
+    sc->engine.mirror = true;
+    sc->link.bandwidth_bps = 1u << 20;
+    sc->link.latency_ns = 50000000;
+    sc->cuts.strategy = CUT_EXHAUSTIVE;
+    sc->cuts.count = 100;
+    sc->cuts.every = 1;
+    sc->cuts.depth = 1;
+    sc->cuts.nested_count = 1;
+    sc->cuts.max_boots = 16;
+    sc->seed = 1;
+}
+
+static int validate(struct parse *p)
+{
+    struct scenario *sc = p->sc;
+    const struct sim_geometry *g = &sc->device.geo;
+    struct scenario_layout l;
+    char why[256];
+
+    if (p->failed)
+        return -1;
+    p->line = p->line_of_block ? p->line_of_block : p->line;
+    if (!sc->engine.block_size || sc->engine.block_size % g->prog_size) {
+        perr(p, "engine", "block_size",
+             "%u is not a multiple of the device's program unit (%u)",
+             sc->engine.block_size, g->prog_size);
+        return -1;
+    }
+    if (sc->engine.hash == FWR_HASH_NONE) {
+        perr(p, "engine", "hash", "blocks need a hash");
+        return -1;
+    }
+    if (sc->engine.verify == FWR_VERIFY_TRUSTED &&
+        sc->engine.digest == FWR_HASH_NONE) {
+        perr(p, "engine", "verify",
+             "trusted needs an image digest (engine.digest)");
+        return -1;
+    }
+    if (!sc->image.file[0] && !sc->image.size) {
+        p->line = p->line_of_image;
+        perr(p, "image", "size", "must be > 0");
+        return -1;
+    }
+    if (scenario_layout(sc, &l, why, sizeof(why))) {
+        p->line = p->line_of_image ? p->line_of_image : p->line_of_size;
+        perr(p, "image", "size", "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static int load(struct scenario *sc, const char *text, const char *name,
+                char *err, size_t errlen)
+{
+    struct parse p;
+    int rc;
+
+    defaults(sc);
+    memset(&p, 0, sizeof(p));
+    p.sc = sc;
+    p.name = name;
+    p.text = text;
+    p.err = err;
+    p.errlen = errlen;
+    rc = ini_parse_stream(reader, &p, handler, &p);
+    if (rc > 0 && !p.failed) {
+        p.line = rc;
+        perr(&p, "?", "?", "not an INI line");
+    }
+    if (p.failed || validate(&p))
+        return -1;
+    sc->text = strdup(text);
+    snprintf(sc->path, sizeof(sc->path), "%s", name);
+    return sc->text ? 0 : -1;
+}
+
+int scenario_load_text(struct scenario *sc, const char *text, const char *name,
+                       char *err, size_t errlen)
+{
+    return load(sc, text, name, err, errlen);
+}
+
+int scenario_load(struct scenario *sc, const char *path, char *err,
+                  size_t errlen)
+{
+    FILE *fp = fopen(path, "rb");
+    char *text;
+    long n;
+    int rc;
+
+    memset(sc, 0, sizeof(*sc));
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 ||
+        fseek(fp, 0, SEEK_SET) || !(text = malloc((size_t)n + 1))) {
+        fclose(fp);
+        snprintf(err, errlen, "%s: cannot read", path);
+        return -1;
+    }
+    if (fread(text, 1, (size_t)n, fp) != (size_t)n) {
+        free(text);
+        fclose(fp);
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    fclose(fp);
+    text[n] = 0;
+    rc = load(sc, text, path, err, errlen);
+    free(text);
+    /* A relative image file is relative to the scenario's folder. */
+    if (!rc && sc->image.file[0] && sc->image.file[0] != '/') {
+        char dir[256], joined[600];
+        const char *slash = strrchr(path, '/');
+        size_t dn = slash ? (size_t)(slash - path) : 0;
+        if (dn && dn < sizeof(dir)) {
+            memcpy(dir, path, dn);
+            dir[dn] = 0;
+            snprintf(joined, sizeof(joined), "%s/%s", dir, sc->image.file);
+            if (strlen(joined) < sizeof(sc->image.file))
+                memcpy(sc->image.file, joined, strlen(joined) + 1);
+        }
+    }
+    return rc;
+}
+
+int scenario_set(struct scenario *sc, const char *assignment, char *err,
+                 size_t errlen)
+{
+    char sec[64], key[64];
+    const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
+    struct parse p;
+    size_t sn, kn;
+
+    if (!dot || !eq || dot > eq) {
+        snprintf(err, errlen, "--set %s: expected section.key=value",
+                 assignment);
+        return -1;
+    }
+    sn = (size_t)(dot - assignment);
+    kn = (size_t)(eq - dot - 1);
+    if (sn >= sizeof(sec) || kn >= sizeof(key)) {
+        snprintf(err, errlen, "--set %s: name too long", assignment);
+        return -1;
+    }
+    memcpy(sec, assignment, sn);
+    sec[sn] = 0;
+    memcpy(key, dot + 1, kn);
+    key[kn] = 0;
+    memset(&p, 0, sizeof(p));
+    p.sc = sc;
+    p.name = "--set";
+    p.err = err;
+    p.errlen = errlen;
+    if (set_key(&p, sec, key, eq + 1))
+        return -1;
+    return validate(&p);
+}
+
+int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
+                    char *err, size_t errlen)
+{
+    const struct sim_geometry *g = &sc->device.geo;
+    struct fwr_config c;
+    uint32_t es, rec, data, addr, spare_units = 0;
+    int32_t need;
+
+    memset(l, 0, sizeof(*l));
+    memset(&c, 0, sizeof(c));
+    /* Areas use the device's erase unit at the partition: the largest
+     * sector size for non-uniform MCU flash. */
+    es = g->erase_size;
+    c.geometry.prog_size = g->prog_size;
+    c.geometry.erase_size = es;
+    c.geometry.erased_value = g->erased_value;
+    c.geometry.kind = g->kind == SIM_NAND ? FWR_FLASH_NAND : FWR_FLASH_NOR;
+    c.block_size = sc->engine.block_size;
+    c.write_size = sc->engine.write_size;
+    c.work = (void *)1; /* checked for non-NULL only */
+    c.flash.read = (void *)1;
+    c.flash.program = (void *)1;
+    c.flash.erase = (void *)1;
+    c.layout.record_size = es;
+    c.layout.data_size = es;
+    c.layout.data_addr = es * 4;
+    c.layout.mirror_addr = FWR_NO_MIRROR;
+    need = fwr_record_area_min(&c, sc->image.size ? sc->image.size : 1);
+    if (need < 0) {
+        snprintf(err, errlen,
+                 "the engine refuses this geometry (error %d): block %u, "
+                 "program unit %u, erase unit %u",
+                 (int)need, sc->engine.block_size, g->prog_size, es);
+        return -1;
+    }
+    rec = sc->engine.record_size ? sc->engine.record_size : (uint32_t)need + es;
+    rec = (rec + es - 1) / es * es;
+    if (g->kind == SIM_NAND)
+        spare_units = g->factory_bad + 2; /* room to skip bad blocks */
+    data = (sc->image.size + es - 1) / es * es + spare_units * es;
+    addr = (sc->engine.partition_addr + es - 1) / es * es;
+    l->part_lo = addr;
+    l->record_addr = addr;
+    l->record_size = rec;
+    addr += rec;
+    l->mirror_addr = FWR_NO_MIRROR;
+    if (sc->engine.mirror) {
+        l->mirror_addr = addr;
+        addr += rec;
+    }
+    l->data_addr = addr;
+    l->data_size = data;
+    l->part_hi = addr + data;
+    if ((uint64_t)l->part_hi > g->size || l->part_hi < l->part_lo) {
+        snprintf(err, errlen,
+                 "image %u bytes + record areas 2x%u do not fit the %u-byte "
+                 "device from 0x%x",
+                 sc->image.size, rec, g->size, sc->engine.partition_addr);
+        return -1;
+    }
+    return 0;
+}
+
+void scenario_free(struct scenario *sc)
+{
+    free(sc->text);
+    sc->text = NULL;
+}

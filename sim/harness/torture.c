@@ -1,0 +1,827 @@
+/*
+ * torture: run -> boundary -> copy -> cut -> reboot -> recover -> judge ->
+ * log. Image making, hashing and the oracle's comparisons are helpers at
+ * the bottom; parsing, the database and progress live elsewhere.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "torture.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "fwresume.h"
+#include "link.h"
+#include "sim_flash.h"
+
+#define DRIVE_STUCK 1     /* drive(): no completion within the request bound */
+#define CHUNK       4096u /* bytes handed to fwr_feed at a time */
+
+struct zcrc {
+    uLong crc;
+};
+
+/* An engine and everything it owns: the live run and the trial running
+ * inside its hook each have one, so neither disturbs the other. */
+struct engine {
+    struct fwr fw;
+    struct fwr_config cfg;
+    struct zcrc zctx;
+    struct fwr_hash_ops crc_ops; /* zlib CRC-32 for blocks and digest */
+    uint32_t *work;
+    uint8_t chunk[CHUNK];
+};
+
+/* One boot of one engine on one device, downloading over one link. */
+struct session {
+    struct torture *t;
+    struct engine *e;
+    struct sim_flash *dev;
+    struct link *link;
+    uint64_t scan_ns; /* simulated time of the first resume scan */
+};
+
+struct torture {
+    const struct scenario *sc;
+    struct scenario_layout lay;
+    struct sim_config devcfg;
+    struct sim_flash *live, *trial_dev, *pristine;
+    uint8_t *image[2]; /* server image v1, v2 */
+    struct fwr_image id[2];
+    struct engine eng[2]; /* [0] the live run, [1] the trial */
+    struct zcrc zctx;     /* for image digests */
+    uint32_t work_size;
+    uint64_t request_bound;
+
+    /* The uncut update. */
+    uint64_t boundaries, update_bytes;
+    uint64_t *plan; /* boundary index of each trial */
+    uint64_t planned;
+    uint32_t *erases_update, *erases_worst;
+
+    /* The running pass. */
+    struct link live_link;
+    uint64_t next; /* next plan entry */
+    uint64_t first_trial;
+    int64_t only_trial; /* replay: this trial only */
+    torture_sink sink;
+    void *sink_user;
+    struct torture_result *res;
+    int stop;
+    const char *dump_before, *dump_after;
+    struct trial *replayed;
+    const uint64_t *forced_cuts; /* replay with explicit cuts */
+    uint32_t forced_depth;
+
+    /* The trial in progress (nested cuts). */
+    jmp_buf trial_jmp;
+    uint64_t trial_boundary, trial_cut_at;
+    int trial_cut_armed;
+    struct sim_boundary trial_cut;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static double host_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t z = a ^ (b + 0x9E3779B97F4A7C15ull + (a << 6) + (a >> 2));
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int zc_start(void *c)
+{
+    ((struct zcrc *)c)->crc = crc32(0L, Z_NULL, 0);
+    return 0;
+}
+
+static int zc_update(void *c, const void *b, uint32_t n)
+{
+    struct zcrc *z = c;
+    z->crc = crc32(z->crc, b, n);
+    return 0;
+}
+
+static int zc_finish(void *c, uint8_t *d)
+{
+    uLong v = ((struct zcrc *)c)->crc;
+    d[0] = (uint8_t)(v >> 24);
+    d[1] = (uint8_t)(v >> 16);
+    d[2] = (uint8_t)(v >> 8);
+    d[3] = (uint8_t)v;
+    return 0;
+}
+
+static int make_image(struct torture *t, int v, char *err, size_t errlen)
+{
+    const struct scenario *sc = t->sc;
+    uint32_t size = sc->image.size, i;
+    uint64_t x = mix(v ? sc->image.version2_seed : sc->image.seed, 77);
+    uint8_t *p;
+    struct fwr_image *id = &t->id[v];
+
+    p = t->image[v] = malloc(size ? size : 1);
+    if (!p) {
+        snprintf(err, errlen, "out of memory for the image");
+        return -1;
+    }
+    if (sc->image.file[0] && v == 0) {
+        FILE *fp = fopen(sc->image.file, "rb");
+        if (!fp || fread(p, 1, size, fp) != size) {
+            snprintf(err, errlen, "%s: image.file: cannot read %u bytes: %s",
+                     sc->path, size, fp ? "file too short" : strerror(errno));
+            if (fp)
+                fclose(fp);
+            return -1;
+        }
+        fclose(fp);
+    } else {
+        for (i = 0; i + 8 <= size; i += 8) {
+            x = mix(x, i);
+            memcpy(p + i, &x, 8);
+        }
+        for (; i < size; i++)
+            p[i] = (uint8_t)mix(x, i);
+    }
+    memset(id, 0, sizeof(*id));
+    id->size = size;
+    id->version_len = (uint8_t)snprintf((char *)id->version,
+                                        sizeof(id->version), "v%d", v + 1);
+    if (sc->engine.digest == FWR_HASH_CRC32) {
+        id->digest_kind = FWR_HASH_CRC32;
+        id->digest_len = 4;
+        zc_start(&t->zctx);
+        zc_update(&t->zctx, p, size);
+        zc_finish(&t->zctx, id->digest);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ a session */
+
+/*
+ * Boot a fresh engine on s->dev and download until complete. Returns 0,
+ * a negative fwr error, or DRIVE_STUCK. A power cut longjmps out.
+ */
+static int drive(struct session *s, int first_boot)
+{
+    struct torture *t = s->t;
+    struct fwr_config *c = &s->e->cfg;
+    struct fwr *f = &s->e->fw;
+    struct link *l = s->link;
+    uint64_t req, t0;
+    int ver, rc;
+
+    /* No RAM survives a reboot: the work buffer starts as garbage. */
+    memset(s->e->work, 0xA5, t->work_size);
+    sim_flash_fwr_ops(s->dev, &c->flash);
+    rc = fwr_init(f, c);
+    if (rc)
+        return rc;
+    ver = l->version;
+    t0 = sim_flash_clock_ns(s->dev);
+    rc = fwr_begin(f, &t->id[ver - 1]);
+    if (first_boot)
+        s->scan_ns = sim_flash_clock_ns(s->dev) - t0;
+    if (rc)
+        return rc;
+    for (req = 0; req < t->request_bound; req++) {
+        uint32_t off, len, n, done = 0;
+        const uint8_t *img;
+        if (l->version != ver) {
+            /* The server's ETag changed: the device starts the new image,
+             * which voids the old one's records. */
+            ver = l->version;
+            rc = fwr_begin(f, &t->id[ver - 1]);
+            if (rc)
+                return rc;
+        }
+        if (fwr_state(f) == FWR_STATE_COMPLETE)
+            return 0;
+        rc = fwr_next_range(f, &off, &len);
+        if (rc)
+            return rc;
+        if (!len)
+            continue;
+        img = t->image[ver - 1];
+        n = link_request(l, len);
+        while (done < n) {
+            uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+            link_deliver(l, s->e->chunk, img + off + done, k);
+            rc = fwr_feed(f, s->e->chunk, k);
+            if (rc == FWR_E_AGAIN)
+                break;
+            if (rc < 0)
+                return rc;
+            done += k;
+        }
+    }
+    return DRIVE_STUCK;
+}
+
+/* ------------------------------------------------------------ the oracle */
+
+/* Does the data area hold image img exactly (bad units skipped)? */
+static int data_matches(struct torture *t, struct sim_flash *dev,
+                        const uint8_t *img, char *why, size_t n)
+{
+    const uint8_t *raw = sim_flash_raw(dev);
+    uint32_t es = t->devcfg.geo.erase_size, size = t->sc->image.size;
+    uint32_t off = 0, phys = t->lay.data_addr, unstable;
+
+    while (off < size) {
+        uint32_t k = size - off < es ? size - off : es;
+        if (phys + es > t->lay.data_addr + t->lay.data_size) {
+            snprintf(why, n, "data area ran out of good units at 0x%x", off);
+            return 0;
+        }
+        if (t->devcfg.geo.kind == SIM_NAND &&
+            sim_flash_is_bad(dev, phys) == 1) {
+            phys += es;
+            continue;
+        }
+        if (memcmp(raw + phys, img + off, k) != 0) {
+            uint32_t i = 0;
+            while (raw[phys + i] == img[off + i])
+                i++;
+            snprintf(why, n, "image byte 0x%x reads 0x%02x, expected 0x%02x",
+                     off + i, raw[phys + i], img[off + i]);
+            return 0;
+        }
+        unstable = sim_flash_unstable_count(dev, phys, phys + k);
+        if (unstable) {
+            snprintf(why, n, "%u unstable bits in image bytes 0x%x-0x%x",
+                     unstable, off, off + k - 1);
+            return 0;
+        }
+        off += k;
+        phys += es;
+    }
+    return 1;
+}
+
+static int fault_model_allows_failure(const struct scenario *sc)
+{
+    const struct sim_faults *x = &sc->device.faults;
+    return (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
+           x->read_flip_rate > 0 || x->retention_rate > 0 ||
+           x->read_disturb_limit || sc->link.corrupt_rate > 0 ||
+           sc->device.geo.factory_bad;
+}
+
+static void judge(struct torture *t, struct sim_flash *dev, struct link *l,
+                  int rc, struct trial *tr)
+{
+    const struct sim_stats *st = sim_flash_stats(dev);
+    const struct sim_violation_record *v = sim_flash_first_violation(dev);
+    char why[160] = "";
+    uint32_t group;
+
+    tr->engine_error = rc < 0 ? rc : 0;
+    tr->violation = v->kind;
+    if (v->kind != SIM_VIOL_NONE) {
+        tr->verdict = VERDICT_RULE_VIOLATION;
+        snprintf(tr->detail, sizeof(tr->detail), "%s %s at 0x%x+%u",
+                 sim_violation_name((enum sim_violation)v->kind),
+                 v->op == SIM_OP_ERASE ? "erase" : "program", v->addr, v->len);
+    } else if (st->write_lo < t->lay.part_lo ||
+               (st->write_hi > t->lay.part_hi && st->write_hi != 0)) {
+        tr->verdict = VERDICT_OUT_OF_PARTITION;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "wrote 0x%x-0x%x, partition is 0x%x-0x%x", st->write_lo,
+                 st->write_hi, t->lay.part_lo, t->lay.part_hi);
+    } else if (rc == DRIVE_STUCK || tr->boots > t->sc->cuts.max_boots) {
+        tr->verdict = VERDICT_STUCK;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "no completion after %u boots / %llu requests", tr->boots,
+                 (unsigned long long)t->request_bound);
+    } else if (rc < 0) {
+        tr->verdict = fault_model_allows_failure(t->sc)
+                          ? VERDICT_DETECTED_FAILURE
+                          : VERDICT_UNEXPECTED_ERROR;
+        snprintf(tr->detail, sizeof(tr->detail), "engine error %d", rc);
+    } else if (!data_matches(t, dev, t->image[l->version - 1], why,
+                             sizeof(why))) {
+        tr->verdict = VERDICT_SILENT_CORRUPTION;
+        snprintf(tr->detail, sizeof(tr->detail), "complete, but %s", why);
+    } else {
+        /* The group in flight (block or erase unit, the larger) is the
+         * loss a cut makes unavoidable; more is extra download. */
+        group = t->sc->engine.block_size > t->devcfg.geo.erase_size
+                    ? t->sc->engine.block_size
+                    : t->devcfg.geo.erase_size;
+        tr->verdict = tr->bytes_redownloaded <= group ? VERDICT_RECOVERED
+                                                      : VERDICT_RECOVERED_EXTRA;
+    }
+    tr->failed = (uint8_t)verdict_is_failure(
+        (enum verdict)tr->verdict, t->sc->expect.allow_detected_failure);
+    if (!tr->failed && t->sc->expect.max_redownload_blocks &&
+        tr->blocks_redownloaded > t->sc->expect.max_redownload_blocks) {
+        tr->failed = 1;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "re-downloaded %u blocks, expected at most %u",
+                 tr->blocks_redownloaded, t->sc->expect.max_redownload_blocks);
+    }
+}
+
+/* ------------------------------------------------------------ a trial */
+
+/* Hook of the trial device: nested cuts inside the recovery. */
+static bool trial_hook(void *user, const struct sim_boundary *b)
+{
+    struct torture *t = user;
+    (void)b;
+    if (!t->trial_cut_armed)
+        return false;
+    if (t->trial_boundary++ != t->trial_cut_at)
+        return false;
+    t->trial_cut = *b;
+    t->trial_cut_armed = 0;
+    return true;
+}
+
+static void trial_power_loss(void *user)
+{
+    struct torture *t = user;
+    longjmp(t->trial_jmp, 1);
+}
+
+/* Cut point of nested level `level` (>= 1) for a trial: the recovery is
+ * shorter than the whole update, so draw within what is left of it. */
+static uint64_t nested_cut(struct torture *t, const struct trial *tr,
+                           uint32_t level)
+{
+    uint64_t left = t->boundaries - tr->cuts[0] + 4;
+    if (t->forced_cuts)
+        return t->forced_cuts[level];
+    return mix(tr->seed, level) % left;
+}
+
+/*
+ * One trial, inside the live device's hook at boundary b: copy, cut,
+ * reboot and recover (with nested cuts), judge. The live device and link
+ * are only read.
+ */
+static void run_trial(struct torture *t, const struct sim_boundary *b,
+                      uint64_t id, struct trial *tr)
+{
+    struct sim_flash *dev = t->trial_dev;
+    struct link link = t->live_link;
+    struct session s = {t, &t->eng[1], dev, &link, 0};
+    const struct sim_stats *st;
+    uint64_t prog0, erase0, clock0, link0, served0, remaining;
+    volatile uint32_t level = 1, boots = 0;
+    volatile int rc = 0;
+    double h0 = host_now(), r0;
+    volatile uint32_t depth =
+        t->forced_cuts ? t->forced_depth : t->sc->cuts.depth;
+
+    memset(tr, 0, sizeof(*tr));
+    tr->id = id;
+    tr->seed = mix(t->sc->seed, id);
+    tr->depth = 1;
+    tr->cuts[0] = b->index;
+    tr->cut_op[0] = b->op;
+    tr->cut_addr[0] = b->addr;
+    tr->cut_area[0] = b->addr >= t->lay.data_addr     ? 0
+                      : b->addr >= t->lay.mirror_addr ? 2
+                                                      : 1;
+
+    /* copy -> cut */
+    sim_flash_copy(dev, t->live);
+    if (t->dump_before)
+        sim_flash_save(dev, t->dump_before);
+    sim_flash_apply_cut(dev, b);
+    link_reseed(&link, tr->seed);
+    st = sim_flash_stats(dev);
+    prog0 = st->programs;
+    erase0 = st->erases;
+    clock0 = sim_flash_clock_ns(dev);
+    link0 = link.clock_ns;
+    served0 = link.served;
+    remaining = t->update_bytes - t->live_link.served;
+
+    /* reboot -> recover, cut again while levels remain */
+    sim_flash_set_boundary_hook(dev, trial_hook, trial_power_loss, t);
+    r0 = host_now();
+    for (;;) {
+        if (setjmp(t->trial_jmp)) {
+            /* Power failed during the recovery: record the cut, reboot. */
+            uint32_t k = level;
+            if (k < TRIAL_MAX_DEPTH) {
+                tr->cuts[k] = t->trial_cut.index;
+                tr->cut_op[k] = t->trial_cut.op;
+                tr->cut_addr[k] = t->trial_cut.addr;
+            }
+            tr->depth = k + 1;
+            level = k + 1;
+        }
+        if (boots > t->sc->cuts.max_boots) {
+            rc = DRIVE_STUCK;
+            break;
+        }
+        boots = boots + 1;
+        sim_flash_power_on(dev);
+        t->trial_boundary = 0;
+        t->trial_cut_armed = level < depth;
+        if (t->trial_cut_armed)
+            t->trial_cut_at = nested_cut(t, tr, level);
+        rc = drive(&s, boots == 1);
+        break;
+    }
+    t->trial_cut_armed = 0;
+    sim_flash_set_boundary_hook(dev, NULL, NULL, NULL);
+    if (t->res)
+        t->res->recover_s += host_now() - r0;
+
+    /* judge */
+    st = sim_flash_stats(dev);
+    tr->boots = boots;
+    tr->bytes_downloaded = link.served - served0;
+    tr->bytes_redownloaded =
+        tr->bytes_downloaded > remaining ? tr->bytes_downloaded - remaining : 0;
+    tr->blocks_redownloaded =
+        (uint32_t)((tr->bytes_redownloaded + t->sc->engine.block_size - 1) /
+                   t->sc->engine.block_size);
+    tr->programs = st->programs - prog0;
+    tr->erases = st->erases - erase0;
+    tr->recover_ns = sim_flash_clock_ns(dev) - clock0 + link.clock_ns - link0;
+    tr->scan_ns = s.scan_ns;
+    judge(t, dev, &link, rc, tr);
+    if (t->dump_after)
+        sim_flash_save(dev, t->dump_after);
+    if (t->erases_worst) {
+        uint32_t u, n = sim_flash_unit_count(dev);
+        for (u = 0; u < n; u++) {
+            uint32_t e = sim_flash_erase_count(dev, u) -
+                         sim_flash_erase_count(t->pristine, u);
+            if (e > t->erases_worst[u])
+                t->erases_worst[u] = e;
+        }
+    }
+    tr->wall_ns = (uint64_t)((host_now() - h0) * 1e9);
+}
+
+/* ------------------------------------------------------------ the run */
+
+/* Live device's hook: every boundary of the uncut update passes here. */
+static bool live_hook(void *user, const struct sim_boundary *b)
+{
+    struct torture *t = user;
+    struct trial tr;
+
+    if (t->stop || t->next >= t->planned || t->plan[t->next] != b->index)
+        return false;
+    /* The plan is sorted: this boundary is trial t->next. */
+    for (; t->next < t->planned && t->plan[t->next] == b->index; t->next++) {
+        uint64_t id = t->next;
+        if (id < t->first_trial ||
+            (t->only_trial >= 0 && (int64_t)id != t->only_trial))
+            continue;
+        run_trial(t, b, id, &tr);
+        if (t->replayed)
+            *t->replayed = tr;
+        if (t->res) {
+            struct torture_result *r = t->res;
+            r->trials++;
+            r->verdicts[tr.verdict]++;
+            r->failed += tr.failed;
+            if (tr.bytes_redownloaded > r->worst_redownload || r->trials == 1) {
+                r->worst_redownload = tr.bytes_redownloaded;
+                r->worst_trial = tr.id;
+            }
+        }
+        if (t->sink && t->sink(t->sink_user, &tr))
+            t->stop = 1;
+        if (t->only_trial >= 0)
+            t->stop = 1;
+    }
+    return false; /* the live run is never cut */
+}
+
+/* The uncut update from the pristine device, with or without trials. */
+static int live_update(struct torture *t, int with_trials)
+{
+    struct session s;
+    int rc;
+
+    sim_flash_copy(t->live, t->pristine);
+    sim_flash_reset_counters(t->live);
+    link_init(&t->live_link, &t->sc->link, mix(t->sc->seed, 0xC0FFEE));
+    t->next = 0;
+    t->stop = 0;
+    sim_flash_set_boundary_hook(t->live, with_trials ? live_hook : NULL, NULL,
+                                t);
+    s.t = t;
+    s.e = &t->eng[0];
+    s.dev = t->live;
+    s.link = &t->live_link;
+    s.scan_ns = 0;
+    rc = drive(&s, 1);
+    sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
+    return rc;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Which boundaries to cut, per the scenario's strategy (seeded). */
+static int make_plan(struct torture *t)
+{
+    const struct scenario_cuts *c = &t->sc->cuts;
+    uint64_t n = t->boundaries, i, k = 0, want;
+
+    want = c->strategy == CUT_EXHAUSTIVE ? n
+           : c->strategy == CUT_EVERY
+               ? (n + c->every - 1) / (c->every ? c->every : 1)
+               : (c->count < n ? c->count : n);
+    t->plan = malloc((want ? want : 1) * sizeof(*t->plan));
+    if (!t->plan)
+        return -1;
+    for (i = 0; i < want; i++) {
+        switch (c->strategy) {
+        case CUT_EXHAUSTIVE:
+            t->plan[k++] = i;
+            break;
+        case CUT_EVERY:
+            t->plan[k++] = i * (c->every ? c->every : 1);
+            break;
+        case CUT_RANDOM:
+            t->plan[k++] = mix(t->sc->seed, i + 1) % n;
+            break;
+        default: { /* log-spaced over [0, n) */
+            double x = want > 1 ? (double)i / (double)(want - 1) : 0;
+            double v = __builtin_exp(x * __builtin_log((double)n)) - 1;
+            t->plan[k++] = (uint64_t)v < n ? (uint64_t)v : n - 1;
+        }
+        }
+    }
+    qsort(t->plan, k, sizeof(*t->plan), cmp_u64);
+    /* Distinct boundaries only. */
+    for (i = 0, want = 0; i < k; i++)
+        if (!want || t->plan[want - 1] != t->plan[i])
+            t->plan[want++] = t->plan[i];
+    t->planned = want;
+    return 0;
+}
+
+static bool count_hook(void *user, const struct sim_boundary *b)
+{
+    (void)b;
+    ((struct torture *)user)->boundaries++;
+    return false;
+}
+
+int torture_create(struct torture **out, const struct scenario *sc, char *err,
+                   size_t errlen)
+{
+    struct torture *t;
+    struct fwr_config *c;
+    uint32_t nblocks, u, n;
+    int rc;
+
+    *out = NULL;
+    t = calloc(1, sizeof(*t));
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    t->sc = sc;
+    t->only_trial = -1;
+    if (scenario_layout(sc, &t->lay, err, errlen))
+        goto fail;
+    if (sc->engine.hash != FWR_HASH_CRC32 ||
+        (sc->engine.digest != FWR_HASH_CRC32 &&
+         sc->engine.digest != FWR_HASH_NONE)) {
+        snprintf(err, errlen,
+                 "%s: engine.hash/digest: this harness drives crc32 only "
+                 "(md5/sha256 adapters are not built in yet)",
+                 sc->path);
+        goto fail;
+    }
+    t->devcfg = sc->device;
+    rc = sim_flash_create(&t->pristine, &t->devcfg);
+    if (!rc)
+        rc = sim_flash_create(&t->live, &t->devcfg);
+    if (!rc)
+        rc = sim_flash_create(&t->trial_dev, &t->devcfg);
+    if (rc) {
+        snprintf(err, errlen, "%s: [device]: impossible geometry (error %d)",
+                 sc->path, rc);
+        goto fail;
+    }
+    /* The device arrives holding old firmware, not erased. */
+    {
+        struct sim_flash *p = t->pristine;
+        uint32_t a;
+        uint8_t junk[256];
+        for (a = 0; a < 256; a++)
+            junk[a] = (uint8_t)(a * 29 + 7);
+        for (a = 0; a + 256 <= t->devcfg.geo.size; a += 256)
+            if (a % t->devcfg.geo.prog_size == 0 &&
+                (t->devcfg.geo.kind != SIM_NAND || sim_flash_is_bad(p, a) != 1))
+                sim_flash_program(p, a, junk,
+                                  256 < t->devcfg.geo.prog_size
+                                      ? t->devcfg.geo.prog_size
+                                      : 256);
+        sim_flash_reset_counters(p);
+    }
+    if (make_image(t, 0, err, errlen) || make_image(t, 1, err, errlen))
+        goto fail;
+
+    nblocks =
+        (sc->image.size + sc->engine.block_size - 1) / sc->engine.block_size;
+    n = sc->engine.write_size
+            ? sc->engine.write_size
+            : (t->devcfg.geo.prog_size > 256 ? t->devcfg.geo.prog_size : 256);
+    t->work_size = FWR_WORK_SIZE(n, nblocks);
+    for (u = 0; u < 2; u++) {
+        struct engine *e = &t->eng[u];
+        c = &e->cfg;
+        e->crc_ops.kind = FWR_HASH_CRC32;
+        e->crc_ops.size = 4;
+        e->crc_ops.ctx = &e->zctx;
+        e->crc_ops.start = zc_start;
+        e->crc_ops.update = zc_update;
+        e->crc_ops.finish = zc_finish;
+        c->geometry.prog_size = t->devcfg.geo.prog_size;
+        c->geometry.erase_size = t->devcfg.geo.erase_size;
+        c->geometry.erased_value = t->devcfg.geo.erased_value;
+        c->geometry.kind =
+            t->devcfg.geo.kind == SIM_NAND ? FWR_FLASH_NAND : FWR_FLASH_NOR;
+        c->layout.record_addr = t->lay.record_addr;
+        c->layout.record_size = t->lay.record_size;
+        c->layout.mirror_addr = t->lay.mirror_addr;
+        c->layout.data_addr = t->lay.data_addr;
+        c->layout.data_size = t->lay.data_size;
+        c->block_size = sc->engine.block_size;
+        c->write_size = sc->engine.write_size;
+        c->block_hash = &e->crc_ops;
+        c->image_hash = &e->crc_ops;
+        c->verify = sc->engine.verify;
+        e->work = malloc(t->work_size);
+        if (!e->work)
+            goto fail;
+        c->work = e->work;
+        c->work_size = t->work_size;
+    }
+    t->request_bound =
+        64 + (uint64_t)(8.0 * nblocks / (1.0 - sc->link.drop_rate));
+
+    /* The uncut update: count its boundaries and what it downloads. */
+    sim_flash_copy(t->live, t->pristine);
+    sim_flash_set_boundary_hook(t->live, count_hook, NULL, t);
+    {
+        struct session s = {t, &t->eng[0], t->live, &t->live_link, 0};
+        link_init(&t->live_link, &sc->link, mix(sc->seed, 0xC0FFEE));
+        rc = drive(&s, 1);
+    }
+    sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
+    if (rc) {
+        snprintf(err, errlen,
+                 "%s: the uncut update does not complete (%s %d): the "
+                 "scenario cannot be tortured",
+                 sc->path, rc == DRIVE_STUCK ? "stuck" : "engine error", rc);
+        goto fail;
+    }
+    t->update_bytes = t->live_link.served;
+    n = sim_flash_unit_count(t->live);
+    t->erases_update = calloc(n, 4);
+    t->erases_worst = calloc(n, 4);
+    if (!t->erases_update || !t->erases_worst)
+        goto fail;
+    for (u = 0; u < n; u++)
+        t->erases_update[u] = sim_flash_erase_count(t->live, u) -
+                              sim_flash_erase_count(t->pristine, u);
+    if (make_plan(t))
+        goto fail;
+    *out = t;
+    return 0;
+fail:
+    if (!err[0])
+        snprintf(err, errlen, "out of memory");
+    torture_destroy(t);
+    return -1;
+}
+
+int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
+                void *user, struct torture_result *res)
+{
+    const struct sim_stats *st;
+    double h0 = host_now();
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    res->boundaries = t->boundaries;
+    res->planned = t->planned;
+    t->first_trial = first_trial;
+    t->sink = sink;
+    t->sink_user = user;
+    t->res = res;
+    rc = live_update(t, 1);
+    st = sim_flash_stats(t->live);
+    res->update_bytes = t->update_bytes;
+    res->update_erases = st->erases;
+    res->update_programs = st->programs;
+    res->update_ns = sim_flash_clock_ns(t->live) + t->live_link.clock_ns;
+    res->wall_s = host_now() - h0;
+    t->res = NULL;
+    return rc < 0 && !t->stop ? rc : 0;
+}
+
+int torture_replay(struct torture *t, uint64_t trial_id, const uint64_t *cuts,
+                   uint32_t depth, const char *dump_before,
+                   const char *dump_after, struct trial *out)
+{
+    uint64_t one;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    out->verdict = VERDICT_COUNT;
+    t->dump_before = dump_before;
+    t->dump_after = dump_after;
+    t->replayed = out;
+    if (cuts) {
+        /* An explicit cut list: a one-entry plan at cuts[0]. */
+        one = cuts[0];
+        free(t->plan);
+        t->plan = malloc(sizeof(*t->plan));
+        if (!t->plan)
+            return -1;
+        t->plan[0] = one;
+        t->planned = 1;
+        trial_id = 0;
+        t->forced_cuts = cuts;
+        t->forced_depth = depth;
+    } else if (trial_id >= t->planned) {
+        return -1;
+    }
+    t->only_trial = (int64_t)trial_id;
+    t->first_trial = 0;
+    t->sink = NULL;
+    rc = live_update(t, 1);
+    t->only_trial = -1;
+    t->replayed = NULL;
+    t->forced_cuts = NULL;
+    t->dump_before = t->dump_after = NULL;
+    if (out->verdict == VERDICT_COUNT)
+        return -1;
+    return rc < 0 ? rc : 0;
+}
+
+void torture_destroy(struct torture *t)
+{
+    if (!t)
+        return;
+    sim_flash_destroy(t->live);
+    sim_flash_destroy(t->trial_dev);
+    sim_flash_destroy(t->pristine);
+    free(t->image[0]);
+    free(t->image[1]);
+    free(t->eng[0].work);
+    free(t->eng[1].work);
+    free(t->plan);
+    free(t->erases_update);
+    free(t->erases_worst);
+    free(t);
+}
+
+uint64_t torture_boundaries(const struct torture *t)
+{
+    return t->boundaries;
+}
+
+uint64_t torture_planned(const struct torture *t)
+{
+    return t->planned;
+}
+
+uint32_t torture_unit_count(const struct torture *t)
+{
+    return sim_flash_unit_count(t->live);
+}
+
+uint32_t torture_update_erases(const struct torture *t, uint32_t unit)
+{
+    return t->erases_update[unit];
+}
+
+uint32_t torture_worst_erases(const struct torture *t, uint32_t unit)
+{
+    return t->erases_worst[unit];
+}

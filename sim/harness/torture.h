@@ -1,0 +1,67 @@
+/*
+ * torture: power cut at write boundaries of an update, every trial judged.
+ *
+ * The update runs once uncut on a live device. At each boundary the plan
+ * picks, inside the device's boundary hook, the device is copied, the op in
+ * flight is torn on the copy, a fresh engine boots on it and recovers (cut
+ * again during recovery when the scenario nests cuts), the oracle judges
+ * and the trial goes to the sink; then the live run goes on. docs/torture.md
+ * walks through it.
+ */
+#ifndef FOTASIM_TORTURE_H
+#define FOTASIM_TORTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario.h"
+#include "trial.h"
+
+struct torture;
+
+/* Called for every trial in id order; non-zero stops the run. */
+typedef int (*torture_sink)(void *user, const struct trial *t);
+
+struct torture_result {
+    uint64_t boundaries; /* write boundaries of the uncut update */
+    uint64_t planned;    /* trials the plan holds */
+    uint64_t trials;     /* trials run now (from first_trial) */
+    uint64_t failed;     /* trials that fail the run */
+    uint64_t verdicts[VERDICT_COUNT];
+    uint64_t worst_redownload; /* bytes, and its trial */
+    uint64_t worst_trial;
+    double wall_s;         /* whole run, host time */
+    double recover_s;      /* host time inside recoveries (reboot to done) */
+    uint64_t update_bytes; /* bytes the uncut update downloaded */
+    uint64_t update_erases, update_programs;
+    uint64_t update_ns; /* simulated time of the uncut update */
+};
+
+/* Build devices and image, run the update once uncut to count boundaries
+ * and make the plan. On error writes a message into err. */
+int torture_create(struct torture **out, const struct scenario *sc, char *err,
+                   size_t errlen);
+void torture_destroy(struct torture *t);
+uint64_t torture_boundaries(const struct torture *t);
+uint64_t torture_planned(const struct torture *t);
+
+/* Run trials first_trial.. of the plan. */
+int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
+                void *user, struct torture_result *res);
+
+/*
+ * Replay one trial exactly. With cuts == NULL the trial is taken from the
+ * plan by id; otherwise cuts[0..depth) are the boundaries (cuts[0] in the
+ * uncut update, the others counted from each reboot). Dumps the device
+ * before the first cut and after recovery when paths are given.
+ */
+int torture_replay(struct torture *t, uint64_t trial_id, const uint64_t *cuts,
+                   uint32_t depth, const char *dump_before,
+                   const char *dump_after, struct trial *out);
+
+/* Per erase unit: erases in the uncut update (for the wear table). */
+uint32_t torture_unit_count(const struct torture *t);
+uint32_t torture_update_erases(const struct torture *t, uint32_t unit);
+uint32_t torture_worst_erases(const struct torture *t, uint32_t unit);
+
+#endif /* FOTASIM_TORTURE_H */
