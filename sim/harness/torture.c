@@ -318,12 +318,13 @@ static void judge(struct torture *t, struct sim_flash *dev, struct link *l,
         snprintf(tr->detail, sizeof(tr->detail), "complete, but %s", why);
     } else {
         /* The group in flight (block or erase unit, the larger) is the
-         * loss a cut makes unavoidable; more is extra download. */
+         * loss each cut makes unavoidable; more is extra download. */
         group = t->sc->engine.block_size > t->devcfg.geo.erase_size
                     ? t->sc->engine.block_size
                     : t->devcfg.geo.erase_size;
-        tr->verdict = tr->bytes_redownloaded <= group ? VERDICT_RECOVERED
-                                                      : VERDICT_RECOVERED_EXTRA;
+        tr->verdict = tr->bytes_redownloaded <= (uint64_t)group * tr->depth
+                          ? VERDICT_RECOVERED
+                          : VERDICT_RECOVERED_EXTRA;
     }
     tr->failed = (uint8_t)verdict_is_failure(
         (enum verdict)tr->verdict, t->sc->expect.allow_detected_failure);
