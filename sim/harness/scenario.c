@@ -503,6 +503,7 @@ static int validate(struct parse *p)
     const struct sim_geometry *g = &sc->device.geo;
     struct scenario_layout l;
     char why[256];
+    int rc;
 
     if (p->failed)
         return -1;
@@ -528,9 +529,17 @@ static int validate(struct parse *p)
         perr(p, "image", "size", "must be > 0");
         return -1;
     }
-    if (scenario_layout(sc, &l, why, sizeof(why))) {
-        p->line = p->line_of_image ? p->line_of_image : p->line_of_size;
-        perr(p, "image", "size", "%s", why);
+    rc = scenario_layout(sc, &l, why, sizeof(why));
+    if (rc == -2) { /* the engine refuses the block/device geometry */
+        p->line = p->line_of_block ? p->line_of_block : p->line;
+        perr(p, "engine", "block_size", "%s", why);
+        return -1;
+    }
+    if (rc) { /* does not fit */
+        p->line = p->line_of_image  ? p->line_of_image
+                  : p->line_of_size ? p->line_of_size
+                                    : p->line;
+        perr(p, p->line_of_image ? "image" : "device", "size", "%s", why);
         return -1;
     }
     return 0;
@@ -678,7 +687,7 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                  "the engine refuses this geometry (error %d): block %u, "
                  "program unit %u, erase unit %u",
                  (int)need, sc->engine.block_size, g->prog_size, es);
-        return -1;
+        return -2;
     }
     rec = sc->engine.record_size ? sc->engine.record_size : (uint32_t)need + es;
     rec = (rec + es - 1) / es * es;

@@ -100,7 +100,9 @@ int scenario_set(struct scenario *sc, const char *assignment, char *err,
 /* Parse scenario text (as stored in a database); name is used in errors. */
 int scenario_load_text(struct scenario *sc, const char *text, const char *name,
                        char *err, size_t errlen);
-/* Compute the partition layout for sc's device, image and engine. */
+/* Compute the partition layout for sc's device, image and engine: 0, -1
+ * when it does not fit the device, -2 when the engine refuses the
+ * geometry (message in err). */
 int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                     char *err, size_t errlen);
 void scenario_free(struct scenario *sc);

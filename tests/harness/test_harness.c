@@ -96,7 +96,7 @@ static void test_scenario_errors_name_line_and_key(void **state)
     expect_error("[device]\nsize = 1M\n[image]\nsize = 2M\n",
                  "bad.ini:4: image.size: image 2097152 bytes");
     expect_error("[engine]\nblock_size = 6K\n",
-                 "bad.ini:2: image.size: the engine refuses this geometry");
+                 "bad.ini:2: engine.block_size: the engine refuses this geometry");
     expect_error("this is not ini\n", "bad.ini:1:");
 }
 

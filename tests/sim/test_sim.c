@@ -1,0 +1,417 @@
+/*
+ * sim_flash: each rule and fault happens when configured and not otherwise;
+ * copies and saved states are exact; the same seed gives the same bytes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim_flash.h"
+
+static struct sim_flash *nor(struct sim_config *cfg)
+{
+    struct sim_flash *f;
+    assert_int_equal(sim_preset("w25q128", cfg), 0);
+    cfg->geo.size = 64 * 1024;
+    cfg->faults.seed = 1;
+    assert_int_equal(sim_flash_create(&f, cfg), 0);
+    return f;
+}
+
+static struct sim_flash *nand(struct sim_config *cfg)
+{
+    struct sim_flash *f;
+    assert_int_equal(sim_preset("w25n01gv", cfg), 0);
+    cfg->geo.size = 16 * 128 * 1024;
+    cfg->geo.factory_bad = 0;
+    cfg->faults.seed = 1;
+    assert_int_equal(sim_flash_create(&f, cfg), 0);
+    return f;
+}
+
+static uint64_t viol(struct sim_flash *f, enum sim_violation v)
+{
+    return sim_flash_stats(f)->violations[v];
+}
+
+static void test_nor_program_ands_and_reprogram_is_a_violation(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    uint8_t a = 0xF0, b = 0x3C, r;
+    (void)s;
+    assert_int_equal(sim_flash_read(f, 0, &r, 1), 0);
+    assert_int_equal(r, 0xFF);
+    assert_int_equal(sim_flash_program(f, 0, &a, 1), 0);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 0);
+    assert_int_equal(sim_flash_program(f, 0, &b, 1), 0);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 1);
+    sim_flash_read(f, 0, &r, 1);
+    assert_int_equal(r, 0x30); /* AND, as physics does */
+    assert_int_equal(sim_flash_first_violation(f)->kind, SIM_VIOL_REPROGRAM);
+    /* Erase resets the rule. */
+    assert_int_equal(sim_flash_erase(f, 0, 4096), 0);
+    assert_int_equal(sim_flash_program(f, 0, &b, 1), 0);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 1);
+    sim_flash_destroy(f);
+
+    c.faults.reprogram_as_and = true; /* allowed when configured */
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_program(f, 0, &a, 1);
+    sim_flash_program(f, 0, &b, 1);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 0);
+    sim_flash_destroy(f);
+}
+
+static void test_misaligned_out_of_range_protected(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    uint8_t buf[16] = {0};
+    (void)s;
+    assert_int_equal(sim_flash_erase(f, 100, 4096), SIM_E_ALIGN);
+    assert_int_equal(viol(f, SIM_VIOL_MISALIGNED), 1);
+    assert_int_equal(sim_flash_program(f, 65530, buf, 16), SIM_E_RANGE);
+    assert_int_equal(viol(f, SIM_VIOL_OUT_OF_RANGE), 1);
+    assert_int_equal(sim_flash_protect(f, 8192, 4096, true), 0);
+    assert_int_equal(sim_flash_program(f, 8192, buf, 16), SIM_E_PROTECTED);
+    assert_int_equal(sim_flash_erase(f, 8192, 4096), SIM_E_PROTECTED);
+    assert_int_equal(viol(f, SIM_VIOL_PROTECTED), 2);
+    assert_int_equal(sim_flash_protect(f, 8192, 4096, false), 0);
+    assert_int_equal(sim_flash_program(f, 8192, buf, 16), 0);
+    sim_flash_destroy(f);
+}
+
+static void test_nand_order_nop_and_ecc(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nand(&c);
+    static uint8_t page[2048], out[2048];
+    int rc;
+    (void)s;
+    memset(page, 0x5A, sizeof(page));
+    assert_int_equal(sim_flash_program(f, 2 * 2048, page, 2048), 0);
+    assert_int_equal(viol(f, SIM_VIOL_NAND_ORDER), 0); /* skipping is fine */
+    assert_int_equal(sim_flash_program(f, 1 * 2048, page, 2048), 0);
+    assert_int_equal(viol(f, SIM_VIOL_NAND_ORDER), 1); /* going back is not */
+    assert_int_equal(sim_flash_program(f, 2 * 2048, page, 2048), 0);
+    assert_int_equal(viol(f, SIM_VIOL_NAND_NOP), 1); /* NOP 1 */
+    assert_int_equal(sim_flash_program(f, 100, page, 2048), SIM_E_ALIGN);
+
+    /* ECC: one flipped bit per 512 B codeword is corrected, two are not. */
+    sim_flash_erase(f, 0, 128 * 1024);
+    sim_flash_program(f, 0, page, 2048);
+    sim_flash_destroy(f);
+    c.faults.retention_rate = 0;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_program(f, 0, page, 2048);
+    rc = sim_flash_read(f, 0, out, 2048);
+    assert_int_equal(rc, 0);
+    assert_memory_equal(out, page, 2048);
+    sim_flash_destroy(f);
+}
+
+static void test_nand_ecc_corrects_and_fails(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    static uint8_t page[2048], out[2048];
+    int rc, corrected = 0, failed = 0, i;
+    (void)s;
+    assert_int_equal(sim_preset("w25n01gv", &c), 0);
+    c.geo.size = 4 * 128 * 1024;
+    c.geo.factory_bad = 0;
+    c.faults.read_flip_rate = 2e-4; /* ~0.8 flips per codeword read */
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    memset(page, 0x00, sizeof(page));
+    sim_flash_program(f, 0, page, 2048);
+    for (i = 0; i < 200; i++) {
+        rc = sim_flash_read(f, 0, out, 2048);
+        if (rc > 0) {
+            corrected++;
+            assert_memory_equal(out, page, 2048); /* corrected data */
+        } else if (rc == SIM_E_ECC) {
+            failed++;
+        }
+    }
+    assert_true(corrected > 0);
+    assert_true(failed > 0);
+    assert_int_equal(SIM_E_ECC, FWR_FLASH_ECC_FAIL);
+    sim_flash_destroy(f);
+}
+
+static void test_factory_bad_blocks_marked(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    uint32_t u, bad = 0;
+    uint8_t b;
+    (void)s;
+    sim_preset("w25n01gv", &c);
+    c.geo.size = 64 * 128 * 1024;
+    c.geo.factory_bad = 5;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (u = 0; u < 64; u++)
+        bad += (uint32_t)sim_flash_is_bad(f, u * 128 * 1024);
+    assert_true(bad >= 1 && bad <= 5);
+    assert_int_equal(sim_flash_is_bad(f, 0), 0); /* block 0 is good */
+    for (u = 0; u < 64; u++)
+        if (sim_flash_is_bad(f, u * 128 * 1024) == 1)
+            break;
+    b = 0;
+    assert_int_equal(sim_flash_program(f, u * 128 * 1024, &b, 1), SIM_E_ALIGN);
+    assert_int_equal(sim_flash_erase(f, u * 128 * 1024, 128 * 1024),
+                     SIM_E_ERASE_FAIL);
+    assert_int_equal(viol(f, SIM_VIOL_BAD_BLOCK), 1);
+    sim_flash_destroy(f);
+}
+
+struct cut_at {
+    uint64_t index;
+    int fired, lost;
+};
+
+static bool cut_hook(void *user, const struct sim_boundary *b)
+{
+    struct cut_at *c = user;
+    if (b->index == c->index) {
+        c->fired = 1;
+        return true;
+    }
+    return false;
+}
+
+static void on_loss(void *user)
+{
+    ((struct cut_at *)user)->lost = 1;
+}
+
+static void torn(uint8_t mode, double unstable, uint8_t *out, uint32_t n,
+                 uint32_t *flaky)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    struct cut_at cut = {1, 0, 0};
+    uint8_t zeros[256] = {0}, a[256], b[256];
+    uint32_t i;
+    sim_flash_destroy(f);
+    c.faults.torn_mode = mode;
+    c.faults.unstable_fraction = unstable;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_set_boundary_hook(f, cut_hook, on_loss, &cut);
+    assert_int_equal(sim_flash_program(f, 0, zeros, 256), 0); /* index 0 */
+    assert_int_equal(sim_flash_program(f, 256, zeros, 256), SIM_E_POWER_OFF);
+    assert_true(cut.fired && cut.lost);
+    assert_false(sim_flash_powered(f));
+    assert_int_equal(sim_flash_read(f, 0, a, 1), SIM_E_POWER_OFF);
+    sim_flash_power_on(f);
+    sim_flash_read(f, 256, a, 256);
+    sim_flash_read(f, 256, b, 256);
+    memcpy(out, a, n);
+    *flaky = 0;
+    for (i = 0; i < 256; i++)
+        *flaky += a[i] != b[i];
+    sim_flash_destroy(f);
+}
+
+static void test_torn_program_modes(void **s)
+{
+    uint8_t got[256];
+    uint32_t flaky, i, zeros = 0;
+    (void)s;
+    torn(SIM_TORN_NONE, 0, got, 256, &flaky);
+    for (i = 0; i < 256; i++)
+        assert_int_equal(got[i], 0xFF);
+    torn(SIM_TORN_ALL, 0, got, 256, &flaky);
+    for (i = 0; i < 256; i++)
+        assert_int_equal(got[i], 0x00);
+    torn(SIM_TORN_PREFIX, 0, got, 256, &flaky);
+    for (i = 0; i < 256 && got[i] == 0; i++)
+        ;
+    for (; i < 256; i++)
+        assert_int_equal(got[i], 0xFF); /* a prefix, then nothing */
+    torn(SIM_TORN_RANDOM, 0, got, 256, &flaky);
+    for (i = 0; i < 256; i++)
+        zeros += got[i] != 0xFF && got[i] != 0x00;
+    assert_true(zeros > 100);   /* a random subset of bits */
+    assert_int_equal(flaky, 0); /* no unstable bits unless configured */
+    torn(SIM_TORN_RANDOM, 1.0, got, 256, &flaky);
+    assert_true(flaky > 10); /* unstable bits read differently */
+}
+
+static void test_unstable_bits_cleared_by_erase(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    struct sim_boundary b = {0, SIM_OP_PROGRAM, 0, 256, NULL};
+    uint8_t zeros[256] = {0};
+    (void)s;
+    sim_flash_destroy(f);
+    c.faults.torn_mode = SIM_TORN_RANDOM;
+    c.faults.unstable_fraction = 1.0;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    b.data = zeros;
+    assert_int_equal(sim_flash_apply_cut(f, &b), 0);
+    sim_flash_power_on(f);
+    assert_true(sim_flash_unstable_count(f, 0, 256) > 0);
+    assert_int_equal(sim_flash_erase(f, 0, 4096), 0);
+    assert_int_equal(sim_flash_unstable_count(f, 0, 256), 0);
+    sim_flash_destroy(f);
+}
+
+static void test_interrupted_erase_leaves_zeros(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    struct sim_boundary b = {0, SIM_OP_ERASE, 0, 4096, NULL};
+    uint8_t zeros[256] = {0}, r[4096];
+    uint32_t i, left = 0;
+    (void)s;
+    for (i = 0; i < 4096; i += 256)
+        sim_flash_program(f, i, zeros, 256);
+    assert_int_equal(sim_flash_apply_cut(f, &b), 0);
+    sim_flash_power_on(f);
+    sim_flash_read(f, 0, r, 4096);
+    for (i = 0; i < 4096; i++)
+        left += r[i] != 0xFF;
+    assert_true(left > 0 && left < 4096); /* partly erased */
+    /* The unit counts as programmed: programming it is a violation. */
+    sim_flash_program(f, 0, zeros, 1);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 1);
+    sim_flash_destroy(f);
+}
+
+static void test_wear_fail_past_endurance_only(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    int i, fails = 0;
+    (void)s;
+    sim_flash_destroy(f);
+    c.faults.endurance = 100;
+    c.faults.wear_mode = SIM_WEAR_FAIL;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(sim_flash_erase(f, 0, 4096), 0);
+    assert_int_equal(sim_flash_erase_count(f, 0), 100);
+    for (i = 0; i < 200; i++)
+        fails += sim_flash_erase(f, 0, 4096) == SIM_E_ERASE_FAIL;
+    assert_true(fails > 50);
+    sim_flash_destroy(f);
+}
+
+static void test_timing_advances_clock(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    uint8_t p[256] = {0};
+    uint64_t t0;
+    (void)s;
+    t0 = sim_flash_clock_ns(f);
+    sim_flash_erase(f, 0, 4096);
+    assert_int_equal(sim_flash_clock_ns(f) - t0, 45000000); /* tSE typ */
+    t0 = sim_flash_clock_ns(f);
+    sim_flash_program(f, 0, p, 256);
+    assert_int_equal(sim_flash_clock_ns(f) - t0, 700000); /* tPP typ */
+    assert_int_equal(sim_flash_stats(f)->programs, 1);
+    assert_int_equal(sim_flash_stats(f)->erases, 1);
+    sim_flash_destroy(f);
+}
+
+static void test_copy_save_load_and_determinism(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *a = nor(&c), *b, *l;
+    uint8_t p[256], ra[4096], rb[4096];
+    char path[] = "/tmp/fotasim-flash-XXXXXX";
+    int fd, i;
+    (void)s;
+    sim_flash_destroy(a);
+    c.faults.read_flip_rate = 1e-4;
+    c.faults.torn_mode = SIM_TORN_RANDOM;
+    c.faults.unstable_fraction = 0.5;
+    assert_int_equal(sim_flash_create(&a, &c), 0);
+    assert_int_equal(sim_flash_create(&b, &c), 0);
+    for (i = 0; i < 256; i++)
+        p[i] = (uint8_t)(i * 7);
+    sim_flash_program(a, 0, p, 256);
+    {
+        struct sim_boundary cut = {1, SIM_OP_PROGRAM, 256, 256, p};
+        sim_flash_apply_cut(a, &cut);
+        sim_flash_power_on(a);
+    }
+    assert_int_equal(sim_flash_copy(b, a), 0);
+    /* Same state and generator: the same bytes on every later read. */
+    for (i = 0; i < 5; i++) {
+        sim_flash_read(a, 0, ra, 4096);
+        sim_flash_read(b, 0, rb, 4096);
+        assert_memory_equal(ra, rb, 4096);
+    }
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sim_flash_save(a, path), 0);
+    assert_int_equal(sim_flash_load(&l, path), 0);
+    assert_memory_equal(sim_flash_raw(l), sim_flash_raw(a), c.geo.size);
+    assert_int_equal(sim_flash_unstable_count(l, 0, 4096),
+                     sim_flash_unstable_count(a, 0, 4096));
+    sim_flash_read(a, 0, ra, 4096);
+    sim_flash_read(l, 0, rb, 4096);
+    assert_memory_equal(ra, rb, 4096);
+    unlink(path);
+    {
+        FILE *fp = fopen(path, "w");
+        fputs("garbage", fp);
+        fclose(fp);
+        assert_int_equal(sim_flash_load(&l, path), SIM_E_FORMAT);
+        unlink(path);
+    }
+    sim_flash_destroy(a);
+    sim_flash_destroy(b);
+}
+
+static void test_non_uniform_sectors(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    uint8_t p[8] = {0};
+    (void)s;
+    assert_int_equal(sim_preset("stm32f4-internal", &c), 0);
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    assert_int_equal(sim_flash_unit_count(f), 12);
+    assert_int_equal(sim_flash_erase(f, 0, 16 * 1024), 0);
+    assert_int_equal(sim_flash_erase(f, 64 * 1024, 64 * 1024), 0);
+    assert_int_equal(sim_flash_erase(f, 128 * 1024, 128 * 1024), 0);
+    assert_int_equal(sim_flash_erase(f, 128 * 1024, 64 * 1024), SIM_E_ALIGN);
+    assert_int_equal(sim_flash_program(f, 4, p, 8), SIM_E_ALIGN);
+    assert_int_equal(sim_flash_program(f, 8, p, 8), 0);
+    assert_int_equal(sim_flash_unit_of(f, 200 * 1024), 5);
+    sim_flash_destroy(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nor_program_ands_and_reprogram_is_a_violation),
+        cmocka_unit_test(test_misaligned_out_of_range_protected),
+        cmocka_unit_test(test_nand_order_nop_and_ecc),
+        cmocka_unit_test(test_nand_ecc_corrects_and_fails),
+        cmocka_unit_test(test_factory_bad_blocks_marked),
+        cmocka_unit_test(test_torn_program_modes),
+        cmocka_unit_test(test_unstable_bits_cleared_by_erase),
+        cmocka_unit_test(test_interrupted_erase_leaves_zeros),
+        cmocka_unit_test(test_wear_fail_past_endurance_only),
+        cmocka_unit_test(test_timing_advances_clock),
+        cmocka_unit_test(test_copy_save_load_and_determinism),
+        cmocka_unit_test(test_non_uniform_sectors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
