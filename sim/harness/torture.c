@@ -315,7 +315,7 @@ static void judge(struct torture *t, struct sim_flash *dev, struct link *l,
     } else if (!data_matches(t, dev, t->image[l->version - 1], why,
                              sizeof(why))) {
         tr->verdict = VERDICT_SILENT_CORRUPTION;
-        snprintf(tr->detail, sizeof(tr->detail), "complete, but %s", why);
+        snprintf(tr->detail, sizeof(tr->detail), "complete, but %.140s", why);
     } else {
         /* The group in flight (block or erase unit, the larger) is the
          * loss each cut makes unavoidable; more is extra download. */
