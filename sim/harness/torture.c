@@ -629,17 +629,19 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     /* The device arrives holding old firmware, not erased. */
     {
         struct sim_flash *p = t->pristine;
-        uint32_t a;
-        uint8_t junk[256];
-        for (a = 0; a < 256; a++)
+        uint32_t a, step = t->devcfg.geo.prog_size > 256
+                               ? t->devcfg.geo.prog_size
+                               : 256;
+        uint8_t *junk = malloc(step);
+        if (!junk)
+            goto fail;
+        for (a = 0; a < step; a++)
             junk[a] = (uint8_t)(a * 29 + 7);
-        for (a = 0; a + 256 <= t->devcfg.geo.size; a += 256)
-            if (a % t->devcfg.geo.prog_size == 0 &&
-                (t->devcfg.geo.kind != SIM_NAND || sim_flash_is_bad(p, a) != 1))
-                sim_flash_program(p, a, junk,
-                                  256 < t->devcfg.geo.prog_size
-                                      ? t->devcfg.geo.prog_size
-                                      : 256);
+        for (a = 0; a + step <= t->devcfg.geo.size; a += step)
+            if (t->devcfg.geo.kind != SIM_NAND ||
+                sim_flash_is_bad(p, a) != 1)
+                sim_flash_program(p, a, junk, step);
+        free(junk);
         sim_flash_reset_counters(p);
     }
     if (make_image(t, 0, err, errlen) || make_image(t, 1, err, errlen))

@@ -366,6 +366,7 @@ static void test_copy_save_load_and_determinism(void **s)
     sim_flash_read(a, 0, ra, 4096);
     sim_flash_read(l, 0, rb, 4096);
     assert_memory_equal(ra, rb, 4096);
+    sim_flash_destroy(l);
     unlink(path);
     {
         FILE *fp = fopen(path, "w");
