@@ -14,6 +14,9 @@
 
 #include <cmocka.h>
 
+#include <fiu-control.h>
+#include <fiu.h>
+
 #include "sim_flash.h"
 
 static struct sim_flash *nor(struct sim_config *cfg)
@@ -398,6 +401,150 @@ static void test_non_uniform_sectors(void **s)
     sim_flash_destroy(f);
 }
 
+static void test_read_flips_only_when_configured(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    static uint8_t z[4096], r[4096];
+    int i, differ = 0;
+    (void)s;
+    sim_flash_program(f, 0, z, 4096);
+    for (i = 0; i < 50; i++) {
+        sim_flash_read(f, 0, r, 4096);
+        differ += memcmp(r, z, 4096) != 0;
+    }
+    assert_int_equal(differ, 0);
+    assert_int_equal(sim_flash_stats(f)->bit_flips, 0);
+    sim_flash_destroy(f);
+    c.faults.read_flip_rate = 1e-4; /* ~3 flips per 4 KiB read */
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_program(f, 0, z, 4096);
+    for (i = 0; i < 50; i++) {
+        sim_flash_read(f, 0, r, 4096);
+        differ += memcmp(r, z, 4096) != 0;
+    }
+    assert_true(differ > 30);
+    /* Transient: the cells still hold what was programmed. */
+    assert_memory_equal(sim_flash_raw(f), z, 4096);
+    sim_flash_destroy(f);
+}
+
+static void test_retention_flips_with_time(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    static uint8_t z[65536], r[65536];
+    (void)s;
+    sim_flash_destroy(f);
+    c.faults.retention_rate = 1e-7; /* per programmed bit per second */
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_program(f, 0, z, sizeof(z));
+    sim_flash_read(f, 0, r, sizeof(r));
+    assert_memory_equal(r, z, sizeof(z));                /* no time, no loss */
+    sim_flash_advance_clock(f, 3600ull * 1000000000ull); /* an hour */
+    sim_flash_read(f, 0, r, sizeof(r));
+    assert_true(memcmp(r, z, sizeof(z)) != 0); /* 0s drifted to 1 */
+    assert_true(sim_flash_stats(f)->bit_flips > 0);
+    sim_flash_erase(f, 0, 4096); /* an erase clears the unit's history */
+    sim_flash_destroy(f);
+}
+
+static void test_read_disturb_after_limit(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    uint8_t r[16];
+    int i;
+    (void)s;
+    sim_flash_destroy(f);
+    c.faults.read_disturb_limit = 100;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (i = 0; i < 100; i++)
+        sim_flash_read(f, 0, r, 16);
+    assert_int_equal(sim_flash_stats(f)->bit_flips, 0);
+    for (i = 0; i < 200; i++)
+        sim_flash_read(f, 0, r, 16);
+    assert_true(sim_flash_stats(f)->bit_flips > 0);
+    sim_flash_destroy(f);
+}
+
+static void test_wear_stuck_and_badblock(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    static uint8_t z[4096];
+    int i, stuck = 0, failed = 0;
+    (void)s;
+    assert_int_equal(sim_preset("w25q128", &c), 0);
+    c.geo.size = 64 * 1024;
+    c.faults.endurance = 100;
+    c.faults.initial_wear = 1.1; /* 10% past: always worn */
+    c.faults.wear_mode = SIM_WEAR_STUCK;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (i = 0; i < 8; i++) {
+        sim_flash_erase(f, 0, 4096);
+        assert_int_equal(sim_flash_program(f, 0, z, 4096), 0);
+        stuck += memcmp(sim_flash_raw(f), z, 4096) != 0;
+    }
+    assert_true(stuck > 0); /* bits that stay 1 */
+    sim_flash_destroy(f);
+
+    assert_int_equal(sim_preset("w25n01gv", &c), 0);
+    c.geo.size = 8 * 128 * 1024;
+    c.geo.factory_bad = 0;
+    c.faults.endurance = 100;
+    c.faults.initial_wear = 1.1;
+    c.faults.wear_mode = SIM_WEAR_BADBLOCK;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (i = 0; i < 4 && !failed; i++)
+        failed = sim_flash_erase(f, 128 * 1024, 128 * 1024) == SIM_E_ERASE_FAIL;
+    assert_true(failed);
+    assert_int_equal(sim_flash_is_bad(f, 128 * 1024), 1); /* grown bad */
+    sim_flash_destroy(f);
+}
+
+static void test_nand_nop4_allows_partial_programs(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    static uint8_t page[2048];
+    int i;
+    (void)s;
+    assert_int_equal(sim_preset("mt29f-slc", &c), 0);
+    c.geo.size = 4 * 128 * 1024;
+    c.geo.factory_bad = 0;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    memset(page, 0xFF, sizeof(page));
+    for (i = 0; i < 4; i++) {
+        page[i * 512] = 0x00; /* one more 512 B sector each time */
+        sim_flash_program(f, 0, page, 2048);
+    }
+    assert_int_equal(viol(f, SIM_VIOL_NAND_NOP), 0);
+    sim_flash_program(f, 0, page, 2048);
+    assert_int_equal(viol(f, SIM_VIOL_NAND_NOP), 1);
+    sim_flash_destroy(f);
+}
+
+static void test_libfiu_points_when_enabled(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    uint8_t z[16] = {0};
+    (void)s;
+    setenv("FOTASIM_FIU", "1", 1);
+    f = nor(&c);
+    assert_int_equal(sim_flash_program(f, 0, z, 16), 0);
+    assert_int_equal(fiu_enable("sim/flash/program", 1, NULL, 0), 0);
+    assert_int_equal(sim_flash_program(f, 16, z, 16), SIM_E_PROG_FAIL);
+    fiu_disable("sim/flash/program");
+    assert_int_equal(fiu_enable("sim/flash/erase", 1, NULL, 0), 0);
+    assert_int_equal(sim_flash_erase(f, 0, 4096), SIM_E_ERASE_FAIL);
+    fiu_disable("sim/flash/erase");
+    assert_int_equal(sim_flash_erase(f, 0, 4096), 0);
+    sim_flash_destroy(f);
+    unsetenv("FOTASIM_FIU");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +560,12 @@ int main(void)
         cmocka_unit_test(test_timing_advances_clock),
         cmocka_unit_test(test_copy_save_load_and_determinism),
         cmocka_unit_test(test_non_uniform_sectors),
+        cmocka_unit_test(test_read_flips_only_when_configured),
+        cmocka_unit_test(test_retention_flips_with_time),
+        cmocka_unit_test(test_read_disturb_after_limit),
+        cmocka_unit_test(test_wear_stuck_and_badblock),
+        cmocka_unit_test(test_nand_nop4_allows_partial_programs),
+        cmocka_unit_test(test_libfiu_points_when_enabled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
