@@ -31,6 +31,7 @@ struct bitmark {
 struct marklist {
     struct bitmark *v;
     uint32_t n, cap;
+    uint32_t lo, hi; /* address span of the entries: reads outside skip */
 };
 
 struct sim_flash {
@@ -109,6 +110,10 @@ static int mark_add(struct marklist *l, uint32_t addr, uint8_t mask)
     }
     l->v[l->n].addr = addr;
     l->v[l->n].mask = mask;
+    if (!l->n || addr < l->lo)
+        l->lo = addr;
+    if (!l->n || addr + 1 > l->hi)
+        l->hi = addr + 1;
     l->n++;
     return 0;
 }
@@ -116,10 +121,24 @@ static int mark_add(struct marklist *l, uint32_t addr, uint8_t mask)
 static void mark_clear_range(struct marklist *l, uint32_t lo, uint32_t hi)
 {
     uint32_t i, j = 0;
+    if (!l->n || hi <= l->lo || lo >= l->hi)
+        return;
     for (i = 0; i < l->n; i++)
-        if (l->v[i].addr < lo || l->v[i].addr >= hi)
-            l->v[j++] = l->v[i];
+        if (l->v[i].addr < lo || l->v[i].addr >= hi) {
+            struct bitmark m = l->v[i];
+            if (!j || m.addr < l->lo)
+                l->lo = m.addr;
+            if (!j || m.addr + 1 > l->hi)
+                l->hi = m.addr + 1;
+            l->v[j++] = m;
+        }
     l->n = j;
+}
+
+/* Any entry in [lo, hi)? Cheap test before a scan. */
+static bool mark_may_hit(const struct marklist *l, uint32_t lo, uint32_t hi)
+{
+    return l->n && lo < l->hi && l->lo < hi;
 }
 
 static int mark_copy(struct marklist *dst, const struct marklist *src)
@@ -134,6 +153,8 @@ static int mark_copy(struct marklist *dst, const struct marklist *src)
     if (src->n)
         memcpy(dst->v, src->v, src->n * sizeof(*src->v));
     dst->n = src->n;
+    dst->lo = src->lo;
+    dst->hi = src->hi;
     return 0;
 }
 
@@ -394,7 +415,9 @@ int sim_flash_read(struct sim_flash *f, uint32_t addr, void *buf, uint32_t len)
             }
         }
     }
-    if (!f->unstable.n && !f->errors.n && x->read_flip_rate <= 0)
+    if (!mark_may_hit(&f->unstable, addr, addr + len) &&
+        !(is_nand(f) && mark_may_hit(&f->errors, addr, addr + len)) &&
+        x->read_flip_rate <= 0)
         return 0;
 
     /* Unstable bits: a fresh coin for each, every read. */
