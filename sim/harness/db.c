@@ -36,7 +36,9 @@ static const char schema[] =
     " started_at TEXT NOT NULL, ended_at TEXT,"
     " status TEXT NOT NULL CHECK (status IN"
     "  ('running','passed','failed','interrupted')),"
-    " boundaries INTEGER, trials_planned INTEGER);"
+    " boundaries INTEGER, trials_planned INTEGER,"
+    " shard_index INTEGER NOT NULL DEFAULT 0,"
+    " shard_count INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE trials ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), trial_id INTEGER NOT NULL,"
     " seed INTEGER, depth INTEGER, cut1 INTEGER, cut2 INTEGER, cut3 INTEGER,"
@@ -260,6 +262,7 @@ int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
 }
 
 int db_run_find_resumable(struct db *db, const struct scenario *sc,
+                          uint64_t shard_index, uint64_t shard_count,
                           struct db_run_info *info)
 {
     sqlite3_stmt *st;
@@ -273,6 +276,7 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
             " (SELECT coalesce(max(trial_id) + 1, 0) FROM trials t"
             "  WHERE t.run_id = r.id)"
             " FROM runs r WHERE r.scenario_text = ? AND r.seed = ?"
+            " AND r.shard_index = ? AND r.shard_count = ?"
             " AND r.status IN ('running', 'interrupted')"
             " ORDER BY r.id DESC LIMIT 1",
             -1, &st, NULL) != SQLITE_OK) {
@@ -281,6 +285,8 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
     }
     sqlite3_bind_text(st, 1, sc->text ? sc->text : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)sc->seed);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)shard_index);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)shard_count);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         info->run_id = sqlite3_column_int64(st, 0);
@@ -302,6 +308,45 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
         }
         return 1;
     }
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_run_set_shard(struct db *db, int64_t run_id, uint64_t index,
+                     uint64_t count)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_prepare_v2(db->h,
+                           "UPDATE runs SET shard_index=?, shard_count=? "
+                           "WHERE id=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)count);
+    sqlite3_bind_int64(st, 3, run_id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_trials_done(struct db *db, int64_t run_id, uint8_t *done,
+                   uint64_t planned, uint64_t *count)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *count = 0;
+    if (sqlite3_prepare_v2(db->h, "SELECT trial_id FROM trials WHERE run_id=?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (id >= 0 && (uint64_t)id < planned) {
+            done[id] = 1;
+            (*count)++;
+        }
+    }
+    sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -474,5 +519,246 @@ int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
             sc_out->seed = (uint64_t)sqlite3_column_int64(st, 17);
     }
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------ merge */
+
+struct shard_run {
+    char *text, *tool;
+    sqlite3_int64 seed, index, count, planned, boundaries, trials;
+    char status[16];
+};
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(st, i);
+    return strdup(v ? v : "");
+}
+
+/* Read the one run a shard database holds. */
+static int read_shard(const char *path, struct shard_run *r, char *err,
+                      size_t errlen)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, n = 0, app = 0, ver = 0;
+
+    memset(r, 0, sizeof(*r));
+    if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open: %s", path,
+                 h ? sqlite3_errmsg(h) : "out of memory");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(h, "PRAGMA application_id", -1, &st, NULL) ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(err, errlen, "%s: not a database or corrupt: %s", path,
+                 sqlite3_errmsg(h));
+        goto out;
+    }
+    app = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (app != APP_ID) {
+        snprintf(err, errlen, "%s: not a fotasim database", path);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ||
+        sqlite3_step(st) != SQLITE_ROW ||
+        (ver = sqlite3_column_int(st, 0)) != DB_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: schema version %d; this fotasim reads %d",
+                 path, ver, DB_SCHEMA_VERSION);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(
+            h,
+            "SELECT scenario_text, tool_version, seed, shard_index,"
+            " shard_count, trials_planned, boundaries, status,"
+            " (SELECT count(*) FROM trials t WHERE t.run_id = r.id)"
+            " FROM runs r",
+            -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(h));
+        goto out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n++)
+            break;
+        r->text = dup_col(st, 0);
+        r->tool = dup_col(st, 1);
+        r->seed = sqlite3_column_int64(st, 2);
+        r->index = sqlite3_column_int64(st, 3);
+        r->count = sqlite3_column_int64(st, 4);
+        r->planned = sqlite3_column_int64(st, 5);
+        r->boundaries = sqlite3_column_int64(st, 6);
+        snprintf(r->status, sizeof(r->status), "%s",
+                 (const char *)sqlite3_column_text(st, 7));
+        r->trials = sqlite3_column_int64(st, 8);
+    }
+    if (n != 1) {
+        snprintf(err, errlen,
+                 "%s: holds %d runs; merge takes one run per shard file", path,
+                 n);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return rc;
+}
+
+int db_merge(const char *out, char *const *in, int nin, char *err,
+             size_t errlen, FILE *report)
+{
+    struct shard_run *r = calloc((size_t)nin, sizeof(*r));
+    unsigned char *seen = NULL;
+    struct db *db = NULL;
+    sqlite3_int64 total = 0, k;
+    int i, rc = -1, missing = 0;
+    char sql[1024];
+    FILE *probe;
+
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if ((probe = fopen(out, "r"))) {
+        fclose(probe);
+        snprintf(err, errlen, "%s: exists; merge writes a new database", out);
+        goto done;
+    }
+    for (i = 0; i < nin; i++) {
+        if (read_shard(in[i], &r[i], err, errlen))
+            goto done;
+        if (!strcmp(r[i].status, "running") ||
+            !strcmp(r[i].status, "interrupted")) {
+            snprintf(err, errlen,
+                     "%s: shard %lld/%lld is %s: finish it (fotasim run "
+                     "--resume) before merging",
+                     in[i], (long long)r[i].index, (long long)r[i].count,
+                     r[i].status);
+            goto done;
+        }
+        if (i && (strcmp(r[i].text, r[0].text) || r[i].seed != r[0].seed)) {
+            snprintf(err, errlen,
+                     "%s: another scenario or seed than %s: not a shard of "
+                     "the same run",
+                     in[i], in[0]);
+            goto done;
+        }
+        if (i && strcmp(r[i].tool, r[0].tool)) {
+            snprintf(err, errlen, "%s: made by fotasim %s, %s by %s", in[i],
+                     r[i].tool, in[0], r[0].tool);
+            goto done;
+        }
+        if (i && r[i].count != r[0].count) {
+            snprintf(err, errlen, "%s: split in %lld shards, %s in %lld", in[i],
+                     (long long)r[i].count, in[0], (long long)r[0].count);
+            goto done;
+        }
+    }
+    seen = calloc((size_t)r[0].count, 1);
+    if (!seen)
+        goto done;
+    for (i = 0; i < nin; i++) {
+        if (seen[r[i].index]) {
+            snprintf(err, errlen, "%s: shard %lld/%lld given twice", in[i],
+                     (long long)r[i].index, (long long)r[i].count);
+            goto done;
+        }
+        seen[r[i].index] = 1;
+        total += r[i].trials;
+        /* A shard holds ids index, index + count, ... of the plan. */
+        if (r[i].trials != r[i].planned / r[i].count +
+                               (r[i].index < r[i].planned % r[i].count)) {
+            snprintf(err, errlen,
+                     "%s: shard %lld/%lld holds %lld trials of its %lld",
+                     in[i], (long long)r[i].index, (long long)r[i].count,
+                     (long long)r[i].trials,
+                     (long long)(r[i].planned / r[i].count +
+                                 (r[i].index < r[i].planned % r[i].count)));
+            goto done;
+        }
+        if (report)
+            fprintf(report, "  shard %lld/%lld: %lld trials (%s)\n",
+                    (long long)r[i].index, (long long)r[i].count,
+                    (long long)r[i].trials, in[i]);
+    }
+    for (k = 0; k < r[0].count; k++)
+        if (!seen[k]) {
+            if (!missing++)
+                snprintf(err, errlen,
+                         "missing shard(s) of %lld:", (long long)r[0].count);
+            snprintf(err + strlen(err), errlen - strlen(err), " %lld",
+                     (long long)k);
+        }
+    if (missing)
+        goto done;
+    if (total != r[0].planned) {
+        snprintf(err, errlen, "the shards hold %lld trials, the plan has %lld",
+                 (long long)total, (long long)r[0].planned);
+        goto done;
+    }
+
+    if (db_open(&db, out, err, errlen))
+        goto done;
+    if (exec(db, "BEGIN"))
+        goto sqlerr;
+    for (i = 0; i < nin; i++) {
+        char *q = sqlite3_mprintf("ATTACH %Q AS s", in[i]);
+        int bad = exec(db, q);
+        sqlite3_free(q);
+        if (bad)
+            goto sqlerr;
+        if (i == 0 &&
+            exec(db, "INSERT INTO runs SELECT 1, name, scenario_path,"
+                     " scenario_text, seed, preset, block_size, hash, digest,"
+                     " verify, mirror, image_size, tool_version, started_at,"
+                     " ended_at, status, boundaries, trials_planned, 0, 1"
+                     " FROM s.runs"))
+            goto sqlerr;
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO trials SELECT 1, trial_id, seed, depth, cut1,"
+                 " cut2, cut3, cut4, cut1_op, cut1_addr, cut1_area, verdict,"
+                 " verdict_code, failed, engine_error, violation, detail,"
+                 " bytes_downloaded, bytes_redownloaded, blocks_redownloaded,"
+                 " boots, erases, programs, recover_ns, scan_ns, wall_ns"
+                 " FROM s.trials;"
+                 "INSERT INTO wear SELECT 1, unit, erases_update, erases_max"
+                 " FROM s.wear WHERE true ON CONFLICT(run_id, unit) DO UPDATE"
+                 " SET erases_max = max(erases_max, excluded.erases_max);"
+                 "UPDATE runs SET started_at = min(started_at,"
+                 " (SELECT min(started_at) FROM s.runs)), ended_at ="
+                 " max(ended_at, (SELECT max(ended_at) FROM s.runs));");
+        if (exec(db, sql))
+            goto sqlerr;
+        if (exec(db, "COMMIT") || exec(db, "DETACH s") || exec(db, "BEGIN"))
+            goto sqlerr;
+    }
+    if (exec(db, "UPDATE runs SET status = CASE WHEN (SELECT sum(failed)"
+                 " FROM trials) > 0 THEN 'failed' ELSE 'passed' END") ||
+        exec(db, "COMMIT"))
+        goto sqlerr;
+    if (report)
+        fprintf(report, "merged %d shards, %lld trials into %s\n", nin,
+                (long long)total, out);
+    rc = 0;
+    goto done;
+sqlerr:
+    snprintf(err, errlen, "%s: %s", out, db->msg);
+    db_close(db);
+    db = NULL;
+    remove(out);
+done:
+    if (db)
+        db_close(db);
+    for (i = 0; i < nin; i++) {
+        free(r[i].text);
+        free(r[i].tool);
+    }
+    free(r);
+    free(seen);
     return rc;
 }

@@ -12,6 +12,7 @@
 #define FOTASIM_DB_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "scenario.h"
@@ -45,9 +46,22 @@ void db_close(struct db *db);
 /* New run: stores scenario text, seed, engine config, tool version, start. */
 int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
                  uint64_t trials_planned, struct db_run_info *info);
-/* Latest unfinished run of the same scenario text and seed, for --resume. */
+/* Latest unfinished run of the same scenario text, seed and shard, for
+ * --resume: 1 found (info filled), 0 none, -1 error. */
 int db_run_find_resumable(struct db *db, const struct scenario *sc,
+                          uint64_t shard_index, uint64_t shard_count,
                           struct db_run_info *info);
+/* Record which slice of the plan a run holds (--shard I/N). */
+int db_run_set_shard(struct db *db, int64_t run_id, uint64_t index,
+                     uint64_t count);
+/* Mark done[id] = 1 for every trial the run holds (ids < planned). */
+int db_trials_done(struct db *db, int64_t run_id, uint8_t *done,
+                   uint64_t planned, uint64_t *count);
+/* Combine shard databases into one run in out (a new file). Checks that
+ * the shards are of one scenario, seed and tool version, none still
+ * running, none missing or twice; writes what it found to report. */
+int db_merge(const char *out, char *const *in, int nin, char *err,
+             size_t errlen, FILE *report);
 int db_run_end(struct db *db, int64_t run_id, enum db_run_status status);
 
 /* Buffered: committed every batch_size trials and at db_flush/db_run_end. */

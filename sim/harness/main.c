@@ -18,6 +18,7 @@
 #include "scenario.h"
 #include "sim_flash.h"
 #include "torture.h"
+#include "workers.h"
 
 #ifndef FOTASIM_VERSION
 #define FOTASIM_VERSION "0.0.0"
@@ -47,6 +48,7 @@ static int usage_main(FILE *to)
             "judge and log every trial\n"
             "  replay ...       rerun one trial exactly (from a database or "
             "a scenario and cut points)\n"
+            "  merge OUT IN...  combine shard databases into one run\n"
             "  list             list scenarios and device presets\n\n"
             "`fotasim <command> --help` tells more.\n",
             FOTASIM_VERSION);
@@ -64,6 +66,12 @@ static int usage_run(FILE *to)
             "  --seed N         run seed (default: the scenario's)\n"
             "  --set S.K=V      override a scenario key, e.g. "
             "--set engine.block_size=1K (repeatable)\n"
+            "  -j N             N worker processes (default 1); same verdicts "
+            "for any N\n"
+            "  --shard I/N      run only trials with id %% N == I (0-based); "
+            "'auto' reads\n"
+            "                   SLURM_ARRAY_TASK_ID, CI_NODE_INDEX, "
+            "JOB_COMPLETION_INDEX (docs/scale-out.md)\n"
             "  --quiet          no progress bar, no summary\n\n"
             "Exit status: 0 all trials met the expectations, 1 some did "
             "not, 2 bad input, 130 interrupted\n(committed trials are kept: "
@@ -118,7 +126,7 @@ static void draw_progress(struct run_state *rs, int final)
 {
     double t = now_s(), rate, eta;
     int width = 30, fill;
-    uint64_t total = rs->planned - rs->first, done = rs->done;
+    uint64_t total = rs->planned, done = rs->done;
     if (!rs->tty || rs->quiet || (!final && t - rs->last_draw < 0.1))
         return;
     rs->last_draw = t;
@@ -304,6 +312,11 @@ static int cmd_run(int argc, char **argv)
     const char *path = NULL, *db_path = "fotasim.db", *junit = NULL;
     char *sets[32];
     int nsets = 0, resume = 0, quiet = 0, i, rc, status;
+    unsigned jobs = 1;
+    struct shard sh = {0, 1};
+    uint8_t *skip = NULL;
+    uint32_t *worst = NULL;
+    uint64_t id, done_before = 0;
     long long seed = -1;
     struct scenario sc;
     struct torture *t = NULL;
@@ -329,7 +342,18 @@ static int cmd_run(int argc, char **argv)
             seed = strtoll(argv[++i], NULL, 0);
         else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
             sets[nsets++] = argv[++i];
-        else if (a[0] != '-' && !path)
+        else if (i + 1 < argc && !strcmp(a, "-j")) {
+            jobs = (unsigned)strtoul(argv[++i], NULL, 10);
+            if (jobs < 1 || jobs > 64) {
+                fprintf(stderr, "fotasim run: -j %s: 1 to 64\n", argv[i]);
+                return EXIT_USAGE;
+            }
+        } else if (i + 1 < argc && !strcmp(a, "--shard")) {
+            if (shard_parse(argv[++i], &sh, err, sizeof(err))) {
+                fprintf(stderr, "fotasim run: %s\n", err);
+                return EXIT_USAGE;
+            }
+        } else if (a[0] != '-' && !path)
             path = a;
         else {
             fprintf(stderr, "fotasim run: unknown or incomplete option '%s'\n",
@@ -355,26 +379,42 @@ static int cmd_run(int argc, char **argv)
         scenario_free(&sc);
         return EXIT_USAGE;
     }
-    rc = resume ? db_run_find_resumable(rs.db, &sc, &info) : 0;
+    rc = resume ? db_run_find_resumable(rs.db, &sc, sh.index, sh.count, &info)
+                : 0;
     if (rc < 0) {
         fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
         status = EXIT_USAGE;
         goto out;
     }
+    skip = calloc(torture_planned(t) + 1, 1);
+    worst = calloc(torture_unit_count(t) + 1, 4);
+    if (!skip || !worst) {
+        status = EXIT_FAILED;
+        goto out;
+    }
     if (rc == 1) {
+        /* Skip what the database holds: with -j or shards the committed
+         * trials need not be a prefix. */
+        if (db_trials_done(rs.db, info.run_id, skip, torture_planned(t),
+                           &done_before)) {
+            fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
+            status = EXIT_USAGE;
+            goto out;
+        }
         if (!quiet)
-            printf("resuming run %lld at trial %llu of %llu\n",
-                   (long long)info.run_id, (unsigned long long)info.next_trial,
-                   (unsigned long long)info.trials_planned);
+            printf("resuming run %lld: %llu trials already done\n",
+                   (long long)info.run_id, (unsigned long long)done_before);
     } else if (db_run_begin(rs.db, &sc, torture_boundaries(t),
-                            torture_planned(t), &info)) {
+                            torture_planned(t), &info) ||
+               (sh.count > 1 &&
+                db_run_set_shard(rs.db, info.run_id, sh.index, sh.count))) {
         fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
         status = EXIT_USAGE;
         goto out;
     }
     rs.run_id = info.run_id;
-    rs.planned = torture_planned(t);
-    rs.first = info.next_trial;
+    for (id = 0; id < torture_planned(t); id++)
+        rs.planned += id % sh.count == sh.index && !skip[id];
     rs.t0 = now_s();
     rs.tty = isatty(2);
     rs.quiet = quiet;
@@ -384,18 +424,18 @@ static int cmd_run(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    rc = torture_run(t, info.next_trial, sink, &rs, &res);
+    rc = workers_run(t, jobs, sh, skip, sink, &rs, &res, worst);
     draw_progress(&rs, 1);
     for (u = 0; u < torture_unit_count(t); u++)
-        if (torture_update_erases(t, u) || torture_worst_erases(t, u))
+        if (torture_update_erases(t, u) || worst[u])
             db_wear_add(rs.db, rs.run_id, u, torture_update_erases(t, u),
-                        torture_worst_erases(t, u));
+                        worst[u]);
     if (interrupted) {
         db_run_end(rs.db, rs.run_id, RUN_INTERRUPTED);
         fprintf(stderr,
                 "fotasim: interrupted; %llu trials committed to %s "
                 "(continue with --resume)\n",
-                (unsigned long long)(info.next_trial + rs.done), db_path);
+                (unsigned long long)(done_before + rs.done), db_path);
         status = EXIT_INTERRUPTED;
         goto out;
     }
@@ -418,6 +458,8 @@ static int cmd_run(int argc, char **argv)
         write_junit(junit, &sc, &res, rs.junit_failures, rs.junit_count))
         status = EXIT_FAILED;
 out:
+    free(skip);
+    free(worst);
     if (rs.junit_failures)
         fclose(rs.junit_failures);
     db_close(rs.db);
@@ -549,6 +591,29 @@ out:
     return status;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+    char err[1024];
+    if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+        printf("usage: fotasim merge OUT.db SHARD.db...\n\n"
+               "Combines the databases of `fotasim run --shard I/N` into one "
+               "run in OUT.db (a new file),\nas a single run of the same "
+               "trials would have it. Refuses shards of another scenario,\n"
+               "seed or tool version, shards still running, and missing or "
+               "repeated shards.\n");
+        return 0;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: fotasim merge OUT.db SHARD.db...\n");
+        return EXIT_USAGE;
+    }
+    if (db_merge(argv[0], argv + 1, argc - 1, err, sizeof(err), stdout)) {
+        fprintf(stderr, "fotasim merge: %s\n", err);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int cmd_list(int argc, char **argv)
 {
     const char *dir = "scenarios";
@@ -607,6 +672,8 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 2, argv + 2);
     if (!strcmp(argv[1], "list"))
         return cmd_list(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "merge"))
+        return cmd_merge(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);

@@ -59,6 +59,7 @@ struct torture {
 
     /* The uncut update. */
     uint64_t boundaries, update_bytes;
+    uint64_t update_erases, update_programs, update_ns;
     uint64_t *plan; /* boundary index of each trial */
     uint64_t planned;
     uint32_t *erases_update, *erases_worst;
@@ -67,7 +68,9 @@ struct torture {
     struct link live_link;
     uint64_t next; /* next plan entry */
     uint64_t first_trial;
-    int64_t only_trial; /* replay: this trial only */
+    const uint8_t *skip;               /* per planned trial: 1 = already done */
+    uint64_t shard_index, shard_count; /* run ids with id % count == index */
+    int64_t only_trial;                /* replay: this trial only */
     torture_sink sink;
     void *sink_user;
     struct torture_result *res;
@@ -488,7 +491,8 @@ static bool live_hook(void *user, const struct sim_boundary *b)
     /* The plan is sorted: this boundary is trial t->next. */
     for (; t->next < t->planned && t->plan[t->next] == b->index; t->next++) {
         uint64_t id = t->next;
-        if (id < t->first_trial ||
+        if (id < t->first_trial || (t->skip && t->skip[id]) ||
+            (t->shard_count > 1 && id % t->shard_count != t->shard_index) ||
             (t->only_trial >= 0 && (int64_t)id != t->only_trial))
             continue;
         run_trial(t, b, id, &tr);
@@ -708,6 +712,10 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
         goto fail;
     }
     t->update_bytes = t->live_link.served;
+    t->update_erases = sim_flash_stats(t->live)->erases;
+    t->update_programs = sim_flash_stats(t->live)->programs;
+    t->update_ns = sim_flash_clock_ns(t->live) -
+                   sim_flash_clock_ns(t->pristine) + t->live_link.clock_ns;
     n = sim_flash_unit_count(t->live);
     t->erases_update = calloc(n, 4);
     t->erases_worst = calloc(n, 4);
@@ -727,10 +735,17 @@ fail:
     return -1;
 }
 
+void torture_set_shard(struct torture *t, uint64_t index, uint64_t count,
+                       const uint8_t *skip)
+{
+    t->shard_index = index;
+    t->shard_count = count;
+    t->skip = skip;
+}
+
 int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
                 void *user, struct torture_result *res)
 {
-    const struct sim_stats *st;
     double h0 = host_now();
     int rc;
 
@@ -742,11 +757,7 @@ int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
     t->sink_user = user;
     t->res = res;
     rc = live_update(t, 1);
-    st = sim_flash_stats(t->live);
-    res->update_bytes = t->update_bytes;
-    res->update_erases = st->erases;
-    res->update_programs = st->programs;
-    res->update_ns = sim_flash_clock_ns(t->live) + t->live_link.clock_ns;
+    torture_update_figures(t, res);
     res->wall_s = host_now() - h0;
     t->res = NULL;
     return rc < 0 && !t->stop ? rc : 0;
@@ -807,6 +818,16 @@ void torture_destroy(struct torture *t)
     free(t->erases_update);
     free(t->erases_worst);
     free(t);
+}
+
+void torture_update_figures(const struct torture *t, struct torture_result *res)
+{
+    res->boundaries = t->boundaries;
+    res->planned = t->planned;
+    res->update_bytes = t->update_bytes;
+    res->update_erases = t->update_erases;
+    res->update_programs = t->update_programs;
+    res->update_ns = t->update_ns;
 }
 
 uint64_t torture_boundaries(const struct torture *t)

@@ -45,6 +45,12 @@ void torture_destroy(struct torture *t);
 uint64_t torture_boundaries(const struct torture *t);
 uint64_t torture_planned(const struct torture *t);
 
+/* Restrict later runs to trials with id % count == index (count <= 1:
+ * all), skipping those with skip[id] != 0 (skip: NULL or one byte per
+ * planned trial, e.g. the trials a database already holds). */
+void torture_set_shard(struct torture *t, uint64_t index, uint64_t count,
+                       const uint8_t *skip);
+
 /* Run trials first_trial.. of the plan. */
 int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
                 void *user, struct torture_result *res);
@@ -58,6 +64,11 @@ int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
 int torture_replay(struct torture *t, uint64_t trial_id, const uint64_t *cuts,
                    uint32_t depth, const char *dump_before,
                    const char *dump_after, struct trial *out);
+
+/* Fill res's figures of the uncut update (boundaries, plan, bytes, ops,
+ * simulated time). */
+void torture_update_figures(const struct torture *t,
+                            struct torture_result *res);
 
 /* Per erase unit: erases in the uncut update (for the wear table). */
 uint32_t torture_unit_count(const struct torture *t);

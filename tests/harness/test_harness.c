@@ -223,12 +223,12 @@ static void test_db_round_trip_and_views(void **state)
     assert_int_equal(db_wear_add(db, info.run_id, 3, 17, 19), 0);
     /* Not ended: a resumable run, next trial 600. */
     assert_int_equal(db_flush(db), 0);
-    assert_int_equal(db_run_find_resumable(db, &sc, &again), 1);
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &again), 1);
     assert_int_equal(again.run_id, info.run_id);
     assert_int_equal(again.next_trial, 600);
     assert_int_equal(again.trials_done, 600);
     assert_int_equal(db_run_end(db, info.run_id, RUN_FAILED), 0);
-    assert_int_equal(db_run_find_resumable(db, &sc, &again), 0);
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &again), 0);
     {
         struct scenario sc2;
         memset(&sc2, 0, sizeof(sc2));
