@@ -1003,6 +1003,25 @@ static void apply_retention(struct sim_flash *f)
     }
 }
 
+int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
+                        uint32_t nbits)
+{
+    uint32_t tries = nbits * 64 + 64, lost = 0;
+    if (hi > f->cfg.geo.size || lo >= hi)
+        return SIM_E_RANGE;
+    while (lost < nbits && tries--) {
+        uint32_t a = lo + (uint32_t)(rnd(f) % (hi - lo));
+        uint8_t m = (uint8_t)(1u << (rnd(f) & 7));
+        if (f->data[a] & m)
+            continue; /* only charge that is there can leak */
+        f->data[a] |= m;
+        mark_add(&f->errors, a, m);
+        f->stats.bit_flips++;
+        lost++;
+    }
+    return (int)lost;
+}
+
 void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns)
 {
     f->clock_ns += ns;

@@ -115,6 +115,8 @@ struct sim_faults {
     uint8_t wear_mode;           /* enum sim_wear_mode */
     double initial_wear;         /* starting erase count, share of endurance */
     bool reprogram_as_and; /* NOR: allow re-program as AND, no violation */
+    uint32_t offline_flips; /* harness: data bits lost per power-off
+                               (sim_flash_lose_bits) */
 };
 
 struct sim_config {
@@ -199,6 +201,10 @@ const struct sim_config *sim_flash_config(const struct sim_flash *f);
 const struct sim_stats *sim_flash_stats(const struct sim_flash *f);
 uint64_t sim_flash_clock_ns(const struct sim_flash *f);
 void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns); /* retention */
+/* Retention loss while powered off: nbits programmed bits (0) in [lo, hi)
+ * leak to 1, chosen by the device's generator. Returns how many. */
+int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
+                        uint32_t nbits);
 uint32_t sim_flash_erase_count(const struct sim_flash *f, uint32_t unit);
 uint32_t sim_flash_unit_count(const struct sim_flash *f);
 void sim_flash_reset_counters(struct sim_flash *f); /* stats + boundaries */

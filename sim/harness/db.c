@@ -674,8 +674,8 @@ int db_merge(const char *out, char *const *in, int nin, char *err,
         if (r[i].trials != r[i].planned / r[i].count +
                                (r[i].index < r[i].planned % r[i].count)) {
             snprintf(err, errlen,
-                     "%s: shard %lld/%lld holds %lld trials of its %lld",
-                     in[i], (long long)r[i].index, (long long)r[i].count,
+                     "%s: shard %lld/%lld holds %lld trials of its %lld", in[i],
+                     (long long)r[i].index, (long long)r[i].count,
                      (long long)r[i].trials,
                      (long long)(r[i].planned / r[i].count +
                                  (r[i].index < r[i].planned % r[i].count)));

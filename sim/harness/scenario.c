@@ -386,6 +386,8 @@ static int set_key(struct parse *p, const char *sec, const char *key,
         U32(x->endurance);
     if (IS("faults", "initial_wear"))
         RATE(x->initial_wear, 2);
+    if (IS("faults", "offline_flips"))
+        U32(x->offline_flips);
     if (IS("faults", "reprogram_as_and"))
         BOOL(x->reprogram_as_and);
 

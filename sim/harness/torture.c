@@ -408,6 +408,14 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     if (t->dump_before)
         sim_flash_save(dev, t->dump_before);
     sim_flash_apply_cut(dev, b);
+    if (t->sc->device.faults.offline_flips &&
+        fwr_state(&t->eng[0].fw) != FWR_STATE_COMPLETE)
+        /* Power stays off a while: programmed data leaks charge. Only
+         * while the update is under way: rot of a finished image is the
+         * boot loader's to catch, not the download engine's. */
+        sim_flash_lose_bits(dev, t->lay.data_addr,
+                            t->lay.data_addr + t->sc->image.size,
+                            t->sc->device.faults.offline_flips);
     link_reseed(&link, tr->seed);
     st = sim_flash_stats(dev);
     prog0 = st->programs;
