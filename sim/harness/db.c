@@ -48,6 +48,7 @@ static const char schema[] =
     " detail TEXT, bytes_downloaded INTEGER, bytes_redownloaded INTEGER,"
     " blocks_redownloaded INTEGER, boots INTEGER, erases INTEGER,"
     " programs INTEGER, recover_ns INTEGER, scan_ns INTEGER, wall_ns INTEGER,"
+    " blocks_resumed INTEGER,"
     " PRIMARY KEY (run_id, trial_id)) WITHOUT ROWID;"
     "CREATE TABLE wear ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), unit INTEGER NOT NULL,"
@@ -175,7 +176,7 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
     if (sqlite3_prepare_v2(
             db->h,
             "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
-            "?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             -1, &db->ins, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
         goto fail;
@@ -432,6 +433,7 @@ int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
     sqlite3_bind_int64(s, i++, (sqlite3_int64)t->recover_ns);
     sqlite3_bind_int64(s, i++, (sqlite3_int64)t->scan_ns);
     sqlite3_bind_int64(s, i++, (sqlite3_int64)t->wall_ns);
+    sqlite3_bind_int64(s, i++, t->blocks_resumed);
     if (sqlite3_step(s) != SQLITE_DONE) {
         set_msg(db, "insert trial: %s%s", sqlite3_errmsg(db->h), "");
         return -1;
@@ -724,8 +726,8 @@ int db_merge(const char *out, char *const *in, int nin, char *err,
                  " cut2, cut3, cut4, cut1_op, cut1_addr, cut1_area, verdict,"
                  " verdict_code, failed, engine_error, violation, detail,"
                  " bytes_downloaded, bytes_redownloaded, blocks_redownloaded,"
-                 " boots, erases, programs, recover_ns, scan_ns, wall_ns"
-                 " FROM s.trials;"
+                 " boots, erases, programs, recover_ns, scan_ns, wall_ns,"
+                 " blocks_resumed FROM s.trials;"
                  "INSERT INTO wear SELECT 1, unit, erases_update, erases_max"
                  " FROM s.wear WHERE true ON CONFLICT(run_id, unit) DO UPDATE"
                  " SET erases_max = max(erases_max, excluded.erases_max);"

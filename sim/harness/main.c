@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "scenario.h"
+#include "sweep.h"
 #include "sim_flash.h"
 #include "torture.h"
 #include "workers.h"
@@ -49,6 +50,8 @@ static int usage_main(FILE *to)
             "  replay ...       rerun one trial exactly (from a database or "
             "a scenario and cut points)\n"
             "  merge OUT IN...  combine shard databases into one run\n"
+            "  sweep SCENARIO --block-size 1K,4K,...  which value? the "
+            "trade-off in numbers\n"
             "  list             list scenarios and device presets\n\n"
             "`fotasim <command> --help` tells more.\n",
             FOTASIM_VERSION);
@@ -112,6 +115,7 @@ struct run_state {
     uint64_t printed_failures;
     const char *db_path;
     FILE *junit_failures; /* temp file of <failure> lines */
+    int silent;           /* no FAIL lines (sweeps report per value) */
     uint64_t junit_count;
 };
 
@@ -170,7 +174,7 @@ static int sink(void *user, const struct trial *t)
         return 1;
     }
     rs->done++;
-    if (t->failed) {
+    if (t->failed && !rs->silent) {
         if (rs->printed_failures++ < PRINT_FAILURES) {
             if (rs->tty && !rs->quiet)
                 fputc('\n', stderr);
@@ -272,6 +276,30 @@ static void print_summary(const struct scenario *sc,
 
 /* ------------------------------------------------------------ commands */
 
+/* Overrides are part of what was run: keep them in the stored text, as
+ * INI sections appended, so a replay parses the same scenario. */
+static void append_sets(struct scenario *sc, char **sets, int nsets)
+{
+    size_t n = strlen(sc->text) + 64, at;
+    char *text;
+    int i;
+    if (!nsets)
+        return;
+    for (i = 0; i < nsets; i++)
+        n += strlen(sets[i]) + 16;
+    text = malloc(n);
+    if (!text)
+        return;
+    at = (size_t)snprintf(text, n, "%s", sc->text);
+    for (i = 0; i < nsets; i++) {
+        const char *dot = strchr(sets[i], '.');
+        at += (size_t)snprintf(text + at, n - at, "\n[%.*s]\n%s\n",
+                               (int)(dot - sets[i]), sets[i], dot + 1);
+    }
+    free(sc->text);
+    sc->text = text;
+}
+
 static int load_with_sets(struct scenario *sc, const char *path, char **sets,
                           int nsets)
 {
@@ -286,24 +314,7 @@ static int load_with_sets(struct scenario *sc, const char *path, char **sets,
             fprintf(stderr, "fotasim: %s\n", err);
             return -1;
         }
-    if (nsets) {
-        /* Overrides are part of what was run: keep them in the text. */
-        size_t n = strlen(sc->text) + 64;
-        char *text;
-        for (i = 0; i < nsets; i++)
-            n += strlen(sets[i]) + 16;
-        text = malloc(n);
-        if (text) {
-            size_t at = (size_t)snprintf(text, n, "%s", sc->text);
-            for (i = 0; i < nsets; i++) {
-                const char *dot = strchr(sets[i], '.');
-                at += (size_t)snprintf(text + at, n - at, "\n[%.*s]\n%s\n",
-                                       (int)(dot - sets[i]), sets[i], dot + 1);
-            }
-            free(sc->text);
-            sc->text = text;
-        }
-    }
+    append_sets(sc, sets, nsets);
     return 0;
 }
 
@@ -591,6 +602,228 @@ out:
     return status;
 }
 
+/* ------------------------------------------------------------ sweep */
+
+struct sweep_state {
+    struct run_state rs;
+    const struct scenario *sc;
+    double sum_redl, max_redl, sum_scan_ms, sum_cost_s;
+    uint64_t n, verdict_failures;
+};
+
+static int sweep_sink(void *user, const struct trial *t)
+{
+    struct sweep_state *w = user;
+    const struct scenario *sc = w->sc;
+    double cpu_s = (double)t->blocks_resumed * sc->engine.block_size /
+                   (double)sc->engine.cpu_hash_rate;
+    double scan_s = t->scan_ns / 1e9 + cpu_s;
+    double link_s =
+        (double)t->bytes_redownloaded /
+            (double)(sc->link.bandwidth_bps ? sc->link.bandwidth_bps : 1) +
+        sc->link.latency_ns / 1e9;
+    w->n++;
+    /* A sweep judges values by verdicts; the scenario's cost bounds are
+     * what it measures, not a reason to drop a value. */
+    w->verdict_failures += (uint64_t)verdict_is_failure(
+        (enum verdict)t->verdict, sc->expect.allow_detected_failure);
+    w->sum_redl += (double)t->bytes_redownloaded;
+    if ((double)t->bytes_redownloaded > w->max_redl)
+        w->max_redl = (double)t->bytes_redownloaded;
+    w->sum_scan_ms += scan_s * 1e3;
+    w->sum_cost_s += scan_s + link_s;
+    return sink(&w->rs, t);
+}
+
+static int split_values(char *list, char **vals, int max)
+{
+    int n = 0;
+    char *save = NULL, *v;
+    for (v = strtok_r(list, ",", &save); v && n < max;
+         v = strtok_r(NULL, ",", &save))
+        vals[n++] = v;
+    return n;
+}
+
+static int cmd_sweep(int argc, char **argv)
+{
+    const char *path = NULL, *db_path = "fotasim-sweep.db";
+    char *fixed[32], *vals[SWEEP_MAX_VALUES], key[64] = "", err[512];
+    char listbuf[512] = "";
+    int nfixed = 0, nvals = 0, i, quiet = 0, status = 0, best, second;
+    unsigned jobs = 1;
+    double cut_rate = 1.0;
+    struct sweep_row rows[SWEEP_MAX_VALUES];
+    struct db *db = NULL;
+
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: fotasim sweep SCENARIO --block-size V1,V2,... "
+                   "[options]\n"
+                   "       fotasim sweep SCENARIO --set section.key=V1,V2,... "
+                   "[options]\n\n"
+                   "Runs the scenario once per value (each a run in --db) "
+                   "and prints, per value: record-area\nbytes and share, "
+                   "bytes re-downloaded per power cut (mean, max), erases "
+                   "per update and\nthe most-erased unit, boot-time resume "
+                   "scan (flash + engine.cpu_hash_rate), engine RAM,\n"
+                   "update time over the modelled link and flash, expected "
+                   "time with power cuts, verdicts;\nthen the best value "
+                   "and the runner-up.\n\n"
+                   "  --db FILE        results (default fotasim-sweep.db)\n"
+                   "  --cut-rate R     power cuts per update for the "
+                   "objective (default 1)\n"
+                   "  --set S.K=V      a fixed override (no comma)\n"
+                   "  -j N             worker processes per run\n"
+                   "  --quiet          no per-run output\n");
+            return 0;
+        }
+        if (i + 1 < argc && !strcmp(a, "--block-size")) {
+            snprintf(key, sizeof(key), "engine.block_size");
+            snprintf(listbuf, sizeof(listbuf), "%s", argv[++i]);
+        } else if (i + 1 < argc && !strcmp(a, "--set")) {
+            const char *v = argv[++i];
+            const char *eq = strchr(v, '=');
+            if (eq && strchr(eq, ',') && !key[0]) {
+                snprintf(key, sizeof(key), "%.*s", (int)(eq - v), v);
+                snprintf(listbuf, sizeof(listbuf), "%s", eq + 1);
+            } else if (nfixed < 31) {
+                fixed[nfixed++] = argv[i];
+            }
+        } else if (i + 1 < argc && !strcmp(a, "--db"))
+            db_path = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--cut-rate"))
+            cut_rate = strtod(argv[++i], NULL);
+        else if (i + 1 < argc && !strcmp(a, "-j"))
+            jobs = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (a[0] != '-' && !path)
+            path = a;
+        else {
+            fprintf(stderr, "fotasim sweep: unknown option '%s'\n", a);
+            return EXIT_USAGE;
+        }
+    }
+    nvals = split_values(listbuf, vals, SWEEP_MAX_VALUES);
+    if (!path || !key[0] || nvals < 1 || jobs < 1 || jobs > 64) {
+        fprintf(stderr, "usage: fotasim sweep SCENARIO --block-size "
+                        "V1,V2,... (see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (db_open(&db, db_path, err, sizeof(err))) {
+        fprintf(stderr, "fotasim: %s\n", err);
+        return EXIT_USAGE;
+    }
+    memset(rows, 0, sizeof(rows));
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    for (i = 0; i < nvals && !interrupted; i++) {
+        struct sweep_row *r = &rows[i];
+        struct scenario sc;
+        struct torture *t = NULL;
+        struct torture_result res;
+        struct db_run_info info;
+        struct sweep_state w;
+        const struct scenario_layout *lay;
+        char assign[128];
+        uint32_t *worst = NULL, u;
+        uint8_t *skip = NULL;
+        struct shard whole = {0, 1};
+
+        snprintf(r->value, sizeof(r->value), "%s", vals[i]);
+        snprintf(assign, sizeof(assign), "%s=%s", key, vals[i]);
+        fixed[nfixed] = assign;
+        if (load_with_sets(&sc, path, fixed, nfixed)) {
+            status = EXIT_USAGE;
+            break;
+        }
+        if (scenario_set(&sc, assign, err, sizeof(err))) {
+            /* The engine or the device refuses this value: a row. */
+            snprintf(r->why, sizeof(r->why), "%.250s", err);
+            scenario_free(&sc);
+            continue;
+        }
+        {
+            char *one = assign;
+            append_sets(&sc, &one, 1);
+        }
+        if (torture_create(&t, &sc, err, sizeof(err))) {
+            snprintf(r->why, sizeof(r->why), "%.250s", err);
+            scenario_free(&sc);
+            continue;
+        }
+        memset(&w, 0, sizeof(w));
+        w.sc = &sc;
+        w.rs.db = db;
+        w.rs.db_path = db_path;
+        w.rs.quiet = 1;
+        w.rs.silent = 1;
+        skip = calloc(torture_planned(t) + 1, 1);
+        worst = calloc(torture_unit_count(t) + 1, 4);
+        if (!skip || !worst ||
+            db_run_begin(db, &sc, torture_boundaries(t), torture_planned(t),
+                         &info)) {
+            fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(db));
+            status = EXIT_USAGE;
+            free(skip);
+            free(worst);
+            torture_destroy(t);
+            scenario_free(&sc);
+            break;
+        }
+        w.rs.run_id = info.run_id;
+        if (!quiet)
+            printf("%s = %s: %llu write boundaries, %llu trials...\n", key,
+                   vals[i], (unsigned long long)torture_boundaries(t),
+                   (unsigned long long)torture_planned(t));
+        workers_run(t, jobs, whole, skip, sweep_sink, &w, &res, worst);
+        for (u = 0; u < torture_unit_count(t); u++) {
+            if (torture_update_erases(t, u) || worst[u])
+                db_wear_add(db, info.run_id, u, torture_update_erases(t, u),
+                            worst[u]);
+            if (worst[u] > r->max_unit_erases)
+                r->max_unit_erases = worst[u];
+        }
+        db_run_end(db, info.run_id,
+                   interrupted  ? RUN_INTERRUPTED
+                   : res.failed ? RUN_FAILED
+                                : RUN_PASSED);
+        lay = torture_layout(t);
+        r->ok = 1;
+        r->run_id = info.run_id;
+        r->trials = res.trials;
+        r->failing = w.verdict_failures;
+        memcpy(r->verdicts, res.verdicts, sizeof(r->verdicts));
+        r->record_bytes =
+            lay->record_size * (lay->mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
+        r->record_share =
+            (double)r->record_bytes / (double)(lay->part_hi - lay->part_lo);
+        r->mean_redownload = w.n ? w.sum_redl / (double)w.n : 0;
+        r->max_redownload = w.max_redl;
+        r->update_erases = res.update_erases;
+        r->scan_ms = w.n ? w.sum_scan_ms / (double)w.n : 0;
+        r->ram_bytes = torture_engine_ram(t);
+        r->update_s = res.update_ns / 1e9;
+        r->cut_cost_s = w.n ? w.sum_cost_s / (double)w.n : 0;
+        r->expected_s = r->update_s + cut_rate * r->cut_cost_s;
+        free(skip);
+        free(worst);
+        torture_destroy(t);
+        scenario_free(&sc);
+    }
+    if (!status) {
+        sweep_print(stdout, key, rows, nvals, cut_rate);
+        printf("results: %s (sqlite3 %s 'SELECT * FROM v_verdicts_per_run')\n",
+               db_path, db_path);
+        best = sweep_best(rows, nvals, &second);
+        status = interrupted ? EXIT_INTERRUPTED : best < 0 ? EXIT_FAILED : 0;
+    }
+    db_close(db);
+    return status;
+}
+
 static int cmd_merge(int argc, char **argv)
 {
     char err[1024];
@@ -674,6 +907,8 @@ int main(int argc, char **argv)
         return cmd_list(argc - 2, argv + 2);
     if (!strcmp(argv[1], "merge"))
         return cmd_merge(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "sweep"))
+        return cmd_sweep(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);

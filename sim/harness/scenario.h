@@ -42,6 +42,8 @@ struct scenario_engine {
     uint32_t record_size;    /* bytes per record copy; 0: computed minimum
                                 rounded up to erase units, plus one unit */
     uint32_t partition_addr; /* where the record area starts; data follows */
+    uint64_t cpu_hash_rate;  /* target MCU's block-hash speed, bytes/s: the
+                                CPU part of the boot-time resume scan */
 };
 
 struct scenario_link {

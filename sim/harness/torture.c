@@ -43,6 +43,7 @@ struct session {
     struct sim_flash *dev;
     struct link *link;
     uint64_t scan_ns; /* simulated time of the first resume scan */
+    uint32_t resumed; /* blocks the first resume scan found valid */
 };
 
 struct torture {
@@ -52,9 +53,9 @@ struct torture {
     struct sim_flash *live, *trial_dev, *pristine;
     uint8_t *image[2]; /* server image v1, v2 */
     struct fwr_image id[2];
-    struct engine eng[2]; /* [0] the live run, [1] the trial */
-    struct zcrc zctx;     /* for image digests */
-    uint32_t work_size;
+    struct engine eng[2];         /* [0] the live run, [1] the trial */
+    struct zcrc zctx;             /* for image digests */
+    uint32_t work_size, work_min; /* given; what the engine needs */
     uint64_t request_bound;
 
     /* The uncut update. */
@@ -196,8 +197,12 @@ static int drive(struct session *s, int first_boot)
     ver = l->version;
     t0 = sim_flash_clock_ns(s->dev);
     rc = fwr_begin(f, &t->id[ver - 1]);
-    if (first_boot)
+    if (first_boot) {
+        struct fwr_progress p;
         s->scan_ns = sim_flash_clock_ns(s->dev) - t0;
+        fwr_get_progress(f, &p);
+        s->resumed = p.blocks_resumed;
+    }
     if (rc)
         return rc;
     for (req = 0; req < t->request_bound; req++) {
@@ -383,7 +388,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
 {
     struct sim_flash *dev = t->trial_dev;
     struct link link = t->live_link;
-    struct session s = {t, &t->eng[1], dev, &link, 0};
+    struct session s = {t, &t->eng[1], dev, &link, 0, 0};
     const struct sim_stats *st;
     uint64_t prog0, erase0, clock0, link0, served0, remaining;
     volatile uint32_t level = 1, boots = 0;
@@ -471,6 +476,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->erases = st->erases - erase0;
     tr->recover_ns = sim_flash_clock_ns(dev) - clock0 + link.clock_ns - link0;
     tr->scan_ns = s.scan_ns;
+    tr->blocks_resumed = s.resumed;
     judge(t, dev, &link, rc, tr);
     if (t->dump_after)
         sim_flash_save(dev, t->dump_after);
@@ -542,6 +548,7 @@ static int live_update(struct torture *t, int with_trials)
     s.dev = t->live;
     s.link = &t->live_link;
     s.scan_ns = 0;
+    s.resumed = 0;
     rc = drive(&s, 1);
     sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
     return rc;
@@ -666,6 +673,7 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     /* Beyond the minimum, an erase unit's worth of read buffer: the
      * engine then hashes in big pieces (zlib's CRC is twice as fast on
      * 4 KiB as on 256 B). */
+    t->work_min = FWR_WORK_SIZE(n, nblocks);
     t->work_size =
         FWR_WORK_SIZE(n, nblocks) + (t->devcfg.geo.erase_size < (256u << 10)
                                          ? t->devcfg.geo.erase_size
@@ -707,7 +715,7 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     sim_flash_copy(t->live, t->pristine);
     sim_flash_set_boundary_hook(t->live, count_hook, NULL, t);
     {
-        struct session s = {t, &t->eng[0], t->live, &t->live_link, 0};
+        struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0};
         link_init(&t->live_link, &sc->link, mix(sc->seed, 0xC0FFEE));
         rc = drive(&s, 1);
     }
@@ -836,6 +844,16 @@ void torture_update_figures(const struct torture *t, struct torture_result *res)
     res->update_erases = t->update_erases;
     res->update_programs = t->update_programs;
     res->update_ns = t->update_ns;
+}
+
+const struct scenario_layout *torture_layout(const struct torture *t)
+{
+    return &t->lay;
+}
+
+uint32_t torture_engine_ram(const struct torture *t)
+{
+    return (uint32_t)sizeof(struct fwr) + t->work_min;
 }
 
 uint64_t torture_boundaries(const struct torture *t)

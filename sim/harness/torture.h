@@ -70,6 +70,12 @@ int torture_replay(struct torture *t, uint64_t trial_id, const uint64_t *cuts,
 void torture_update_figures(const struct torture *t,
                             struct torture_result *res);
 
+/* The partition layout in use. */
+const struct scenario_layout *torture_layout(const struct torture *t);
+/* RAM the engine needs on the target: its context plus the minimum work
+ * buffer (host pointer sizes; scripts/footprint gives the Cortex-M one). */
+uint32_t torture_engine_ram(const struct torture *t);
+
 /* Per erase unit: erases in the uncut update (for the wear table). */
 uint32_t torture_unit_count(const struct torture *t);
 uint32_t torture_update_erases(const struct torture *t, uint32_t unit);

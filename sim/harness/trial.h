@@ -55,6 +55,7 @@ struct trial {
     uint64_t erases, programs; /* flash ops after the first cut */
     uint64_t recover_ns;       /* simulated time, reboot to complete */
     uint64_t scan_ns;          /* simulated time of the resume scan */
+    uint32_t blocks_resumed;   /* blocks that scan found valid */
     uint64_t wall_ns;          /* host time spent in this trial */
 };
 

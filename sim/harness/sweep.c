@@ -1,0 +1,97 @@
+/* sweep: see sweep.h. The runs themselves are driven by main.c. */
+#include "sweep.h"
+
+#include <string.h>
+
+int sweep_best(const struct sweep_row *rows, int n, int *second)
+{
+    int i, best = -1;
+    *second = -1;
+    for (i = 0; i < n; i++) {
+        if (!rows[i].ok || rows[i].failing)
+            continue;
+        if (best < 0 || rows[i].expected_s < rows[best].expected_s) {
+            *second = best;
+            best = i;
+        } else if (*second < 0 ||
+                   rows[i].expected_s < rows[*second].expected_s) {
+            *second = i;
+        }
+    }
+    return best;
+}
+
+static void human(char *buf, size_t n, double bytes)
+{
+    if (bytes >= 1048576)
+        snprintf(buf, n, "%.1fM", bytes / 1048576);
+    else if (bytes >= 1024)
+        snprintf(buf, n, "%.1fK", bytes / 1024);
+    else
+        snprintf(buf, n, "%.0f", bytes);
+}
+
+void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
+                 double cut_rate)
+{
+    int i, best, second;
+    char a[16], b[16], c[16];
+
+    fprintf(to, "\n%-10s %-14s %-15s %-12s %-9s %-8s %-7s %-9s %-10s %s\n", key,
+            "record area", "re-dl/cut mean", "max", "erases", "max/unit",
+            "scan ms", "RAM", "update s", "expected s  verdicts");
+    for (i = 0; i < n; i++) {
+        const struct sweep_row *r = &rows[i];
+        if (!r->ok) {
+            fprintf(to, "%-10s refused: %s\n", r->value, r->why);
+            continue;
+        }
+        human(a, sizeof(a), r->record_bytes);
+        human(b, sizeof(b), r->mean_redownload);
+        human(c, sizeof(c), r->max_redownload);
+        fprintf(to,
+                "%-10s %6s (%4.1f%%) %-15s %-12s %-9llu %-8u %-7.1f %-9u "
+                "%-10.2f %-11.2f",
+                r->value, a, 100 * r->record_share, b, c,
+                (unsigned long long)r->update_erases, r->max_unit_erases,
+                r->scan_ms, r->ram_bytes, r->update_s, r->expected_s);
+        {
+            int v, first = 1;
+            for (v = 0; v < VERDICT_COUNT; v++)
+                if (r->verdicts[v]) {
+                    fprintf(to, "%s%s %llu", first ? " " : ", ",
+                            verdict_name((enum verdict)v),
+                            (unsigned long long)r->verdicts[v]);
+                    first = 0;
+                }
+        }
+        fputc('\n', to);
+    }
+    best = sweep_best(rows, n, &second);
+    fprintf(to,
+            "\nobjective: least expected update time (uncut update + %.2f "
+            "power cuts x mean cost of a cut),\n           with no failing "
+            "trial (no silent corruption, no rule violation, no stuck "
+            "engine)\n",
+            cut_rate);
+    if (best < 0) {
+        fprintf(to, "no value met the objective: every one has failing "
+                    "trials or was refused\n");
+        return;
+    }
+    fprintf(to,
+            "best: %s = %s: %.2f s expected (%.2f s update + %.2f s per "
+            "cut: %.1f ms boot scan, %s re-downloaded on average)\n",
+            key, rows[best].value, rows[best].expected_s, rows[best].update_s,
+            rows[best].cut_cost_s, rows[best].scan_ms,
+            (human(a, sizeof(a), rows[best].mean_redownload), a));
+    if (second >= 0)
+        fprintf(to,
+                "runner-up: %s = %s: %.2f s expected (%+.1f%%), record area "
+                "%u bytes against %u, engine RAM %u bytes against %u\n",
+                key, rows[second].value, rows[second].expected_s,
+                100 * (rows[second].expected_s - rows[best].expected_s) /
+                    rows[best].expected_s,
+                rows[second].record_bytes, rows[best].record_bytes,
+                rows[second].ram_bytes, rows[best].ram_bytes);
+}
