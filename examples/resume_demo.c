@@ -14,8 +14,8 @@
 #include "fwresume.h"
 
 #define IMAGE_SIZE (1u << 20)
-#define DEV_SIZE (4u << 20)
-#define SECTOR 4096u
+#define DEV_SIZE   (4u << 20)
+#define SECTOR     4096u
 
 static uint8_t image[IMAGE_SIZE];
 static uint32_t work[4096];
@@ -41,14 +41,17 @@ static int download(struct fwr *f, struct flash_double *d, struct link *l,
         if (len == 0)
             break;
         if (after_cut) {
-            printf("  request bytes %u-%u (blocks %u-%u)\n", off,
-                   off + len - 1, off / bs, (off + len - 1) / bs);
+            printf("  request bytes %u-%u (blocks %u-%u)\n", off, off + len - 1,
+                   off / bs, (off + len - 1) / bs);
             if (off < l->fed_before_cut) {
                 uint32_t end = off + len < l->fed_before_cut
                                    ? off + len
                                    : l->fed_before_cut;
+                uint32_t b;
                 l->refetched += end - off;
                 l->blocks_again += (end - off + bs - 1) / bs;
+                for (b = off / bs; b * bs < end; b++)
+                    printf("  block %u: downloaded again\n", b);
             }
         }
         while (len) {

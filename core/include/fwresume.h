@@ -76,7 +76,9 @@ struct fwr_flash_ops {
     int (*protect)(void *user, uint32_t addr, uint32_t len, int on);
     /* Optional (NULL: no bad blocks). Returns 1 when the erase unit at addr
      * is bad (factory or grown), 0 when good, negative on error. The engine
-     * skips bad units in the data and record areas. */
+     * skips bad units in the data area (logical unit L is the L-th good
+     * unit; data_size must include spares). The record copies must be good
+     * units: the mirror is what covers a copy that goes bad. */
     int (*is_bad)(void *user, uint32_t addr);
 };
 
@@ -174,15 +176,18 @@ struct fwr_config {
                              0: default 1 */
 
     /* Caller's work buffer, aligned to 4; at least FWR_WORK_SIZE(). Holds
-     * the staging chunk, its read-back copy and two bitmaps (done blocks,
-     * blocks with a live record). */
+     * the staging chunk, a read buffer (read-back, records, hashing) and
+     * two bitmaps (done blocks, blocks with a live record). Bytes beyond
+     * FWR_WORK_SIZE widen the read buffer: resume scans and digest checks
+     * then read and hash in larger pieces (up to an erase unit). */
     void *work;
     uint32_t work_size;
 };
 
 /* Work buffer bytes for write_size and a data area of max_blocks blocks. */
 #define FWR_WORK_SIZE(write_size, max_blocks)                                  \
-    (2u * (uint32_t)(write_size) + (((uint32_t)(max_blocks) + 31u) / 32u) * 8u)
+    (2u * (uint32_t)(write_size) +                                             \
+     (((uint32_t)(max_blocks) + 31u) / 32u) * 8u + 3u)
 
 /* ---------------------------------------------------------------- image */
 
@@ -243,7 +248,8 @@ struct fwr {
     uint32_t erase_hi;
     uint32_t bad_logical;  /* bad-unit walk cache: logical unit... */
     uint32_t bad_physical; /* ...and its physical unit */
-    uint32_t retry_block;  /* 1 + block the retry count is for */
+    uint32_t retry_block;  /* 1 + first block of the erase group the
+                              retry count is for */
     int16_t last_error;
     uint8_t state;
     uint8_t flags;
@@ -282,6 +288,11 @@ int fwr_next_range(struct fwr *f, uint32_t *offset, uint32_t *len);
 int fwr_feed(struct fwr *f, const void *buf, uint32_t len);
 
 enum fwr_state fwr_state(const struct fwr *f);
+/* 1 when block i (0-based, of the image begun) is done: written and
+ * recorded this session, or found valid at fwr_begin(); 0 when wanted (or
+ * i is out of range). For progress displays and for test oracles: no done
+ * block may hold bytes other than the image's. */
+int fwr_block_done(const struct fwr *f, uint32_t i);
 void fwr_get_progress(const struct fwr *f, struct fwr_progress *p);
 int fwr_last_error(const struct fwr *f);
 

@@ -13,6 +13,7 @@
 #define COMMIT_MAGIC 0xC3A5E15Au /* neither all-0 nor all-1 */
 #define FMT_VERSION  1u
 #define HDR_BODY     92u /* header body bytes before padding */
+#define HDR_CRC      88u /* offset of the header's check value */
 #define SLOT_FIXED   16u /* slot body bytes besides the hash */
 
 enum slot_type {
@@ -77,9 +78,23 @@ static uint8_t *rbuf(const struct fwr *f)
     return (uint8_t *)f->cfg->work + f->write_size;
 }
 
+/* The bitmaps sit at the end of the work buffer, so that whatever the
+ * caller gives beyond FWR_WORK_SIZE widens the read buffer in between. */
+static uint32_t bitmap_bytes(const struct fwr *f)
+{
+    return (f->nblocks + 31u) / 32u * 8u;
+}
+
 static uint32_t *done_map(const struct fwr *f)
 {
-    return (uint32_t *)((uint8_t *)f->cfg->work + 2u * f->write_size);
+    return (uint32_t *)((uint8_t *)f->cfg->work +
+                        ((f->cfg->work_size - bitmap_bytes(f)) & ~3u));
+}
+
+/* Bytes of the read buffer: at least write_size. */
+static uint32_t rbuf_size(const struct fwr *f)
+{
+    return ((f->cfg->work_size - bitmap_bytes(f)) & ~3u) - f->write_size;
 }
 
 static uint32_t *rec_map(const struct fwr *f)
@@ -180,14 +195,19 @@ static int data_addr(struct fwr *f, uint32_t off, uint32_t *addr)
 static int hash_data(struct fwr *f, const struct fwr_hash_ops *h, uint32_t off,
                      uint32_t len, uint8_t *out, int *unreadable)
 {
+    uint32_t es = f->cfg->geometry.erase_size, n, a;
     int rc;
     *unreadable = 0;
     if (h->start(h->ctx) < 0)
         return FWR_E_HASH;
     while (len > 0) {
-        uint32_t n = len < f->write_size ? len : f->write_size;
-        uint32_t a;
-        /* Chunks never straddle an erase unit: write_size divides it. */
+        /* As much as the read buffer holds, within one erase unit: the
+         * bad-unit mapping is per unit. */
+        n = rbuf_size(f) / f->write_size * f->write_size;
+        if (n > es - off % es)
+            n = es - off % es;
+        if (n > len)
+            n = len;
         rc = data_addr(f, off, &a);
         if (rc)
             return rc;
@@ -240,7 +260,8 @@ static uint32_t body_size(const struct fwr *f)
     return round_up(SLOT_FIXED + f->bh->size, f->cfg->geometry.prog_size);
 }
 
-/* Header body (HDR_BODY bytes) for the current image and generation. */
+/* Header body (HDR_BODY bytes, check value left to write_pair) for the
+ * current image and generation. */
 static void make_header(const struct fwr *f, uint8_t *buf, uint32_t gen)
 {
     put32(buf, HDR_MAGIC);
@@ -256,12 +277,77 @@ static void make_header(const struct fwr *f, uint8_t *buf, uint32_t gen)
     memset(buf + 24, 0, 64);
     memcpy(buf + 24, f->image.digest, f->image.digest_len);
     memcpy(buf + 56, f->image.version, f->image.version_len);
-    put32(buf + 88, fwr_crc32(0, buf, 88));
 }
 
-static int commit_ok(const uint8_t *p)
+/*
+ * Headers and slots share one shape: a body of bs bytes whose CRC-32 sits
+ * at crc_off, then a commit field at addr + bs. Read one into rbuf: 1 valid
+ * (commit reads exactly the magic and the check value holds), 0 invalid,
+ * 2 erased, negative on I/O error. Body and commit are read apart: on NAND
+ * each is a whole page.
+ */
+static int read_pair(struct fwr *f, uint32_t addr, uint32_t bs,
+                     uint32_t crc_off)
 {
-    return get32(p) == COMMIT_MAGIC;
+    uint8_t *b = rbuf(f);
+    uint8_t commit[4];
+    int rc, rc2;
+
+    rc = fl_read(f, addr + bs, commit, 4);
+    if (rc < 0)
+        return rc;
+    rc2 = fl_read(f, addr, b, bs);
+    if (rc2 < 0)
+        return rc2;
+    if (rc == 0 && rc2 == 0 && is_erased(f, commit, 4) && is_erased(f, b, bs))
+        return 2;
+    if (rc > 0 || rc2 > 0 || get32(commit) != COMMIT_MAGIC)
+        return 0;
+    if (!FWR_MUTANT_IS(FWR_MUT_NO_CHECK) &&
+        get32(b + crc_off) != fwr_crc32(0, b, crc_off))
+        return 0;
+    return 1;
+}
+
+/*
+ * Program the body staged in rbuf (bs bytes, padded with the erased value)
+ * with its check value at crc_off, read it back, and only then program the
+ * commit, in a separate, later program: a torn body is never committed and
+ * a torn commit never reads as the magic over a bad body.
+ */
+static int write_pair(struct fwr *f, uint32_t addr, uint32_t bs,
+                      uint32_t crc_off)
+{
+    uint32_t cs = round_up(4, f->cfg->geometry.prog_size);
+    uint8_t *b = rbuf(f);
+    int rc;
+
+    put32(b + crc_off, fwr_crc32(0, b, crc_off));
+    if (FWR_MUTANT_IS(FWR_MUT_SAME_PROGRAM) && bs + cs <= rbuf_size(f)) {
+        /* Broken: body and valid flag in one program, torn together. */
+        memset(b + bs, f->cfg->geometry.erased_value, cs);
+        put32(b + bs, COMMIT_MAGIC);
+        return fl_prog(f, addr, b, bs + cs);
+    }
+    rc = fl_prog(f, addr, b, bs);
+    if (rc)
+        return rc;
+    if (!FWR_MUTANT_IS(FWR_MUT_NO_READBACK)) {
+        rc = fl_read(f, addr, b, bs);
+        if (rc < 0)
+            return rc;
+        if (rc > 0 || get32(b + crc_off) != fwr_crc32(0, b, crc_off))
+            return FWR_E_PROG;
+    }
+    memset(b, f->cfg->geometry.erased_value, cs);
+    put32(b, COMMIT_MAGIC);
+    rc = fl_prog(f, addr + bs, b, cs);
+    if (rc || FWR_MUTANT_IS(FWR_MUT_NO_READBACK))
+        return rc;
+    rc = read_pair(f, addr, bs, crc_off);
+    if (rc < 0)
+        return rc;
+    return rc == 1 ? 0 : FWR_E_PROG;
 }
 
 /*
@@ -270,31 +356,21 @@ static int commit_ok(const uint8_t *p)
  */
 static int read_header(struct fwr *f, int mirror, uint32_t *gen)
 {
-    uint32_t bs = round_up(HDR_BODY, f->cfg->geometry.prog_size);
-    uint8_t *b = rbuf(f);
     uint8_t want[HDR_BODY];
+    uint8_t *b = rbuf(f);
     int rc;
 
-    rc = fl_read(f, copy_addr(f, mirror) + bs, b, 4);
-    if (rc < 0)
-        return rc;
-    if (rc > 0 || !commit_ok(b))
-        return 0;
-    rc = fl_read(f, copy_addr(f, mirror), b, HDR_BODY);
-    if (rc < 0)
-        return rc;
-    if (rc > 0 || get32(b) != HDR_MAGIC)
-        return 0;
-    if (!FWR_MUTANT_IS(FWR_MUT_NO_CHECK) &&
-        get32(b + 88) != fwr_crc32(0, b, 88))
-        return 0;
+    rc = read_pair(f, copy_addr(f, mirror),
+                   round_up(HDR_BODY, f->cfg->geometry.prog_size), HDR_CRC);
+    if (rc != 1)
+        return rc < 0 ? rc : 0;
     *gen = get32(b + 20);
     if (FWR_MUTANT_IS(FWR_MUT_NO_VOID))
-        return 1; /* broken: any header is taken as this image's */
+        return get32(b) == HDR_MAGIC; /* broken: any header is this image's */
     /* Compare everything but the generation and the check value. */
     make_header(f, want, 0);
     memcpy(want + 20, b + 20, 4);
-    return memcmp(want, b, 88) == 0;
+    return memcmp(want, b, HDR_CRC) == 0;
 }
 
 /* Program buf[0..len) at addr and verify by reading it back. */
@@ -312,130 +388,58 @@ static int prog_verified(struct fwr *f, uint32_t addr, const uint8_t *buf,
     return (rc > 0 || memcmp(scratch, buf, len) != 0) ? FWR_E_PROG : 0;
 }
 
-/* Write a fresh header (generation gen) at the start of an erased copy. */
-static int write_header(struct fwr *f, int mirror, uint32_t gen)
-{
-    uint32_t ps = f->cfg->geometry.prog_size;
-    uint32_t bs = round_up(HDR_BODY, ps);
-    uint8_t *b = rbuf(f);
-    uint8_t chk[8];
-    int rc;
-
-    memset(b, f->cfg->geometry.erased_value, bs);
-    make_header(f, b, gen);
-    rc = fl_prog(f, copy_addr(f, mirror), b, bs);
-    if (rc)
-        return rc;
-    rc = fl_read(f, copy_addr(f, mirror), b, HDR_BODY);
-    if (rc < 0)
-        return rc;
-    if (rc > 0 || get32(b + 88) != fwr_crc32(0, b, 88))
-        return FWR_E_PROG;
-    memset(b, f->cfg->geometry.erased_value, ps);
-    put32(b, COMMIT_MAGIC);
-    rc = fl_prog(f, copy_addr(f, mirror) + bs, b, round_up(4, ps));
-    if (rc)
-        return rc;
-    rc = fl_read(f, copy_addr(f, mirror) + bs, chk, 4);
-    if (rc < 0)
-        return rc;
-    return (rc > 0 || !commit_ok(chk)) ? FWR_E_PROG : 0;
-}
-
-/* Erase a whole copy and give it a header. */
+/* Erase a whole copy and give it a header (generation gen). */
 static int reset_copy(struct fwr *f, int mirror, uint32_t gen)
 {
+    uint32_t bs = round_up(HDR_BODY, f->cfg->geometry.prog_size);
     uint32_t tries = 0;
     int rc;
     for (;;) {
         rc = fl_erase(f, copy_addr(f, mirror), f->cfg->layout.record_size);
         if (rc)
             return rc;
-        rc = write_header(f, mirror, gen);
+        memset(rbuf(f), f->cfg->geometry.erased_value, bs);
+        make_header(f, rbuf(f), gen);
+        rc = write_pair(f, copy_addr(f, mirror), bs, HDR_CRC);
         if (rc != FWR_E_PROG || ++tries > f->max_retries)
             return rc;
     }
 }
 
 /*
- * Read slot k of one copy into e. Returns 1 valid, 0 invalid, 2 erased,
- * negative on I/O error.
+ * Read slot k of one copy into e (when not NULL). Returns 1 valid, 0
+ * invalid, 2 erased, negative on I/O error.
  */
 static int read_slot(struct fwr *f, int mirror, uint32_t k, struct entry *e)
 {
-    uint32_t bs = body_size(f), hs = f->bh->size;
-    uint32_t addr = slot_addr(f, mirror, k);
+    uint32_t hs = f->bh->size;
     uint8_t *b = rbuf(f);
-    uint8_t commit[4];
-    int rc, rc2;
+    int rc = read_pair(f, slot_addr(f, mirror, k), body_size(f), 12u + hs);
 
-    /* Body and commit are read apart: on NAND each is a whole page. */
-    rc = fl_read(f, addr + bs, commit, 4);
-    if (rc < 0)
-        return rc;
-    rc2 = fl_read(f, addr, b, bs);
-    if (rc2 < 0)
-        return rc2;
-    if (rc == 0 && rc2 == 0 && is_erased(f, commit, 4) && is_erased(f, b, bs))
-        return 2;
-    if (rc > 0 || rc2 > 0 || !commit_ok(commit))
-        return 0;
-    if (!FWR_MUTANT_IS(FWR_MUT_NO_CHECK) &&
-        get32(b + 12 + hs) != fwr_crc32(0, b, 12 + hs))
-        return 0;
-    e->type = b[0];
-    e->arg0 = get32(b + 4);
-    e->arg1 = get32(b + 8);
-    memcpy(e->hash, b + 12, hs);
-    return 1;
+    if (rc == 1 && e) {
+        e->type = b[0];
+        e->arg0 = get32(b + 4);
+        e->arg1 = get32(b + 8);
+        memcpy(e->hash, b + 12, hs);
+    }
+    return rc;
 }
 
 /* Program entry e into slot k of one copy: body, then commit. */
 static int write_slot(struct fwr *f, int mirror, uint32_t k,
                       const struct entry *e)
 {
-    uint32_t ps = f->cfg->geometry.prog_size;
-    uint32_t bs = body_size(f), hs = f->bh->size, cs = round_up(4, ps);
-    uint32_t addr = slot_addr(f, mirror, k);
+    uint32_t bs = body_size(f), hs = f->bh->size;
     uint8_t *b = rbuf(f);
-    struct entry back;
-    int rc;
 
-    memset(b, f->cfg->geometry.erased_value,
-           bs + cs <= f->write_size ? bs + cs : bs);
+    memset(b, f->cfg->geometry.erased_value, bs);
     b[0] = e->type;
     b[1] = (uint8_t)hs;
     b[2] = b[3] = 0;
     put32(b + 4, e->arg0);
     put32(b + 8, e->arg1);
     memcpy(b + 12, e->hash, hs);
-    put32(b + 12 + hs, fwr_crc32(0, b, 12 + hs));
-    if (FWR_MUTANT_IS(FWR_MUT_SAME_PROGRAM) && bs + cs <= f->write_size) {
-        /* Broken: body and valid flag in one program, torn together. */
-        put32(b + bs, COMMIT_MAGIC);
-        return fl_prog(f, addr, b, bs + cs);
-    }
-    rc = fl_prog(f, addr, b, bs);
-    if (rc)
-        return rc;
-    /* Only a body that reads back intact may be committed. */
-    if (!FWR_MUTANT_IS(FWR_MUT_NO_READBACK)) {
-        rc = fl_read(f, addr, b, bs);
-        if (rc < 0)
-            return rc;
-        if (rc > 0 || get32(b + 12 + hs) != fwr_crc32(0, b, 12 + hs) ||
-            b[0] != e->type || get32(b + 4) != e->arg0)
-            return FWR_E_PROG;
-    }
-    memset(b, f->cfg->geometry.erased_value, cs);
-    put32(b, COMMIT_MAGIC);
-    rc = fl_prog(f, addr + bs, b, cs);
-    if (rc)
-        return rc;
-    rc = read_slot(f, mirror, k, &back);
-    if (rc < 0)
-        return rc;
-    return rc == 1 ? 0 : FWR_E_PROG;
+    return write_pair(f, slot_addr(f, mirror, k), bs, 12u + hs);
 }
 
 static int compact(struct fwr *f);
@@ -471,16 +475,6 @@ static int append(struct fwr *f, const struct entry *e)
     return 0;
 }
 
-static int append_block(struct fwr *f, uint32_t i, const uint8_t *h)
-{
-    struct entry e;
-    memset(&e, 0, sizeof(e));
-    e.type = SLOT_BLOCK;
-    e.arg0 = i;
-    memcpy(e.hash, h, f->bh->size);
-    return append(f, &e);
-}
-
 /*
  * Compaction when the log is full: rebuild the primary as a new generation
  * holding one record per done block (re-hashed from data that was verified
@@ -490,7 +484,6 @@ static int append_block(struct fwr *f, uint32_t i, const uint8_t *h)
 static int compact(struct fwr *f)
 {
     uint32_t gen = f->generation + 1u, i, k;
-    uint8_t h[FWR_HASH_MAX];
     struct entry e;
     int rc, unreadable;
 
@@ -501,8 +494,11 @@ static int compact(struct fwr *f)
     for (i = 0; i < f->nblocks; i++) {
         if (!bit_get(done_map(f), i))
             continue;
-        rc = hash_data(f, f->bh, i * f->cfg->block_size, block_len(f, i), h,
-                       &unreadable);
+        memset(&e, 0, sizeof(e));
+        e.type = SLOT_BLOCK;
+        e.arg0 = i;
+        rc = hash_data(f, f->bh, i * f->cfg->block_size, block_len(f, i),
+                       e.hash, &unreadable);
         if (rc)
             return rc;
         if (unreadable) {
@@ -510,10 +506,6 @@ static int compact(struct fwr *f)
             bit_set(rec_map(f), i, 0);
             continue;
         }
-        memset(&e, 0, sizeof(e));
-        e.type = SLOT_BLOCK;
-        e.arg0 = i;
-        memcpy(e.hash, h, f->bh->size);
         for (;;) {
             if (f->log_next >= f->log_slots)
                 return FWR_E_NOSPC;
@@ -552,44 +544,43 @@ static int compact(struct fwr *f)
  * One pass over the log (slot-level union of the copies). Sets the done
  * bitmap (verify full: only blocks whose data re-hashes to the record) and
  * the record bitmap (a live record exists), and finds the append position.
- * *complete is set when a COMPLETE entry is live.
+ * *complete is set when a COMPLETE entry is live; *tail is the last valid
+ * entry (type 0: none; see fwr_begin).
  */
-static int scan(struct fwr *f, int rehash, int *complete)
+static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
 {
     uint32_t words = (f->nblocks + 31u) / 32u, k, i;
     struct entry e;
-    int rc, used_p, used_m;
+    int rc, used;
 
     memset(done_map(f), 0, 2u * words * 4u);
     *complete = 0;
+    tail->type = 0;
     f->log_next = 1;
     f->progress.blocks_resumed = 0;
     for (k = 0; k < f->log_slots; k++) {
         rc = read_slot(f, 0, k, &e);
         if (rc < 0)
             return rc;
-        used_p = rc != 2;
-        used_m = 0;
-        if (rc != 1 && (f->flags & FL_MIRROR)) {
-            rc = read_slot(f, 1, k, &e);
-            if (rc < 0)
-                return rc;
-            used_m = rc != 2;
-        } else if (f->flags & FL_MIRROR) {
-            /* Primary valid: the mirror slot only matters for position. */
-            uint32_t n = body_size(f);
-            int r2 = fl_read(f, slot_addr(f, 1, k), rbuf(f), n);
-            if (r2 < 0)
-                return r2;
-            used_m = r2 > 0 || !is_erased(f, rbuf(f), n);
+        used = rc != 2;
+        if (f->flags & FL_MIRROR) {
+            /* The mirror's slot serves when the primary's does not; when
+             * the primary's is valid it only matters for the position. */
+            int rm = read_slot(f, 1, k, rc == 1 ? NULL : &e);
+            if (rm < 0)
+                return rm;
+            used |= rm != 2;
+            if (rc != 1)
+                rc = rm;
         }
         /* The slot after the last used one may have been cut with nothing
          * applied: it reads erased yet may hold weak charge, so it is
          * skipped, never programmed. */
-        if (used_p || used_m)
+        if (used)
             f->log_next = k + 2u;
         if (rc != 1)
             continue;
+        *tail = e;
         switch (e.type) {
         case SLOT_BLOCK:
             if (e.arg0 >= f->nblocks)
@@ -733,7 +724,8 @@ static int set_protect(struct fwr *f, int on)
 }
 
 static int new_image(struct fwr *f, uint32_t gen);
-static int scan_all(struct fwr *f, int rehash, int *complete);
+static int scan_all(struct fwr *f, int rehash, int *complete,
+                    struct entry *tail);
 
 /* Every block is done: check the image digest, mark complete, lock. */
 static int finish(struct fwr *f)
@@ -752,7 +744,7 @@ static int finish(struct fwr *f)
             if (f->cfg->verify == FWR_VERIFY_TRUSTED && !f->rescanned) {
                 /* Records were trusted: find the blocks that lie. */
                 f->rescanned = 1;
-                rc = scan_all(f, 1, &complete);
+                rc = scan_all(f, 1, &complete, &e);
                 if (rc)
                     return rc;
                 if (first_wanted(f, 0) < f->nblocks) {
@@ -767,6 +759,15 @@ static int finish(struct fwr *f)
             if (f->progress.restarts >= f->max_restarts)
                 return FWR_E_DIGEST;
             f->progress.restarts++;
+            /* Void everything in the log first: a cut while the copies
+             * are re-made below leaves the older generation in use (see
+             * fwr_begin), and its records must not count again. */
+            memset(&e, 0, sizeof(e));
+            e.type = SLOT_VOID;
+            e.arg1 = f->nblocks;
+            rc = append(f, &e);
+            if (rc)
+                return rc;
             rc = new_image(f, f->generation + 1u);
             if (rc)
                 return rc;
@@ -818,12 +819,13 @@ static int new_image(struct fwr *f, uint32_t gen)
     return 0;
 }
 
-static int scan_all(struct fwr *f, int rehash, int *complete)
+static int scan_all(struct fwr *f, int rehash, int *complete,
+                    struct entry *tail)
 {
-    int rc = scan(f, 0, complete);
+    int rc = scan(f, 0, complete, tail);
     if (rc || *complete || !rehash)
         return rc;
-    return scan(f, 1, complete);
+    return scan(f, 1, complete, tail);
 }
 
 int fwr_init(struct fwr *f, const struct fwr_config *cfg)
@@ -936,6 +938,7 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img)
     const struct fwr_config *c;
     uint32_t gen_p = 0, gen_m = 0, words, es;
     int ok_p, ok_m, complete, rc;
+    struct entry tail;
 
     if (!f || !f->cfg || !img)
         return FWR_E_INVAL;
@@ -962,7 +965,8 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img)
         return fail(f, FWR_E_INVAL);
     f->nblocks = (img->size + c->block_size - 1u) / c->block_size;
     words = (f->nblocks + 31u) / 32u;
-    if (c->work_size < 2u * f->write_size + 2u * words * 4u)
+    if (c->work_size < 2u * f->write_size + 2u * words * 4u ||
+        rbuf_size(f) < f->write_size)
         return fail(f, FWR_E_INVAL);
     es = c->geometry.erase_size;
     if (round_up(img->size, es) > c->layout.data_size)
@@ -1006,19 +1010,33 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img)
             ok_m = 0;
     }
     f->generation = ok_p ? gen_p : gen_m;
-    if (!ok_p) {
-        rc = reset_copy(f, 0, f->generation);
-        if (rc)
-            return fail(f, rc);
-    } else if ((f->flags & FL_MIRROR) && !ok_m) {
-        rc = reset_copy(f, 1, f->generation);
+    if (!ok_p || ((f->flags & FL_MIRROR) && !ok_m)) {
+        /* One copy is re-made; it may sit in a locked (complete) area. */
+        rc = set_protect(f, 0);
+        if (!rc)
+            rc = reset_copy(f, ok_p, f->generation);
         if (rc)
             return fail(f, rc);
     }
-    rc = scan_all(f, c->verify == FWR_VERIFY_FULL, &complete);
+    rc = scan_all(f, c->verify == FWR_VERIFY_FULL, &complete, &tail);
     if (rc)
         return fail(f, rc);
+    if (tail.type == SLOT_VOID && !FWR_MUTANT_IS(FWR_MUT_NO_VOID)) {
+        /*
+         * The last valid entry is a VOID: its commit may be a torn program
+         * that read as the magic this time and may not next time, which
+         * would bring the records it voids back to life after their data
+         * was erased. Append a stable copy before anything acts on it.
+         */
+        rc = append(f, &tail);
+        if (rc)
+            return fail(f, rc);
+    }
     if (complete) {
+        /* Lock (again): a copy may just have been re-made. Idempotent. */
+        rc = set_protect(f, 1);
+        if (rc)
+            return fail(f, rc);
         f->progress.blocks_done = f->nblocks;
         f->state = FWR_STATE_COMPLETE;
         return 0;
@@ -1091,13 +1109,19 @@ static int flush_stage(struct fwr *f)
     return 0;
 }
 
-/* A program of block i failed: forget the transfer, re-prepare its group. */
+/*
+ * A program of the cursor block failed: forget the transfer, re-prepare its
+ * group. Retries are counted per erase group, not per block, so two blocks
+ * of one group failing in turn cannot retry forever.
+ */
 static int block_failed(struct fwr *f, int err)
 {
+    uint32_t gs, ge, b0, b1;
     if (err != FWR_E_PROG)
         return fail(f, err);
-    if (f->retry_block != f->cursor + 1u) {
-        f->retry_block = f->cursor + 1u;
+    group_of(f, f->cursor, &gs, &ge, &b0, &b1);
+    if (f->retry_block != b0 + 1u) {
+        f->retry_block = b0 + 1u;
         f->retries = 0;
     }
     if (++f->retries > f->max_retries)
@@ -1110,10 +1134,13 @@ static int block_failed(struct fwr *f, int err)
 /* Finish the current block's hash and append its record. */
 static int record_block(struct fwr *f)
 {
-    uint8_t h[FWR_HASH_MAX];
-    if (f->bh->finish(f->bh->ctx, h) < 0)
+    struct entry e;
+    memset(&e, 0, sizeof(e));
+    e.type = SLOT_BLOCK;
+    e.arg0 = f->cursor;
+    if (f->bh->finish(f->bh->ctx, e.hash) < 0)
         return FWR_E_HASH;
-    return append_block(f, f->cursor, h);
+    return append(f, &e);
 }
 
 /* The current block has all its bytes on flash: record it. */
@@ -1203,7 +1230,10 @@ int fwr_feed(struct fwr *f, const void *buf, uint32_t len)
                 return fail(f, FWR_E_RANGE);
         }
     }
-    if (first_wanted(f, 0) >= f->nblocks) {
+    /* Blocks before the cursor are done, so the cheap test from the cursor
+     * runs first; the full one only confirms. */
+    if (f->block_fill == 0 && first_wanted(f, f->cursor) >= f->nblocks &&
+        first_wanted(f, 0) >= f->nblocks) {
         rc = finish(f);
         if (rc)
             return fail(f, rc);
@@ -1230,6 +1260,15 @@ void fwr_get_progress(const struct fwr *f, struct fwr_progress *p)
             wanted += block_len(f, i);
     }
     p->bytes_wanted = wanted - (f->block_fill < wanted ? f->block_fill : 0);
+}
+
+int fwr_block_done(const struct fwr *f, uint32_t i)
+{
+    if (f->state == FWR_STATE_COMPLETE)
+        return i < f->nblocks;
+    if (f->state == FWR_STATE_IDLE || i >= f->nblocks)
+        return 0;
+    return bit_get(done_map(f), i);
 }
 
 int fwr_last_error(const struct fwr *f)

@@ -18,7 +18,7 @@
 #include "scenario.h"
 #include "trial.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 struct db; /* opaque */
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "report.h"
 #include "scenario.h"
 #include "sweep.h"
 #include "sim_flash.h"
@@ -52,6 +53,7 @@ static int usage_main(FILE *to)
             "  merge OUT IN...  combine shard databases into one run\n"
             "  sweep SCENARIO --block-size 1K,4K,...  which value? the "
             "trade-off in numbers\n"
+            "  report DB -o DIR write DIR/report.html and DIR/summary.md\n"
             "  list             list scenarios and device presets\n\n"
             "`fotasim <command> --help` tells more.\n",
             FOTASIM_VERSION);
@@ -824,6 +826,49 @@ static int cmd_sweep(int argc, char **argv)
     return status;
 }
 
+#ifndef FOTASIM_REPORTS_DIR
+#define FOTASIM_REPORTS_DIR "reports"
+#endif
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *db = NULL, *dir = "report", *sql = getenv("FOTASIM_REPORTS");
+    char err[1024];
+    int i;
+    for (i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: fotasim report DB [-o DIR] [--sql-dir DIR]\n\n"
+                   "Writes DIR/report.html (self-contained, charts drawn by "
+                   "gnuplot as inline SVG)\nand DIR/summary.md (for a CI "
+                   "job summary) from DB. Queries: reports/*.sql\n"
+                   "(default %s, or $FOTASIM_REPORTS).\n",
+                   FOTASIM_REPORTS_DIR);
+            return 0;
+        }
+        if (i + 1 < argc && !strcmp(argv[i], "-o"))
+            dir = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--sql-dir"))
+            sql = argv[++i];
+        else if (argv[i][0] != '-' && !db)
+            db = argv[i];
+        else {
+            fprintf(stderr, "usage: fotasim report DB [-o DIR]\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (!db) {
+        fprintf(stderr, "usage: fotasim report DB [-o DIR]\n");
+        return EXIT_USAGE;
+    }
+    if (report_write(db, dir, sql ? sql : FOTASIM_REPORTS_DIR, err,
+                     sizeof(err))) {
+        fprintf(stderr, "fotasim report: %s\n", err);
+        return EXIT_USAGE;
+    }
+    printf("report: %s/report.html\nsummary: %s/summary.md\n", dir, dir);
+    return 0;
+}
+
 static int cmd_merge(int argc, char **argv)
 {
     char err[1024];
@@ -909,6 +954,8 @@ int main(int argc, char **argv)
         return cmd_merge(argc - 2, argv + 2);
     if (!strcmp(argv[1], "sweep"))
         return cmd_sweep(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "report"))
+        return cmd_report(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);

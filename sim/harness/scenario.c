@@ -416,6 +416,8 @@ static int set_key(struct parse *p, const char *sec, const char *key,
 
     if (IS("expect", "max_redownload_blocks"))
         U32(sc->expect.max_redownload_blocks);
+    if (IS("expect", "max_redownload_bytes"))
+        U32(sc->expect.max_redownload_bytes);
     if (IS("expect", "allow_detected_failure"))
         BOOL(sc->expect.allow_detected_failure);
 

@@ -67,6 +67,7 @@ struct scenario_cuts {
 
 struct scenario_expect {
     uint32_t max_redownload_blocks; /* per trial; 0: no bound */
+    uint32_t max_redownload_bytes;  /* per trial; 0: no bound */
     bool allow_detected_failure;    /* detected failures are acceptable */
 };
 

@@ -336,6 +336,14 @@ static void judge(struct torture *t, struct sim_flash *dev, struct link *l,
     }
     tr->failed = (uint8_t)verdict_is_failure(
         (enum verdict)tr->verdict, t->sc->expect.allow_detected_failure);
+    if (!tr->failed && t->sc->expect.max_redownload_bytes &&
+        tr->bytes_redownloaded > t->sc->expect.max_redownload_bytes) {
+        tr->failed = 1;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "re-downloaded %llu bytes, expected at most %u",
+                 (unsigned long long)tr->bytes_redownloaded,
+                 t->sc->expect.max_redownload_bytes);
+    }
     if (!tr->failed && t->sc->expect.max_redownload_blocks &&
         tr->blocks_redownloaded > t->sc->expect.max_redownload_blocks) {
         tr->failed = 1;

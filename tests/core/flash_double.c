@@ -17,7 +17,8 @@ int fd_init(struct flash_double *d, uint32_t size, uint32_t prog,
     memset(d, 0, sizeof(*d));
     d->mem = malloc(size);
     d->written = calloc(size / prog, 1);
-    if (!d->mem || !d->written)
+    d->weak = calloc(size, 1);
+    if (!d->mem || !d->written || !d->weak)
         return -1;
     d->size = size;
     d->prog = prog;
@@ -34,6 +35,7 @@ void fd_free(struct flash_double *d)
 {
     free(d->mem);
     free(d->written);
+    free(d->weak);
 }
 
 void fd_power_on(struct flash_double *d)
@@ -65,6 +67,16 @@ static int fd_read(void *user, uint32_t addr, void *buf, uint32_t len)
         return -1;
     }
     memcpy(buf, d->mem + addr, len);
+    if (d->any_weak) {
+        uint8_t *b = buf;
+        uint32_t i;
+        for (i = 0; i < len; i++)
+            if (d->weak[addr + i])
+                b[i] ^= d->weak[addr + i] & (uint8_t)rnd(d);
+    }
+    if (d->ecc_len && addr < d->ecc_addr + d->ecc_len &&
+        d->ecc_addr < addr + len)
+        return FWR_FLASH_ECC_FAIL;
     return 0;
 }
 
@@ -98,7 +110,8 @@ static int fd_program(void *user, uint32_t addr, const void *buf, uint32_t len)
         }
         if (d->nand) {
             /* NAND: pages in rising order within a block (skips allowed). */
-            uint32_t v, end = (u * d->prog / d->erase + 1) * (d->erase / d->prog);
+            uint32_t v,
+                end = (u * d->prog / d->erase + 1) * (d->erase / d->prog);
             for (v = u + 1; v < end; v++)
                 if (d->written[v]) {
                     d->violations++;
@@ -108,6 +121,10 @@ static int fd_program(void *user, uint32_t addr, const void *buf, uint32_t len)
         d->written[u] = 1;
     }
     span(d, addr, len);
+    if (d->log && d->log_n < d->log_cap) {
+        d->log[d->log_n][0] = addr;
+        d->log[d->log_n++][1] = len;
+    }
     d->programs++;
     d->prog_bytes += len;
     cut = cut_now(d);
@@ -121,7 +138,14 @@ static int fd_program(void *user, uint32_t addr, const void *buf, uint32_t len)
         uint8_t v = src[i];
         if (cut && d->torn == FD_TORN_RANDOM)
             v |= (uint8_t)rnd(d); /* only some zero bits land */
-        else if (i >= n)
+        else if (cut && d->torn == FD_TORN_UNSTABLE) {
+            /* Bits meant to clear: some solid, the rest weak. Weak bits are
+             * stored cleared and read back at random. */
+            uint8_t clr = (uint8_t)(d->mem[addr + i] & ~v);
+            uint8_t w = (uint8_t)(clr & rnd(d));
+            d->weak[addr + i] |= w;
+            d->any_weak = 1;
+        } else if (i >= n)
             continue;
         d->mem[addr + i] &= v;
     }
@@ -130,7 +154,7 @@ static int fd_program(void *user, uint32_t addr, const void *buf, uint32_t len)
         /* A worn cell: one bit that should be 0 stays 1. */
         for (i = 0; i < len; i++)
             if (src[i] != 0xFF) {
-                d->mem[addr + i] |= (uint8_t)~src[i] & (uint8_t)-(~src[i]);
+                d->mem[addr + i] |= (uint8_t)~src[i] & (uint8_t) - (~src[i]);
                 break;
             }
     }
@@ -171,6 +195,7 @@ static int fd_erase(void *user, uint32_t addr, uint32_t len)
         } else {
             memset(d->mem + a, d->erased, d->erase);
             memset(d->written + a / d->prog, 0, d->erase / d->prog);
+            memset(d->weak + a, 0, d->erase);
         }
     }
     if (cut) {

@@ -26,11 +26,16 @@ struct setup {
     int nand;
     uint32_t block, write, image, rec;
     int torn, verify, mirror;
+    uint32_t session; /* bytes fed per boot before the context is dropped
+                         (a clean reboot); 0: no limit */
 };
 
-static const struct setup nor_4k = {1u << 20, 1, 4096, 0, 4096, 256,
-                                    65536, 8192, FD_TORN_PREFIX,
-                                    FWR_VERIFY_FULL, 1};
+/* Highest record generation any run reached (compaction happened). */
+static uint32_t max_gen;
+
+static const struct setup nor_4k = {
+    1u << 20,        1, 4096, 0, 4096, 256, 65536, 8192, FD_TORN_PREFIX,
+    FWR_VERIFY_FULL, 1, 0};
 
 static void fill_image(uint32_t seed)
 {
@@ -81,13 +86,27 @@ static void make_image(struct fwr_image *im, uint32_t size, const char *ver)
     memcpy(im->version, ver, im->version_len);
 }
 
-/* Boot and download until complete, the device dies or an error; bytes
- * fed are added to *bytes. Returns 0, 1 when power went, or an error. */
+static int done_blocks_lie(const struct flash_double *d,
+                           const struct fwr_config *c, const struct fwr *f)
+{
+    uint32_t i, bs = c->block_size;
+    for (i = 0; i * bs < f->image.size; i++) {
+        uint32_t n = f->image.size - i * bs < bs ? f->image.size - i * bs : bs;
+        if (fwr_block_done(f, i) &&
+            memcmp(d->mem + c->layout.data_addr + i * bs, img + i * bs, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* Boot and download until complete, the device dies, `budget` bytes were
+ * fed (0: no limit) or an error; bytes fed are added to *bytes. Returns 0,
+ * 1 when power went, 2 when the budget ran out, or an error. */
 static int run(struct flash_double *d, const struct fwr_config *c,
-               const struct fwr_image *im, uint32_t *bytes)
+               const struct fwr_image *im, uint32_t *bytes, uint32_t budget)
 {
     struct fwr f;
-    uint32_t off, len;
+    uint32_t off, len, fed = 0;
     int rc, guard;
 
     rc = fwr_init(&f, c);
@@ -96,7 +115,12 @@ static int run(struct flash_double *d, const struct fwr_config *c,
     rc = fwr_begin(&f, im);
     if (rc)
         return d->off ? 1 : rc;
+    /* The oracle: no block taken as done may differ from the image. */
+    if (done_blocks_lie(d, c, &f))
+        return -98;
     for (guard = 0; guard < 100000; guard++) {
+        if (f.generation > max_gen)
+            max_gen = f.generation;
         if (fwr_state(&f) == FWR_STATE_COMPLETE)
             return 0;
         rc = fwr_next_range(&f, &off, &len);
@@ -104,12 +128,15 @@ static int run(struct flash_double *d, const struct fwr_config *c,
             return d->off ? 1 : rc;
         while (len) {
             uint32_t n = len > 1000 ? 1000 : len;
+            if (budget && fed >= budget)
+                return 2;
             rc = fwr_feed(&f, img + off, n);
             if (rc == FWR_E_AGAIN)
                 break;
             if (rc < 0)
                 return d->off ? 1 : rc;
             *bytes += n;
+            fed += n;
             off += n;
             len -= n;
         }
@@ -117,39 +144,60 @@ static int run(struct flash_double *d, const struct fwr_config *c,
     return -99;
 }
 
-/* One trial: cut at write number `cut` (0: none), reboot, finish. */
-static void trial(const struct setup *s, uint32_t cut, uint32_t *ops)
+/* Boot until complete: power-on after a cut, reboot after a session. A
+ * second cut `cut2` writes after the first one lands during recovery. */
+static int boot_until_done(struct flash_double *d, const struct fwr_config *c,
+                           const struct fwr_image *im, const struct setup *s,
+                           uint32_t cut2, uint32_t *ops)
+{
+    uint32_t bytes = 0, boots;
+    int rc = 2, cut = 0;
+
+    for (boots = 0; boots < 2000 && (rc == 1 || rc == 2); boots++) {
+        if (rc == 1) {
+            fd_power_on(d);
+            if (cut2 && !cut++)
+                d->cut_at = d->ops + cut2;
+        }
+        rc = run(d, c, im, &bytes, s->session);
+    }
+    if (ops)
+        *ops = d->ops;
+    return rc;
+}
+
+/* One trial: cut at write number `cut` (0: none), and at `cut2` writes into
+ * the recovery (0: none); reboot until done; judge. */
+static void trial2(const struct setup *s, uint32_t cut, uint32_t cut2,
+                   uint32_t *ops)
 {
     struct flash_double d;
     struct fwr_config c;
     struct fwr_image im;
-    uint32_t bytes = 0;
     int rc;
 
     assert_int_equal(fd_init(&d, s->dev, s->prog, s->erase, s->nand), 0);
     d.torn = s->torn;
     d.cut_at = cut;
-    d.rng += cut;
+    d.rng += cut * 7919u + cut2;
     make_cfg(&c, &d, s);
     make_image(&im, s->image, "v1");
-    rc = run(&d, &c, &im, &bytes);
-    if (ops)
-        *ops = d.ops;
-    if (rc == 1) {
-        fd_power_on(&d);
-        rc = run(&d, &c, &im, &bytes);
-    }
+    rc = boot_until_done(&d, &c, &im, s, cut2, ops);
     if (rc != 0 || d.violations != 0 ||
         memcmp(d.mem + c.layout.data_addr, img, s->image) != 0 ||
         d.lo_written < c.layout.record_addr ||
         d.hi_written > c.layout.data_addr + c.layout.data_size)
-        fail_msg("cut %u: rc %d, violations %u, data %s, span 0x%x-0x%x",
-                 cut, rc, d.violations,
-                 memcmp(d.mem + c.layout.data_addr, img, s->image)
-                     ? "differs"
-                     : "ok",
+        fail_msg("cut %u/%u: rc %d, violations %u, data %s, span 0x%x-0x%x",
+                 cut, cut2, rc, d.violations,
+                 memcmp(d.mem + c.layout.data_addr, img, s->image) ? "differs"
+                                                                   : "ok",
                  d.lo_written, d.hi_written);
     fd_free(&d);
+}
+
+static void trial(const struct setup *s, uint32_t cut, uint32_t *ops)
+{
+    trial2(s, cut, 0, ops);
 }
 
 static void every_cut(const struct setup *s)
@@ -220,24 +268,27 @@ static void test_cuts_no_mirror(void **state)
 
 static void test_cuts_mcu_wide_program(void **state)
 {
-    struct setup s = {1u << 20, 16, 16384, 0, 4096, 256, 65536, 16384,
-                      FD_TORN_RANDOM, FWR_VERIFY_FULL, 1};
+    struct setup s = {
+        1u << 20,        16, 16384, 0, 4096, 256, 65536, 16384, FD_TORN_RANDOM,
+        FWR_VERIFY_FULL, 1,  0};
     (void)state;
     every_cut(&s);
 }
 
 static void test_cuts_nand(void **state)
 {
-    struct setup s = {8u << 20, 2048, 131072, 1, 131072, 2048, 600000,
-                      131072, FD_TORN_RANDOM, FWR_VERIFY_FULL, 1};
+    struct setup s = {
+        2u << 20, 2048,           131072,          1, 131072, 2048, 600000,
+        131072,   FD_TORN_RANDOM, FWR_VERIFY_FULL, 1, 0};
     (void)state;
     every_cut(&s);
 }
 
 static void test_cuts_nand_small_blocks(void **state)
 {
-    struct setup s = {8u << 20, 2048, 131072, 1, 16384, 2048, 300000,
-                      262144, FD_TORN_RANDOM, FWR_VERIFY_FULL, 1};
+    struct setup s = {
+        2u << 20, 2048,           131072,          1, 16384, 2048, 300000,
+        262144,   FD_TORN_RANDOM, FWR_VERIFY_FULL, 1, 0};
     (void)state;
     every_cut(&s);
 }
@@ -522,8 +573,9 @@ static void test_program_failure_retried_then_reported(void **state)
 
 static void test_bad_units_are_skipped(void **state)
 {
-    struct setup s = {8u << 20, 2048, 131072, 1, 131072, 2048, 300000,
-                      131072, FD_TORN_NONE, FWR_VERIFY_FULL, 1};
+    struct setup s = {
+        2u << 20, 2048,         131072,          1, 131072, 2048, 300000,
+        131072,   FD_TORN_NONE, FWR_VERIFY_FULL, 1, 0};
     struct rig r;
     uint32_t data_unit0;
     (void)state;
@@ -594,6 +646,321 @@ static void test_config_refusals(void **state)
     fd_free(&r.d);
 }
 
+static void test_cuts_nor_unstable_bits(void **state)
+{
+    struct setup s = nor_4k;
+    (void)state;
+    s.torn = FD_TORN_UNSTABLE;
+    every_cut(&s);
+    s.block = 1024;
+    s.verify = FWR_VERIFY_TRUSTED;
+    every_cut(&s);
+}
+
+static void test_cuts_nand_unstable_bits(void **state)
+{
+    struct setup s = {2u << 20,
+                      2048,
+                      131072,
+                      1,
+                      16384,
+                      2048,
+                      300000,
+                      262144,
+                      FD_TORN_UNSTABLE,
+                      FWR_VERIFY_FULL,
+                      1,
+                      0};
+    (void)state;
+    every_cut(&s);
+}
+
+/* Many short sessions on a record area of exactly fwr_record_area_min():
+ * the log fills and is compacted into new generations; a cut at every
+ * write, compaction included. */
+static void test_cuts_through_compaction(void **state)
+{
+    struct setup s = nor_4k;
+    struct fwr_config c;
+    struct flash_double d;
+    (void)state;
+    s.block = 512;
+    s.image = 61440; /* 120 blocks: the minimum record area is tight */
+    s.session = 6000;
+    s.torn = FD_TORN_RANDOM;
+    assert_int_equal(fd_init(&d, s.dev, s.prog, s.erase, s.nand), 0);
+    make_cfg(&c, &d, &s);
+    s.rec = (uint32_t)fwr_record_area_min(&c, s.image);
+    assert_int_equal(s.rec, 4096);
+    fd_free(&d);
+    max_gen = 0;
+    every_cut(&s);
+    assert_true(max_gen >= 2); /* compaction did happen */
+    max_gen = 0;
+    s.mirror = 0;
+    every_cut(&s);
+    assert_true(max_gen >= 2);
+}
+
+/* A second power cut during the recovery from the first, sampled. */
+static void test_double_cuts(void **state)
+{
+    struct setup s = nor_4k;
+    uint32_t n, k, j;
+    (void)state;
+    s.block = 2048;
+    s.torn = FD_TORN_UNSTABLE;
+    trial(&s, 0, &n);
+    for (k = 1; k <= n; k += 13)
+        for (j = 1; j <= n - k + 40; j += 5)
+            trial2(&s, k, j, NULL);
+}
+
+/* Item 4: a block smaller than the erase unit. A resume in the middle of
+ * an erase unit voids the unit's records, erases it and downloads its
+ * first blocks again; the neighbours are never trusted over an erase. */
+static void test_small_block_resume_redownloads_neighbours(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len;
+    (void)state;
+    s.block = 1024;
+    rig_up(&r, &s);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 4096 + 2048, img), 0); /* 6 blocks */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 6);
+    /* Block 6 is wanted, but blocks 4 and 5 share its erase unit. */
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 4096);
+    assert_int_equal(len, 65536 - 4096);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_rewritten, 2);
+    /* Cut right here (void appended, unit erased): blocks 4, 5 are gone. */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 4);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+/* An uncorrectable read of one copy's slot is a corrupt slot: the other
+ * copy serves, nothing is downloaded again. */
+static void test_ecc_failure_in_one_copy(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
+    r.d.ecc_addr = r.c.layout.record_addr + r.f.hdr_size + r.f.slot_size;
+    r.d.ecc_len = 1; /* primary slot of block 1 */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 4);
+    /* ECC failure in the data of block 2: it is downloaded again. */
+    r.d.ecc_addr = r.c.layout.data_addr + 2 * 4096 + 100;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 3);
+    r.d.ecc_len = 0;
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    fd_free(&r.d);
+}
+
+/* Both copies lose a slot each (different slots): the union still holds
+ * every record; a flipped header in one copy is re-made from the other. */
+static void test_header_flip_in_one_copy(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 5 * 4096, img), 0);
+    fd_flip(&r.d, r.c.layout.mirror_addr + 30, 1); /* mirror header */
+    fd_flip(&r.d, r.c.layout.record_addr + r.f.hdr_size + 2, 4);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    /* Block 0's primary slot is corrupt and the mirror was re-made: block
+     * 0 alone is lost (redundancy was gone for it). */
+    assert_int_equal(p.blocks_resumed, 4);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+/* A complete, locked image, then a new one: unlock, void, download. */
+static void test_new_image_after_locked_complete(void **state)
+{
+    struct rig r;
+    struct fwr_image v2;
+    struct fwr_progress p;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_true(r.d.prot_len > 0);
+    fill_image(2);
+    make_image(&v2, 65536, "v2");
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &v2), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fill_image(1);
+    fd_free(&r.d);
+}
+
+/* The streaming contract: tiny chunks, ranges as runs of missing blocks,
+ * bytes beyond the range refused, states in order. */
+static void test_streaming_contract(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len, i;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_IDLE);
+    assert_int_equal(fwr_feed(&r.f, img, 1), FWR_E_STATE);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 0);
+    assert_int_equal(len, 65536);
+    for (i = 0; i < 5000; i++) /* one byte at a time */
+        assert_int_equal(fwr_feed(&r.f, img + i, 1), 1);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_done, 1);
+    assert_int_equal(p.bytes_wanted, 65536 - 5000);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 5000); /* mid-block, within the session */
+    assert_int_equal(fwr_feed(&r.f, img + off, len + 1), FWR_E_RANGE);
+    fd_free(&r.d);
+}
+
+static void test_more_config_refusals(void **state)
+{
+    struct rig r;
+    struct fwr f;
+    struct fwr_image im;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    make_image(&im, 65536, "v1");
+
+    r.c.write_size = 384; /* does not divide the block */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.geometry.prog_size = 3; /* not a power of two */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.geometry.erase_size = 4096 + 2; /* not a multiple of prog... */
+    r.c.geometry.prog_size = 4;
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.mirror_addr = r.c.layout.record_addr + 4096; /* overlaps */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.verify = 7;
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_INVAL);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.work = NULL;
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_INVAL);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.record_size = 4096 * 0; /* no record area */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+
+    /* Work buffer one byte short of staging + read-back + bitmaps (the
+     * macro adds 3 bytes of alignment slack on top). */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.work_size = 2 * 256 + 8 - 1;
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    assert_int_equal(fwr_begin(&f, &im), FWR_E_INVAL);
+    r.c.work_size = FWR_WORK_SIZE(256, 16);
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    assert_int_equal(fwr_begin(&f, &im), 0);
+
+    /* A digest kind with no ops for it. */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    im.digest_kind = FWR_HASH_SHA256;
+    im.digest_len = 32;
+    assert_int_equal(fwr_begin(&f, &im), FWR_E_INVAL);
+    fd_free(&r.d);
+}
+
+/* Item 1: every record's commit is its own program, issued after the
+ * program of the record's body (never in the same op). */
+static void test_commit_is_a_separate_later_program(void **state)
+{
+    static uint32_t log[8192][2];
+    struct rig r;
+    uint32_t i, j, cs, base;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    r.d.log = log;
+    r.d.log_cap = 8192;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_true(r.d.log_n < r.d.log_cap);
+    cs = 4; /* commit field: 4 bytes rounded to prog_size (1) */
+    for (i = 0; i < r.d.log_n; i++) {
+        uint32_t a = log[i][0], n = log[i][1], o, body;
+        if (a >= r.c.layout.record_addr &&
+            a < r.c.layout.record_addr + r.c.layout.record_size)
+            base = r.c.layout.record_addr;
+        else if (a >= r.c.layout.mirror_addr &&
+                 a < r.c.layout.mirror_addr + r.c.layout.record_size)
+            base = r.c.layout.mirror_addr;
+        else
+            continue;
+        if (a < base + r.f.hdr_size)
+            continue; /* header: its own body/commit rule, same shape */
+        o = (a - base - r.f.hdr_size) % r.f.slot_size;
+        body = r.f.slot_size - cs;
+        if (o == body) {
+            /* A commit: its body was programmed by an earlier op. */
+            assert_int_equal(n, cs);
+            for (j = 0; j < i; j++)
+                if (log[j][0] == a - body)
+                    break;
+            assert_true(j < i);
+        } else {
+            assert_int_equal(o, 0);
+            assert_true(n <= body); /* a body never carries its commit */
+        }
+    }
+    fd_free(&r.d);
+}
+
 static void test_crc32_matches_known_vector(void **state)
 {
     (void)state;
@@ -602,7 +969,7 @@ static void test_crc32_matches_known_vector(void **state)
                      0xCBF43926u);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_matches_known_vector),
@@ -627,7 +994,22 @@ int main(void)
         cmocka_unit_test(test_cuts_mcu_wide_program),
         cmocka_unit_test(test_cuts_nand),
         cmocka_unit_test(test_cuts_nand_small_blocks),
+        cmocka_unit_test(test_cuts_nor_unstable_bits),
+        cmocka_unit_test(test_cuts_nand_unstable_bits),
+        cmocka_unit_test(test_cuts_through_compaction),
+        cmocka_unit_test(test_double_cuts),
+        cmocka_unit_test(test_small_block_resume_redownloads_neighbours),
+        cmocka_unit_test(test_ecc_failure_in_one_copy),
+        cmocka_unit_test(test_header_flip_in_one_copy),
+        cmocka_unit_test(test_new_image_after_locked_complete),
+        cmocka_unit_test(test_streaming_contract),
+        cmocka_unit_test(test_more_config_refusals),
+        cmocka_unit_test(test_commit_is_a_separate_later_program),
     };
+    /* Optional argument: a test-name filter (glob), e.g. for the mutant
+     * runs: test_engine 'test_cuts_nor_*'. */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     fill_image(1);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,16 +4,16 @@
 set -euo pipefail
 cli=$1 scenario=$2
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=256K &
+"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=512K &
 pid=$!
-sleep 1.5
+sleep 1
 kill -9 $pid
 wait $pid 2>/dev/null || true
 [ "$(sqlite3 "$dir/r.db" 'PRAGMA integrity_check')" = ok ]
 before=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
 echo "committed before the kill: $before trials"
 [ "$before" -gt 0 ]
-"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=256K
+"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=512K
 planned=$(sqlite3 "$dir/r.db" 'SELECT trials_planned FROM runs')
 stored=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
 runs=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM runs')
