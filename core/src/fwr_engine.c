@@ -823,9 +823,14 @@ static int scan_all(struct fwr *f, int rehash, int *complete,
                     struct entry *tail)
 {
     int rc = scan(f, 0, complete, tail);
-    if (rc || *complete || !rehash)
+    if (rc || !rehash)
         return rc;
-    return scan(f, 1, complete, tail);
+    /* Policy full re-hashes even a complete image: data that rotted
+     * while the power was off is found before anyone installs it. */
+    rc = scan(f, 1, complete, tail);
+    if (!rc && *complete && first_wanted(f, 0) < f->nblocks)
+        *complete = 0;
+    return rc;
 }
 
 int fwr_init(struct fwr *f, const struct fwr_config *cfg)
@@ -1040,6 +1045,13 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img)
         f->progress.blocks_done = f->nblocks;
         f->state = FWR_STATE_COMPLETE;
         return 0;
+    }
+    if (c->verify == FWR_VERIFY_FULL && f->progress.blocks_resumed) {
+        /* A complete, locked image may just have failed its re-hash:
+         * release the lock before blocks are written again. */
+        rc = set_protect(f, 0);
+        if (rc)
+            return fail(f, rc);
     }
     f->cursor = first_wanted(f, 0);
     f->state =
