@@ -670,6 +670,22 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
         free(junk);
         sim_flash_reset_counters(p);
     }
+    if (t->devcfg.geo.kind == SIM_NAND) {
+        /* The engine skips bad units in the data area only; the record
+         * copies must be good (the mirror covers a copy that goes bad). */
+        uint32_t a, es = t->devcfg.geo.erase_size;
+        for (a = t->lay.record_addr; a < t->lay.data_addr; a += es)
+            if (sim_flash_is_bad(t->pristine, a) == 1) {
+                snprintf(err, errlen,
+                         "%s: device.factory_bad: the record area "
+                         "0x%x-0x%x holds a factory bad block at 0x%x (seed "
+                         "%llu); move engine.partition_addr or change "
+                         "faults.seed",
+                         sc->path, t->lay.record_addr, t->lay.data_addr, a,
+                         (unsigned long long)t->devcfg.faults.seed);
+                goto fail;
+            }
+    }
     if (make_image(t, 0, err, errlen) || make_image(t, 1, err, errlen))
         goto fail;
 
