@@ -9,6 +9,8 @@ FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev zlib1g-dev
   libfiu-dev fiu-utils libcmocka-dev libsqlite3-dev sqlite3 libinih-dev
   libmbedtls-dev parallel gnuplot-nox"
 FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi"
+# The report's browser test.
+FOTASIM_TEST_PKGS="chromium"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

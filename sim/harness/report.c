@@ -241,8 +241,8 @@ static int run_section(struct rep *r, int64_t run, const char *name,
              (long long)run);
     if (!(st = query(r, "redownload", run)) ||
         chart(r, st, title, "write boundary of the cut", "bytes",
-              "plot DATA using 1:2 with points pt 7 ps 0.4 title "
-              "'re-downloaded'"))
+              "set yrange [0:*]\nplot DATA using 1:2 with points pt 7 ps 0.4 "
+              "title 're-downloaded'"))
         return -1;
 
     fputs("<h3>Wear per erase unit</h3>\n", r->html);
@@ -250,7 +250,7 @@ static int run_section(struct rep *r, int64_t run, const char *name,
              (long long)run);
     if (!(st = query(r, "wear", run)) ||
         chart(r, st, title, "erase unit", "erases",
-              "set style fill solid 0.6\nset boxwidth 0.8\n"
+              "set style fill solid 0.6\nset boxwidth 0.8\nset yrange [0:*]\n"
               "plot DATA using 1:3 with boxes title 'worst trial', "
               "DATA using 1:2 with boxes title 'uncut update'"))
         return -1;
