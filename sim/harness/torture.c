@@ -42,8 +42,9 @@ struct session {
     struct engine *e;
     struct sim_flash *dev;
     struct link *link;
-    uint64_t scan_ns; /* simulated time of the first resume scan */
-    uint32_t resumed; /* blocks the first resume scan found valid */
+    uint64_t scan_ns;     /* simulated time of the first resume scan */
+    uint32_t resumed;     /* blocks the first resume scan found valid */
+    uint32_t false_claim; /* 1 + first block taken as valid that is not */
 };
 
 struct torture {
@@ -179,6 +180,8 @@ static int make_image(struct torture *t, int v, char *err, size_t errlen)
  * Boot a fresh engine on s->dev and download until complete. Returns 0,
  * a negative fwr error, or DRIVE_STUCK. A power cut longjmps out.
  */
+static void check_claims(struct session *s);
+
 static int drive(struct session *s, int first_boot)
 {
     struct torture *t = s->t;
@@ -197,6 +200,10 @@ static int drive(struct session *s, int first_boot)
     ver = l->version;
     t0 = sim_flash_clock_ns(s->dev);
     rc = fwr_begin(f, &t->id[ver - 1]);
+    /* A corrupting link makes records of wrong bytes that only the image
+     * digest can catch: the claim check holds for a clean link only. */
+    if (rc == 0 && s->e == &t->eng[1] && t->sc->link.corrupt_rate <= 0)
+        check_claims(s);
     if (first_boot) {
         struct fwr_progress p;
         s->scan_ns = sim_flash_clock_ns(s->dev) - t0;
@@ -240,6 +247,59 @@ static int drive(struct session *s, int first_boot)
 }
 
 /* ------------------------------------------------------------ the oracle */
+
+/* Device address of data offset off: bad units (NAND) are skipped, as the
+ * engine skips them. */
+static uint32_t data_phys(struct torture *t, struct sim_flash *dev,
+                          uint32_t off)
+{
+    uint32_t es = t->devcfg.geo.erase_size, phys = t->lay.data_addr;
+    uint32_t unit = off / es;
+    if (t->devcfg.geo.kind != SIM_NAND)
+        return phys + off;
+    for (;; phys += es) {
+        if (phys + es > t->lay.data_addr + t->lay.data_size)
+            return UINT32_MAX;
+        if (sim_flash_is_bad(dev, phys) == 1)
+            continue;
+        if (!unit--)
+            return phys + off % es;
+    }
+}
+
+/*
+ * After a reboot's resume scan: every block the engine now counts as done
+ * must hold exactly the image's bytes. A block taken as valid that is not
+ * is a silent corruption in the making, whether or not a later check
+ * happens to catch it.
+ */
+static void check_claims(struct session *s)
+{
+    struct torture *t = s->t;
+    const uint8_t *raw = sim_flash_raw(s->dev);
+    const uint8_t *img = t->image[s->link->version - 1];
+    uint32_t bs = t->sc->engine.block_size, size = t->sc->image.size, i, n;
+
+    if (s->false_claim)
+        return;
+    n = (size + bs - 1) / bs;
+    for (i = 0; i < n; i++) {
+        uint32_t off = i * bs, len = size - off < bs ? size - off : bs, k;
+        if (!fwr_block_done(&s->e->fw, i))
+            continue;
+        for (k = 0; k < len; k += t->devcfg.geo.erase_size) {
+            uint32_t chunk = len - k < t->devcfg.geo.erase_size
+                                 ? len - k
+                                 : t->devcfg.geo.erase_size;
+            uint32_t a = data_phys(t, s->dev, off + k);
+            if (a == UINT32_MAX || memcmp(raw + a, img + off + k, chunk) ||
+                sim_flash_unstable_count(s->dev, a, a + chunk)) {
+                s->false_claim = i + 1;
+                return;
+            }
+        }
+    }
+}
 
 /* Does the data area hold image img exactly (bad units skipped)? */
 static int data_matches(struct torture *t, struct sim_flash *dev,
@@ -310,6 +370,12 @@ static void judge(struct torture *t, struct sim_flash *dev, struct link *l,
         snprintf(tr->detail, sizeof(tr->detail),
                  "wrote 0x%x-0x%x, partition is 0x%x-0x%x", st->write_lo,
                  st->write_hi, t->lay.part_lo, t->lay.part_hi);
+    } else if (tr->false_claim) {
+        tr->verdict = VERDICT_SILENT_CORRUPTION;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "after a reboot the engine took block %u as valid, but it "
+                 "holds other bytes",
+                 tr->false_claim - 1);
     } else if (rc == DRIVE_STUCK || tr->boots > t->sc->cuts.max_boots) {
         tr->verdict = VERDICT_STUCK;
         snprintf(tr->detail, sizeof(tr->detail),
@@ -396,7 +462,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
 {
     struct sim_flash *dev = t->trial_dev;
     struct link link = t->live_link;
-    struct session s = {t, &t->eng[1], dev, &link, 0, 0};
+    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0};
     const struct sim_stats *st;
     uint64_t prog0, erase0, clock0, link0, served0, remaining;
     volatile uint32_t level = 1, boots = 0;
@@ -485,6 +551,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->recover_ns = sim_flash_clock_ns(dev) - clock0 + link.clock_ns - link0;
     tr->scan_ns = s.scan_ns;
     tr->blocks_resumed = s.resumed;
+    tr->false_claim = s.false_claim;
     judge(t, dev, &link, rc, tr);
     if (t->dump_after)
         sim_flash_save(dev, t->dump_after);
@@ -557,6 +624,7 @@ static int live_update(struct torture *t, int with_trials)
     s.link = &t->live_link;
     s.scan_ns = 0;
     s.resumed = 0;
+    s.false_claim = 0;
     rc = drive(&s, 1);
     sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
     return rc;
@@ -739,7 +807,7 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     sim_flash_copy(t->live, t->pristine);
     sim_flash_set_boundary_hook(t->live, count_hook, NULL, t);
     {
-        struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0};
+        struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0};
         link_init(&t->live_link, &sc->link, mix(sc->seed, 0xC0FFEE));
         rc = drive(&s, 1);
     }

@@ -56,6 +56,8 @@ struct trial {
     uint64_t recover_ns;       /* simulated time, reboot to complete */
     uint64_t scan_ns;          /* simulated time of the resume scan */
     uint32_t blocks_resumed;   /* blocks that scan found valid */
+    uint32_t false_claim;      /* 1 + first block a reboot took as valid
+                                  that held other bytes; 0: none */
     uint64_t wall_ns;          /* host time spent in this trial */
 };
 
