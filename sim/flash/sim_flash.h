@@ -114,9 +114,11 @@ struct sim_faults {
     uint32_t endurance;          /* P/E cycles; 0: unlimited */
     uint8_t wear_mode;           /* enum sim_wear_mode */
     double initial_wear;         /* starting erase count, share of endurance */
-    bool reprogram_as_and; /* NOR: allow re-program as AND, no violation */
+    bool reprogram_as_and;  /* NOR: allow re-program as AND, no violation */
     uint32_t offline_flips; /* harness: data bits lost per power-off
                                (sim_flash_lose_bits) */
+    uint32_t offline_record_flips; /* harness: the same in the record
+                                      area (both copies) */
 };
 
 struct sim_config {

@@ -394,6 +394,8 @@ static int set_key(struct parse *p, const char *sec, const char *key,
         RATE(x->initial_wear, 2);
     if (IS("faults", "offline_flips"))
         U32(x->offline_flips);
+    if (IS("faults", "offline_record_flips"))
+        U32(x->offline_record_flips);
     if (IS("faults", "reprogram_as_and"))
         BOOL(x->reprogram_as_and);
 

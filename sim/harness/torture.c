@@ -495,6 +495,10 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
         sim_flash_lose_bits(dev, t->lay.data_addr,
                             t->lay.data_addr + t->sc->image.size,
                             t->sc->device.faults.offline_flips);
+    if (t->sc->device.faults.offline_record_flips &&
+        fwr_state(&t->eng[0].fw) != FWR_STATE_COMPLETE)
+        sim_flash_lose_bits(dev, t->lay.record_addr, t->lay.data_addr,
+                            t->sc->device.faults.offline_record_flips);
     link_reseed(&link, tr->seed);
     st = sim_flash_stats(dev);
     prog0 = st->programs;
