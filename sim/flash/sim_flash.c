@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "sim_flash.h"
+#include "sim_rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -65,16 +66,12 @@ struct sim_flash {
 
 static uint64_t rnd(struct sim_flash *f)
 {
-    /* splitmix64: small state, good enough, the state is copied. */
-    uint64_t z = (f->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return sim_rng_next(&f->rng);
 }
 
 static double rnd_unit(struct sim_flash *f)
 {
-    return (double)(rnd(f) >> 11) * (1.0 / 9007199254740992.0);
+    return sim_rng_unit(&f->rng);
 }
 
 /* Number of events for n trials at probability p (Poisson-ish draw). */

@@ -1,20 +1,18 @@
 /* link: see link.h. */
 #include "link.h"
+#include "sim_rng.h"
 
 #include <math.h>
 #include <string.h>
 
 static uint64_t rnd(struct link *l)
 {
-    uint64_t z = (l->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return sim_rng_next(&l->rng);
 }
 
 static double rnd_unit(struct link *l)
 {
-    return (double)(rnd(l) >> 11) * (1.0 / 9007199254740992.0);
+    return sim_rng_unit(&l->rng);
 }
 
 void link_init(struct link *l, const struct scenario_link *cfg, uint64_t seed)

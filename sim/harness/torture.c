@@ -17,6 +17,7 @@
 #include "fwresume.h"
 #include "link.h"
 #include "sim_flash.h"
+#include "sim_rng.h"
 
 #define DRIVE_STUCK 1     /* drive(): no completion within the request bound */
 #define CHUNK       4096u /* bytes handed to fwr_feed at a time */
@@ -100,10 +101,7 @@ static double host_now(void)
 
 static uint64_t mix(uint64_t a, uint64_t b)
 {
-    uint64_t z = a ^ (b + 0x9E3779B97F4A7C15ull + (a << 6) + (a >> 2));
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return sim_rng_mix(a, b);
 }
 
 static int zc_start(void *c)
