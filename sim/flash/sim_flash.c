@@ -1003,7 +1003,7 @@ static void apply_retention(struct sim_flash *f)
 int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
                         uint32_t nbits)
 {
-    uint32_t tries = nbits * 64 + 64, lost = 0;
+    uint32_t tries = nbits * 65536u + 64, lost = 0; /* mostly erased areas */
     if (hi > f->cfg.geo.size || lo >= hi)
         return SIM_E_RANGE;
     while (lost < nbits && tries--) {
