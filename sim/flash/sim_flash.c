@@ -283,7 +283,10 @@ int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg)
     f->rng = cfg->faults.seed ^ 0x6A09E667F3BCC908ull;
     f->powered = true;
     f->stats.write_lo = UINT32_MAX;
-    f->fiu = getenv("FOTASIM_FIU") != NULL;
+    {
+        const char *e = getenv("FOTASIM_FIU");
+        f->fiu = cfg->faults.fiu_points || (e && *e && strcmp(e, "0"));
+    }
     if (f->fiu)
         fiu_init(0);
     if (cfg->faults.endurance && cfg->faults.initial_wear > 0)
@@ -433,7 +436,7 @@ int sim_flash_read(struct sim_flash *f, uint32_t addr, void *buf, uint32_t len)
             uint32_t a = (uint32_t)(rnd(f) % len);
             out[a] ^= (uint8_t)(1u << (rnd(f) & 7));
             f->stats.bit_flips++;
-            if (is_nand(f))
+            if (is_nand(f) && g->ecc_bits)
                 mark_add(&f->errors, addr + a, 0); /* counted below */
         }
     }
@@ -555,6 +558,29 @@ static void and_bytes(uint8_t *dst, const uint8_t *src, uint32_t len)
         dst[i] &= src[i];
 }
 
+/* A program redefines what the cells should hold: an error bit (a cell
+ * that deviates from what was programmed) that this program clears is no
+ * longer a deviation once cleared. Entries left without bits go (mask 0
+ * means a transient flip marker to the ECC model). */
+static void errors_program(struct sim_flash *f, uint32_t addr,
+                           const uint8_t *src, uint32_t len)
+{
+    struct marklist *l = &f->errors;
+    uint32_t i, j = 0;
+    if (!mark_may_hit(l, addr, addr + len))
+        return;
+    for (i = 0; i < l->n; i++) {
+        struct bitmark m = l->v[i];
+        if (m.addr >= addr && m.addr < addr + len && m.mask) {
+            m.mask &= src[m.addr - addr];
+            if (!m.mask)
+                continue;
+        }
+        l->v[j++] = m;
+    }
+    l->n = j;
+}
+
 /* Rules of a program; returns an error for ops that do not happen. */
 static int check_program(struct sim_flash *f, uint32_t addr, uint32_t len)
 {
@@ -636,21 +662,45 @@ static double wear_prob(const struct sim_flash *f, uint32_t u)
     return excess * 20 > 1 ? 1 : excess * 20; /* 5% over: always */
 }
 
+/* NAND with ECC: the parity is programmed with the page, so a torn page
+ * deviates from its parity by every bit it failed to clear. Recording them
+ * as errors lets the ECC model correct a nearly complete page and report a
+ * badly torn one uncorrectable, as the part would. Unstable bits are
+ * counted by the ECC model separately. */
+static void tear_errors(struct sim_flash *f, uint32_t addr, const uint8_t *src,
+                        uint32_t len)
+{
+    uint32_t i;
+    if (!is_nand(f) || !f->cfg.geo.ecc_bits)
+        return;
+    for (i = 0; i < len; i++) {
+        uint8_t left = (uint8_t)(f->data[addr + i] & ~src[i]);
+        if (left)
+            mark_add(&f->errors, addr + i, left);
+    }
+}
+
 static void tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
                          uint32_t len)
 {
     uint32_t i, n;
     switch (f->cfg.faults.torn_mode) {
-    case SIM_TORN_NONE:
+    case SIM_TORN_NONE: /* cells untouched: the page still reads erased */
         break;
     case SIM_TORN_ALL:
+        errors_program(f, addr, src, len);
         and_bytes(f->data + addr, src, len);
         break;
     case SIM_TORN_PREFIX:
         n = (uint32_t)(rnd(f) % (len + 1));
+        if (!n)
+            break; /* nothing applied: as SIM_TORN_NONE */
+        errors_program(f, addr, src, n);
         and_bytes(f->data + addr, src, n);
+        tear_errors(f, addr + n, src + n, len - n);
         break;
     default: /* SIM_TORN_RANDOM */
+        errors_program(f, addr, src, len);
         for (i = 0; i < len; i++) {
             uint8_t clear = (uint8_t)(f->data[addr + i] & ~src[i]);
             uint8_t done, weak = 0;
@@ -667,6 +717,9 @@ static void tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
             f->data[addr + i] &= (uint8_t)~done;
             if (weak)
                 mark_add(&f->unstable, addr + i, weak);
+            if (is_nand(f) && f->cfg.geo.ecc_bits && (clear & ~done & ~weak))
+                mark_add(&f->errors, addr + i,
+                         (uint8_t)(clear & ~done & ~weak));
         }
         break;
     }
@@ -722,6 +775,7 @@ int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,
         return SIM_E_PROG_FAIL;
     }
     account_program(f, addr, len);
+    errors_program(f, addr, src, len);
     and_bytes(f->data + addr, src, len);
     u = unit_of(f, addr);
     if (f->cfg.faults.wear_mode != SIM_WEAR_NONE && wear_prob(f, u) > 0) {
@@ -766,7 +820,7 @@ static int check_erase(struct sim_flash *f, uint32_t addr, uint32_t len,
     return 0;
 }
 
-static void erase_unit(struct sim_flash *f, uint32_t u)
+static void erase_unit(struct sim_flash *f, uint32_t u, bool timed)
 {
     const struct sim_geometry *g = &f->cfg.geo;
     uint32_t a = f->unit_start[u], n = unit_size(f, u);
@@ -788,9 +842,26 @@ static void erase_unit(struct sim_flash *f, uint32_t u)
     f->erase_count[u]++;
     f->stats.erases++;
     f->stats.bytes_erased += n;
-    f->clock_ns +=
-        draw_time(f, f->cfg.timing.erase_typ_ns, f->cfg.timing.erase_max_ns) *
-        n / (g->erase_size ? g->erase_size : n);
+    if (timed)
+        f->clock_ns += draw_time(f, f->cfg.timing.erase_typ_ns,
+                                 f->cfg.timing.erase_max_ns) *
+                       n / (g->erase_size ? g->erase_size : n);
+}
+
+/* NOR block erase: one command erases a 32/64 KiB block in far less time
+ * than its sectors one by one (W25Q: 150 ms vs 16 x 45 ms). Returns the
+ * block size this erase is charged by, 0 for per-sector timing. */
+static uint32_t erase_block_size(const struct sim_flash *f, uint32_t addr,
+                                 uint32_t len)
+{
+    const struct sim_timing *t = &f->cfg.timing;
+    if (is_nand(f) || f->cfg.geo.nregions)
+        return 0;
+    if (t->blk64_size && addr % t->blk64_size == 0 && len % t->blk64_size == 0)
+        return t->blk64_size;
+    if (t->blk32_size && addr % t->blk32_size == 0 && len % t->blk32_size == 0)
+        return t->blk32_size;
+    return 0;
 }
 
 static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
@@ -826,7 +897,7 @@ static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
 
 int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
 {
-    uint32_t u0, u1, u;
+    uint32_t u0, u1, u, blk, n;
     int rc;
 
     if (!f->powered)
@@ -843,6 +914,13 @@ int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
         return SIM_E_POWER_OFF;
     if (f->fiu && fiu_fail("sim/flash/erase"))
         return SIM_E_ERASE_FAIL;
+    blk = erase_block_size(f, addr, len);
+    for (n = 0; blk && n < len / blk; n++)
+        f->clock_ns += blk == f->cfg.timing.blk64_size
+                           ? draw_time(f, f->cfg.timing.blk64_typ_ns,
+                                       f->cfg.timing.blk64_max_ns)
+                           : draw_time(f, f->cfg.timing.blk32_typ_ns,
+                                       f->cfg.timing.blk32_max_ns);
     for (u = u0; u < u1; u++) {
         double p = wear_prob(f, u);
         if (p > 0 && f->cfg.faults.wear_mode != SIM_WEAR_NONE &&
@@ -852,7 +930,7 @@ int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
                 f->bad[u] = 2; /* grown bad block */
             return SIM_E_ERASE_FAIL;
         }
-        erase_unit(f, u);
+        erase_unit(f, u, !blk);
     }
     return 0;
 }
@@ -900,6 +978,18 @@ int sim_flash_is_bad(struct sim_flash *f, uint32_t addr)
     if (addr >= f->cfg.geo.size)
         return SIM_E_RANGE;
     return f->bad[unit_of(f, addr)] ? 1 : 0;
+}
+
+int sim_flash_read_spare(const struct sim_flash *f, uint32_t addr, void *buf,
+                         uint32_t len)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    if (!is_nand(f) || !g->spare_size)
+        return SIM_E_INVAL;
+    if (addr >= g->size || len > g->spare_size)
+        return SIM_E_RANGE;
+    memcpy(buf, f->spare + (size_t)(addr / g->prog_size) * g->spare_size, len);
+    return 0;
 }
 
 void sim_flash_power_on(struct sim_flash *f)
@@ -1074,7 +1164,7 @@ const char *sim_violation_name(enum sim_violation v)
 
 /* ------------------------------------------------------------ save/load */
 
-#define SAVE_MAGIC "FOTASIM-FLASH-1\n"
+#define SAVE_MAGIC "FOTASIM-FLASH-2\n"
 
 static int wr(FILE *fp, const void *p, size_t n)
 {
@@ -1116,6 +1206,11 @@ int sim_flash_save(const struct sim_flash *f, const char *path)
     rc |= wr(fp, &f->rng, 8);
     rc |= wr(fp, &f->clock_ns, 8);
     rc |= wr(fp, f->prot, sizeof(f->prot));
+    rc |= wr(fp, f->read_count, f->units * 4u);
+    rc |= wr(fp, &f->retention_ns, 8);
+    rc |= wr(fp, &f->stats, sizeof(f->stats));
+    rc |= wr(fp, &f->first, sizeof(f->first));
+    rc |= wr(fp, &f->powered, sizeof(f->powered));
     if (fclose(fp))
         rc = SIM_E_IO;
     return rc ? SIM_E_IO : 0;
@@ -1167,6 +1262,11 @@ int sim_flash_load(struct sim_flash **out, const char *path)
     rc |= rd(fp, &f->rng, 8);
     rc |= rd(fp, &f->clock_ns, 8);
     rc |= rd(fp, f->prot, sizeof(f->prot));
+    rc |= rd(fp, f->read_count, f->units * 4u);
+    rc |= rd(fp, &f->retention_ns, 8);
+    rc |= rd(fp, &f->stats, sizeof(f->stats));
+    rc |= rd(fp, &f->first, sizeof(f->first));
+    rc |= rd(fp, &f->powered, sizeof(f->powered));
     fclose(fp);
     if (rc) {
         sim_flash_destroy(f);

@@ -81,6 +81,10 @@ struct sim_timing {                           /* nanoseconds */
     uint64_t prog_typ_ns, prog_max_ns;        /* per program page */
     uint64_t erase_typ_ns, erase_max_ns;      /* per erase unit */
     bool draw_times; /* false: typical; true: seeded draw in [typ, max] */
+    /* NOR block erase (W25Q 32/64 KiB): an erase op aligned to and a
+     * multiple of blk_size is charged per block, not per sector. 0: off. */
+    uint32_t blk32_size, blk64_size;
+    uint64_t blk32_typ_ns, blk32_max_ns, blk64_typ_ns, blk64_max_ns;
 };
 
 struct sim_geometry {
@@ -119,6 +123,7 @@ struct sim_faults {
                                (sim_flash_lose_bits) */
     uint32_t offline_record_flips; /* harness: the same in the record
                                       area (both copies) */
+    bool fiu_points; /* consult the libfiu points (also FOTASIM_FIU=1) */
 };
 
 struct sim_config {
@@ -176,6 +181,10 @@ int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len);
 int sim_flash_protect(struct sim_flash *f, uint32_t addr, uint32_t len,
                       bool on);
 int sim_flash_is_bad(struct sim_flash *f, uint32_t addr);
+/* NAND spare area of the page holding addr (factory bad-block marks sit in
+ * byte 0 of a bad block's first page). Raw: no ECC, timing or faults. */
+int sim_flash_read_spare(const struct sim_flash *f, uint32_t addr, void *buf,
+                         uint32_t len);
 
 /* Power back on after a cut (unstable bits stay unstable until erased). */
 void sim_flash_power_on(struct sim_flash *f);

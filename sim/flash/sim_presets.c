@@ -18,11 +18,13 @@ struct preset {
 
 static const struct preset presets[] = {
     /* Winbond W25Q128JV: 16 MiB SPI NOR; 256 B page program, 4 KiB sector
-     * erase; tPP 0.7/3 ms, tSE 45/400 ms; 100k cycles; 104 MHz quad read
+     * erase; tPP 0.7/3 ms, tSE 45/400 ms, tBE1 (32 KiB) 120/1600 ms,
+     * tBE2 (64 KiB) 150/2000 ms; 100k cycles; 104 MHz quad read
      * ~ 50 MB/s: 20 ns a byte after an 8-clock command. */
     {"w25q128",
      {SIM_NOR, 16u << 20, 1, 256, 4096, 0, 0xFF, 0, 0, 0, 0, 0, {{0, 0}}},
-     {100, 20, 0, 700 * US, 3 * MS, 45 * MS, 400 * MS, false},
+     {100, 20, 0, 700 * US, 3 * MS, 45 * MS, 400 * MS, false, 32u << 10,
+      64u << 10, 120 * MS, 1600 * MS, 150 * MS, 2000 * MS},
      100000},
     /* STM32F405/407 internal flash (RM0090): 1 MiB in 4x16 KiB, 1x64 KiB,
      * 7x128 KiB sectors; programmed here by 8-byte double words (x64
@@ -42,7 +44,8 @@ static const struct preset presets[] = {
       0,
       3,
       {{4, 16u << 10}, {1, 64u << 10}, {7, 128u << 10}}},
-     {30, 1, 0, 16 * US, 100 * US, 1000 * MS, 2000 * MS, false},
+     {30, 1, 0, 16 * US, 100 * US, 1000 * MS, 2000 * MS, false, 0, 0, 0, 0, 0,
+      0},
      10000},
     /* Winbond W25N01GV: 1 Gbit SLC SPI NAND; 2048 + 64 B pages, 64 pages
      * a block, 1024 blocks, <= 20 bad blocks; on-chip ECC 1 bit / 512 B;
@@ -62,7 +65,8 @@ static const struct preset presets[] = {
       20,
       0,
       {{0, 0}}},
-     {0, 0, 25 * US, 250 * US, 700 * US, 2 * MS, 10 * MS, false},
+     {0, 0, 25 * US, 250 * US, 700 * US, 2 * MS, 10 * MS, false, 0, 0, 0, 0, 0,
+      0},
      100000},
     /* Micron MT29F1G08ABADA: 1 Gbit parallel SLC NAND; 2048 + 64 B pages,
      * 64 pages a block, 1024 blocks; NOP 4; 4-bit ECC per 512 B required;
@@ -81,7 +85,8 @@ static const struct preset presets[] = {
       20,
       0,
       {{0, 0}}},
-     {0, 0, 25 * US, 200 * US, 600 * US, 700 * US, 3 * MS, false},
+     {0, 0, 25 * US, 200 * US, 600 * US, 700 * US, 3 * MS, false, 0, 0, 0, 0, 0,
+      0},
      100000},
 };
 

@@ -30,8 +30,8 @@ static inline double sim_rng_unit(uint64_t *state)
 /* Derive a seed from two values (run seed and trial id, say). */
 static inline uint64_t sim_rng_mix(uint64_t a, uint64_t b)
 {
-    return sim_rng_finalise(a ^ (b + 0x9E3779B97F4A7C15ull + (a << 6) +
-                                 (a >> 2)));
+    return sim_rng_finalise(a ^
+                            (b + 0x9E3779B97F4A7C15ull + (a << 6) + (a >> 2)));
 }
 
 #endif /* SIM_RNG_H */

@@ -20,11 +20,34 @@
 
 struct db {
     sqlite3 *h;
-    sqlite3_stmt *ins;
+    sqlite3_stmt *ins, *wear;
     int open_tx, pending;
     double last_commit;
+    char path[256]; /* for messages */
     char msg[512];
 };
+
+/* The per-run maximum is computed once (a correlated subquery would scan
+ * the run for every row); runs that re-downloaded nothing have no row. */
+#define V_WORST_REDOWNLOAD_SQL                                                 \
+    "CREATE VIEW v_worst_redownload AS"                                        \
+    " SELECT t.run_id, t.trial_id, t.cut1, t.cut1_op, t.cut1_addr,"            \
+    "  t.cut1_area, t.verdict, t.bytes_redownloaded, t.blocks_redownloaded"    \
+    " FROM trials t JOIN (SELECT run_id, max(bytes_redownloaded) AS worst"     \
+    "  FROM trials GROUP BY run_id) w ON w.run_id = t.run_id"                  \
+    " WHERE w.worst > 0 AND t.bytes_redownloaded = w.worst"                    \
+    " ORDER BY t.run_id, t.trial_id;"
+
+/* The replay command names the database file as SQLite opened it (an
+ * absolute path), so it is right wherever the file was moved since. */
+#define V_FAILED_CUTS_SQL                                                      \
+    "CREATE VIEW v_failed_cuts AS"                                             \
+    " SELECT run_id, trial_id, depth, cut1, cut2, cut3, cut4, cut1_op,"        \
+    "  cut1_addr, cut1_area, verdict, detail,"                                 \
+    "  printf('fotasim replay %s --run %d --trial %d',"                        \
+    "   coalesce((SELECT nullif(file, '') FROM pragma_database_list"           \
+    "    WHERE name = 'main'), '<db>'), run_id, trial_id) AS replay"           \
+    " FROM trials WHERE failed ORDER BY run_id, trial_id;"
 
 static const char schema[] =
     "CREATE TABLE runs ("
@@ -48,7 +71,7 @@ static const char schema[] =
     " detail TEXT, bytes_downloaded INTEGER, bytes_redownloaded INTEGER,"
     " blocks_redownloaded INTEGER, boots INTEGER, erases INTEGER,"
     " programs INTEGER, recover_ns INTEGER, scan_ns INTEGER, wall_ns INTEGER,"
-    " blocks_resumed INTEGER,"
+    " blocks_resumed INTEGER, false_claim INTEGER,"
     " PRIMARY KEY (run_id, trial_id)) WITHOUT ROWID;"
     "CREATE TABLE wear ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), unit INTEGER NOT NULL,"
@@ -58,24 +81,37 @@ static const char schema[] =
     " SELECT r.id AS run_id, r.name, t.verdict, count(*) AS trials,"
     "  sum(t.failed) AS failing"
     " FROM runs r JOIN trials t ON t.run_id = r.id"
-    " GROUP BY r.id, t.verdict ORDER BY r.id, t.verdict_code;"
-    "CREATE VIEW v_worst_redownload AS"
-    " SELECT run_id, trial_id, cut1, cut1_op, cut1_area, bytes_redownloaded,"
-    "  blocks_redownloaded"
-    " FROM trials t WHERE bytes_redownloaded ="
-    "  (SELECT max(bytes_redownloaded) FROM trials u"
-    "   WHERE u.run_id = t.run_id);"
-    "CREATE VIEW v_failed_cuts AS"
-    " SELECT run_id, trial_id, depth, cut1, cut2, cut3, cut4, cut1_op,"
-    "  cut1_addr, cut1_area, verdict, detail,"
-    "  printf('fotasim replay DB --run %d --trial %d', run_id, trial_id)"
-    "   AS replay"
-    " FROM trials WHERE failed ORDER BY run_id, trial_id;";
+    " GROUP BY r.id, t.verdict ORDER BY r.id, "
+    "t.verdict_code;" V_WORST_REDOWNLOAD_SQL V_FAILED_CUTS_SQL;
+
+/* Older schemas this version upgrades in place, from user_version N to
+ * N + 1. Version 2 lacked trials.false_claim, named the database "DB" in
+ * v_failed_cuts.replay and had a quadratic v_worst_redownload. Version 1
+ * (no shard columns) is refused. */
+static const char *const migrations[] = {
+    [2] = "ALTER TABLE trials ADD COLUMN false_claim INTEGER;"
+          "DROP VIEW v_failed_cuts;"
+          "DROP VIEW v_worst_redownload;" V_WORST_REDOWNLOAD_SQL
+              V_FAILED_CUTS_SQL,
+};
 
 static void set_msg(struct db *db, const char *fmt, const char *a,
                     const char *b)
 {
     snprintf(db->msg, sizeof(db->msg), fmt, a, b);
+}
+
+/* SQLite's message for the last failure; a damaged file says so plainly,
+ * whichever statement found it. */
+static void sql_msg(struct db *db, const char *what)
+{
+    int ec = sqlite3_errcode(db->h);
+    if (ec == SQLITE_CORRUPT || ec == SQLITE_NOTADB)
+        snprintf(db->msg, sizeof(db->msg), "%s: not a database or corrupt: %s",
+                 db->path, sqlite3_errmsg(db->h));
+    else
+        snprintf(db->msg, sizeof(db->msg), "%s: %s", what,
+                 sqlite3_errmsg(db->h));
 }
 
 const char *db_errmsg(struct db *db)
@@ -94,7 +130,13 @@ static int exec(struct db *db, const char *sql)
 {
     char *e = NULL;
     if (sqlite3_exec(db->h, sql, NULL, NULL, &e) != SQLITE_OK) {
-        set_msg(db, "%.300s (%.150s)", e ? e : "?", sql);
+        int ec = sqlite3_errcode(db->h);
+        if (ec == SQLITE_CORRUPT || ec == SQLITE_NOTADB)
+            snprintf(db->msg, sizeof(db->msg),
+                     "%s: not a database or corrupt: %s", db->path,
+                     e ? e : "?");
+        else
+            set_msg(db, "%.300s (%.150s)", e ? e : "?", sql);
         sqlite3_free(e);
         return -1;
     }
@@ -113,16 +155,24 @@ static int pragma_int(struct db *db, const char *sql, int *out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+static int set_version(struct db *db, int version)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+    return exec(db, sql);
+}
+
 int db_open(struct db **out, const char *path, char *err, size_t errlen)
 {
     struct db *db = calloc(1, sizeof(*db));
-    int app = 0, ver = 0, tables = 0;
+    int app = 0, ver = 0, tables = 0, ours = 0;
 
     *out = NULL;
     if (!db) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
+    snprintf(db->path, sizeof(db->path), "%s", path);
     if (sqlite3_open_v2(path, &db->h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         NULL) != SQLITE_OK) {
@@ -130,16 +180,24 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
                  db->h ? sqlite3_errmsg(db->h) : "out of memory");
         goto fail;
     }
+    /* Another process (a report, a second run) may hold the write lock
+     * for a moment: wait rather than fail. */
     sqlite3_busy_timeout(db->h, 5000);
+    /* SQLite opens lazily: these first reads are where a file that is not
+     * a database at all shows itself. */
     if (pragma_int(db, "PRAGMA application_id", &app) ||
         pragma_int(db, "PRAGMA user_version", &ver) ||
-        pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables)) {
+        pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables) ||
+        pragma_int(db,
+                   "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                   " AND name IN ('runs', 'trials', 'wear')",
+                   &ours)) {
         snprintf(err, errlen, "%s: not a database or corrupt: %s", path,
                  sqlite3_errmsg(db->h));
         goto fail;
     }
     if (tables == 0 && app == 0) {
-        /* A new file: lay the schema down. */
+        /* A new (or empty) file: lay the schema down. */
         char sql[64];
         if (exec(db, "PRAGMA journal_mode=WAL") || exec(db, "BEGIN") ||
             exec(db, schema)) {
@@ -148,25 +206,45 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
             goto fail;
         }
         snprintf(sql, sizeof(sql), "PRAGMA application_id=%d", APP_ID);
-        exec(db, sql);
-        snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", DB_SCHEMA_VERSION);
-        exec(db, sql);
-        if (exec(db, "COMMIT")) {
+        if (exec(db, sql) || set_version(db, DB_SCHEMA_VERSION) ||
+            exec(db, "COMMIT")) {
             snprintf(err, errlen, "%s: %s", path, db->msg);
             goto fail;
         }
     } else if (app != APP_ID) {
         snprintf(err, errlen,
-                 "%s: not a fotasim database (application_id 0x%x)", path,
-                 (unsigned)app);
+                 "%s: not a fotasim database (application_id 0x%x, "
+                 "fotasim writes 0x%x)",
+                 path, (unsigned)app, (unsigned)APP_ID);
         goto fail;
-    } else if (ver != DB_SCHEMA_VERSION) {
+    } else if (ver > DB_SCHEMA_VERSION || ver <= 0 ||
+               (ver < DB_SCHEMA_VERSION && !migrations[ver])) {
+        snprintf(err, errlen, "%s: schema version %d, this fotasim reads %d",
+                 path, ver, DB_SCHEMA_VERSION);
+        goto fail;
+    } else if (ours != 3) {
         snprintf(err, errlen,
-                 "%s: schema version %d; this fotasim reads version %d", path,
-                 ver, DB_SCHEMA_VERSION);
+                 "%s: not a fotasim database or corrupt: tables runs, "
+                 "trials, wear missing",
+                 path);
         goto fail;
+    } else if (ver < DB_SCHEMA_VERSION) {
+        /* Upgrade in one transaction: a kill mid-way leaves the old
+         * version intact. */
+        if (exec(db, "BEGIN IMMEDIATE"))
+            goto upgrade_failed;
+        for (; ver < DB_SCHEMA_VERSION; ver++)
+            if (!migrations[ver] || exec(db, migrations[ver]) ||
+                set_version(db, ver + 1)) {
+                exec(db, "ROLLBACK");
+                goto upgrade_failed;
+            }
+        if (exec(db, "COMMIT"))
+            goto upgrade_failed;
     }
-    /* WAL + NORMAL: a killed process loses nothing committed. */
+    /* WAL + NORMAL: a commit is one append to the log, no fsync; a killed
+     * process loses nothing committed (a power loss of the host may lose
+     * the last commits, never the file's integrity). */
     if (exec(db, "PRAGMA journal_mode=WAL") ||
         exec(db, "PRAGMA synchronous=NORMAL") ||
         exec(db, "PRAGMA foreign_keys=ON")) {
@@ -176,14 +254,20 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
     if (sqlite3_prepare_v2(
             db->h,
             "INSERT OR REPLACE INTO trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
-            "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            -1, &db->ins, NULL) != SQLITE_OK) {
+            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            -1, &db->ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->h,
+                           "INSERT OR REPLACE INTO wear VALUES (?,?,?,?)", -1,
+                           &db->wear, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->h));
         goto fail;
     }
     db->last_commit = now_s();
     *out = db;
     return 0;
+upgrade_failed:
+    snprintf(err, errlen, "%s: cannot upgrade schema version %d to %d: %s",
+             path, ver, DB_SCHEMA_VERSION, db->msg);
 fail:
     db_close(db);
     return -1;
@@ -196,6 +280,7 @@ void db_close(struct db *db)
     if (db->h)
         db_flush(db);
     sqlite3_finalize(db->ins);
+    sqlite3_finalize(db->wear);
     sqlite3_close(db->h);
     free(db);
 }
@@ -229,7 +314,7 @@ int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
             " tool_version, started_at, status, boundaries, trials_planned)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?)",
             -1, &st, NULL) != SQLITE_OK) {
-        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        sql_msg(db, "runs");
         return -1;
     }
     sqlite3_bind_text(st, 1, sc->name, -1, SQLITE_TRANSIENT);
@@ -249,11 +334,12 @@ int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
     sqlite3_bind_int64(st, 14, (sqlite3_int64)boundaries);
     sqlite3_bind_int64(st, 15, (sqlite3_int64)trials_planned);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        sql_msg(db, "new run");
+        sqlite3_finalize(st);
         return -1;
     }
+    sqlite3_finalize(st);
     memset(info, 0, sizeof(*info));
     info->run_id = sqlite3_last_insert_rowid(db->h);
     info->seed = sc->seed;
@@ -281,7 +367,7 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
             " AND r.status IN ('running', 'interrupted')"
             " ORDER BY r.id DESC LIMIT 1",
             -1, &st, NULL) != SQLITE_OK) {
-        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        sql_msg(db, "runs");
         return -1;
     }
     sqlite3_bind_text(st, 1, sc->text ? sc->text : "", -1, SQLITE_TRANSIENT);
@@ -309,7 +395,11 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
         }
         return 1;
     }
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE) {
+        sql_msg(db, "find run");
+        return -1;
+    }
+    return 0;
 }
 
 int db_run_set_shard(struct db *db, int64_t run_id, uint64_t index,
@@ -320,12 +410,15 @@ int db_run_set_shard(struct db *db, int64_t run_id, uint64_t index,
     if (sqlite3_prepare_v2(db->h,
                            "UPDATE runs SET shard_index=?, shard_count=? "
                            "WHERE id=?",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK) {
+        sql_msg(db, "set shard");
         return -1;
+    }
     sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)count);
     sqlite3_bind_int64(st, 3, run_id);
-    rc = sqlite3_step(st);
+    if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+        sql_msg(db, "set shard");
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -337,8 +430,10 @@ int db_trials_done(struct db *db, int64_t run_id, uint8_t *done,
     int rc;
     *count = 0;
     if (sqlite3_prepare_v2(db->h, "SELECT trial_id FROM trials WHERE run_id=?",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK) {
+        sql_msg(db, "read trials");
         return -1;
+    }
     sqlite3_bind_int64(st, 1, run_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_int64 id = sqlite3_column_int64(st, 0);
@@ -347,6 +442,8 @@ int db_trials_done(struct db *db, int64_t run_id, uint8_t *done,
             (*count)++;
         }
     }
+    if (rc != SQLITE_DONE)
+        sql_msg(db, "read trials");
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -364,24 +461,54 @@ int db_run_end(struct db *db, int64_t run_id, enum db_run_status status)
     iso_now(when, sizeof(when));
     if (sqlite3_prepare_v2(db->h,
                            "UPDATE runs SET status=?, ended_at=? WHERE id=?",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK) {
+        sql_msg(db, "end run");
         return -1;
+    }
     sqlite3_bind_text(st, 1, names[status], -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, when, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, run_id);
-    rc = sqlite3_step(st);
+    if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+        sql_msg(db, "end run");
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Trials and wear rows go into the open batch transaction: one commit per
+ * batch instead of one per row (a commit per row caps the rate at a few
+ * thousand rows a second). */
+static int begin_batch(struct db *db)
+{
+    if (db->open_tx)
+        return 0;
+    if (exec(db, "BEGIN"))
+        return -1;
+    db->open_tx = 1;
+    return 0;
+}
+
+/* Commit by count and by time, so a kill loses little. */
+static int maybe_commit(struct db *db)
+{
+    if (++db->pending >= BATCH || now_s() - db->last_commit > BATCH_SECONDS)
+        return db_flush(db);
+    return 0;
 }
 
 int db_flush(struct db *db)
 {
     if (!db->open_tx)
         return 0;
+    if (exec(db, "COMMIT")) {
+        /* A failed COMMIT (busy past the timeout, disk full) may leave the
+         * transaction open: keep the batch for the next try then. */
+        db->open_tx = !sqlite3_get_autocommit(db->h);
+        return -1;
+    }
     db->open_tx = 0;
     db->pending = 0;
     db->last_commit = now_s();
-    return exec(db, "COMMIT");
+    return 0;
 }
 
 int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
@@ -391,11 +518,8 @@ int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
     sqlite3_stmt *s = db->ins;
     int i = 1, k;
 
-    if (!db->open_tx) {
-        if (exec(db, "BEGIN"))
-            return -1;
-        db->open_tx = 1;
-    }
+    if (begin_batch(db))
+        return -1;
     sqlite3_reset(s);
     sqlite3_bind_int64(s, i++, run_id);
     sqlite3_bind_int64(s, i++, (sqlite3_int64)t->id);
@@ -434,39 +558,53 @@ int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
     sqlite3_bind_int64(s, i++, (sqlite3_int64)t->scan_ns);
     sqlite3_bind_int64(s, i++, (sqlite3_int64)t->wall_ns);
     sqlite3_bind_int64(s, i++, t->blocks_resumed);
+    sqlite3_bind_int64(s, i++, t->false_claim);
     if (sqlite3_step(s) != SQLITE_DONE) {
-        set_msg(db, "insert trial: %s%s", sqlite3_errmsg(db->h), "");
+        sql_msg(db, "insert trial");
+        sqlite3_reset(s);
         return -1;
     }
-    /* Commit by count and by time, so a kill loses little. */
-    if (++db->pending >= BATCH || now_s() - db->last_commit > BATCH_SECONDS)
-        return db_flush(db);
-    return 0;
+    return maybe_commit(db);
 }
 
 int db_wear_add(struct db *db, int64_t run_id, uint32_t unit,
                 uint32_t erases_update, uint32_t erases_max)
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = db->wear;
     int rc;
-    if (sqlite3_prepare_v2(db->h,
-                           "INSERT OR REPLACE INTO wear VALUES (?,?,?,?)", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (begin_batch(db))
         return -1;
+    sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, unit);
     sqlite3_bind_int64(st, 3, erases_update);
     sqlite3_bind_int64(st, 4, erases_max);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE) {
+        sql_msg(db, "insert wear");
+        sqlite3_reset(st);
+        return -1;
+    }
+    return maybe_commit(db);
+}
+
+static int name_index(const char *v, const char *const *names, int n)
+{
+    int i;
+    for (i = 0; v && i < n; i++)
+        if (!strcmp(v, names[i]))
+            return i;
+    return 0;
 }
 
 int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
                  struct trial *t, struct scenario *sc_out)
 {
+    static const char *const ops[] = {"read", "program", "erase"};
+    static const char *const areas[] = {"data", "record", "mirror"};
     sqlite3_stmt *st;
     char err[512];
+    const char *v;
     int rc, k;
 
     memset(t, 0, sizeof(*t));
@@ -475,20 +613,26 @@ int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
             "SELECT t.seed, t.depth, t.cut1, t.cut2, t.cut3, t.cut4,"
             " t.verdict_code, t.bytes_downloaded, t.bytes_redownloaded,"
             " t.blocks_redownloaded, t.erases, t.programs, t.recover_ns,"
-            " r.scenario_text, r.scenario_path, t.failed, t.detail, r.seed"
+            " r.scenario_text, r.scenario_path, t.failed, t.detail, r.seed,"
+            " t.cut1_op, t.cut1_addr, t.cut1_area, t.engine_error,"
+            " t.violation, t.boots, t.scan_ns, t.wall_ns, t.blocks_resumed,"
+            " t.false_claim"
             " FROM trials t JOIN runs r ON r.id = t.run_id"
             " WHERE t.run_id = ? AND t.trial_id = ?",
             -1, &st, NULL) != SQLITE_OK) {
-        set_msg(db, "%s%s", sqlite3_errmsg(db->h), "");
+        sql_msg(db, "read trial");
         return -1;
     }
     sqlite3_bind_int64(st, 1, run_id);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)trial_id);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
+        if (rc == SQLITE_DONE)
+            snprintf(db->msg, sizeof(db->msg), "no trial %llu in run %lld",
+                     (unsigned long long)trial_id, (long long)run_id);
+        else
+            sql_msg(db, "read trial");
         sqlite3_finalize(st);
-        snprintf(db->msg, sizeof(db->msg), "no trial %llu in run %lld",
-                 (unsigned long long)trial_id, (long long)run_id);
         return -1;
     }
     t->id = trial_id;
@@ -504,10 +648,30 @@ int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
     t->programs = (uint64_t)sqlite3_column_int64(st, 11);
     t->recover_ns = (uint64_t)sqlite3_column_int64(st, 12);
     t->failed = (uint8_t)sqlite3_column_int(st, 15);
-    snprintf(t->detail, sizeof(t->detail), "%s",
-             (const char *)sqlite3_column_text(st, 16)
-                 ? (const char *)sqlite3_column_text(st, 16)
-                 : "");
+    v = (const char *)sqlite3_column_text(st, 16);
+    snprintf(t->detail, sizeof(t->detail), "%s", v ? v : "");
+    /* Only the first cut's op, address and area are stored. */
+    t->cut_op[0] =
+        (uint8_t)name_index((const char *)sqlite3_column_text(st, 18), ops, 3);
+    t->cut_addr[0] = (uint32_t)sqlite3_column_int64(st, 19);
+    t->cut_area[0] = (uint8_t)name_index(
+        (const char *)sqlite3_column_text(st, 20), areas, 3);
+    t->engine_error = (int32_t)sqlite3_column_int64(st, 21);
+    if ((v = (const char *)sqlite3_column_text(st, 22))) {
+        /* Stored by name, so the log reads without the simulator's enum;
+         * map it back. */
+        uint32_t k2;
+        for (k2 = 1; k2 < SIM_VIOL_COUNT; k2++)
+            if (!strcmp(v, sim_violation_name((enum sim_violation)k2))) {
+                t->violation = k2;
+                break;
+            }
+    }
+    t->boots = (uint32_t)sqlite3_column_int64(st, 23);
+    t->scan_ns = (uint64_t)sqlite3_column_int64(st, 24);
+    t->wall_ns = (uint64_t)sqlite3_column_int64(st, 25);
+    t->blocks_resumed = (uint32_t)sqlite3_column_int64(st, 26);
+    t->false_claim = (uint32_t)sqlite3_column_int64(st, 27);
     rc = 0;
     if (sc_out) {
         const char *text = (const char *)sqlite3_column_text(st, 13);
@@ -516,7 +680,7 @@ int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
                                 path ? path : "stored scenario", err,
                                 sizeof(err));
         if (rc)
-            snprintf(db->msg, sizeof(db->msg), "%s", err);
+            snprintf(db->msg, sizeof(db->msg), "stored scenario: %.480s", err);
         else /* --seed may have overridden the file's */
             sc_out->seed = (uint64_t)sqlite3_column_int64(st, 17);
     }
@@ -562,13 +726,15 @@ static int read_shard(const char *path, struct shard_run *r, char *err,
     sqlite3_finalize(st);
     st = NULL;
     if (app != APP_ID) {
-        snprintf(err, errlen, "%s: not a fotasim database", path);
+        snprintf(err, errlen,
+                 "%s: not a fotasim database (application_id 0x%x)", path,
+                 (unsigned)app);
         goto out;
     }
     if (sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL) ||
         sqlite3_step(st) != SQLITE_ROW ||
         (ver = sqlite3_column_int(st, 0)) != DB_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: schema version %d; this fotasim reads %d",
+        snprintf(err, errlen, "%s: schema version %d, this fotasim reads %d",
                  path, ver, DB_SCHEMA_VERSION);
         goto out;
     }
@@ -727,7 +893,7 @@ int db_merge(const char *out, char *const *in, int nin, char *err,
                  " verdict_code, failed, engine_error, violation, detail,"
                  " bytes_downloaded, bytes_redownloaded, blocks_redownloaded,"
                  " boots, erases, programs, recover_ns, scan_ns, wall_ns,"
-                 " blocks_resumed FROM s.trials;"
+                 " blocks_resumed, false_claim FROM s.trials;"
                  "INSERT INTO wear SELECT 1, unit, erases_update, erases_max"
                  " FROM s.wear WHERE true ON CONFLICT(run_id, unit) DO UPDATE"
                  " SET erases_max = max(erases_max, excluded.erases_max);"

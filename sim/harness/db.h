@@ -18,7 +18,7 @@
 #include "scenario.h"
 #include "trial.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 struct db; /* opaque */
 

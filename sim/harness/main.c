@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "junit.h"
 #include "report.h"
 #include "scenario.h"
 #include "sweep.h"
@@ -32,6 +33,9 @@
 #define PRINT_FAILURES   20
 
 static volatile sig_atomic_t interrupted;
+/* How this program was called: a replay line must name the same build
+ * (fotasim-mut-<name> replays a mutant, not the real engine). */
+static const char *prog_name = "fotasim";
 
 static void on_signal(int sig)
 {
@@ -116,9 +120,8 @@ struct run_state {
     int quiet;
     uint64_t printed_failures;
     const char *db_path;
-    FILE *junit_failures; /* temp file of <failure> lines */
-    int silent;           /* no FAIL lines (sweeps report per value) */
-    uint64_t junit_count;
+    struct junit *junit; /* NULL without --junit */
+    int silent;          /* no FAIL lines (sweeps report per value) */
 };
 
 static double now_s(void)
@@ -146,28 +149,6 @@ static void draw_progress(struct run_state *rs, int final)
         fputc('\n', stderr);
 }
 
-static void xml_escape(FILE *fp, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", fp);
-            break;
-        case '>':
-            fputs("&gt;", fp);
-            break;
-        case '&':
-            fputs("&amp;", fp);
-            break;
-        case '"':
-            fputs("&quot;", fp);
-            break;
-        default:
-            fputc(*s, fp);
-        }
-    }
-}
-
 static int sink(void *user, const struct trial *t)
 {
     struct run_state *rs = user;
@@ -178,67 +159,42 @@ static int sink(void *user, const struct trial *t)
     rs->done++;
     if (t->failed && !rs->silent) {
         if (rs->printed_failures++ < PRINT_FAILURES) {
+            char replay[320];
+            junit_replay_command(replay, sizeof(replay), prog_name,
+                                 rs->db_path, rs->run_id, t->id);
             if (rs->tty && !rs->quiet)
                 fputc('\n', stderr);
             printf("FAIL trial %llu (cut at boundary %llu, %s): %s: %s\n"
-                   "  replay: fotasim replay %s --run %lld --trial %llu\n",
+                   "  replay: %s\n",
                    (unsigned long long)t->id, (unsigned long long)t->cuts[0],
                    t->cut_area[0] == 0   ? "data"
                    : t->cut_area[0] == 1 ? "record"
                                          : "mirror",
-                   verdict_name((enum verdict)t->verdict), t->detail,
-                   rs->db_path, (long long)rs->run_id,
-                   (unsigned long long)t->id);
+                   verdict_name((enum verdict)t->verdict), t->detail, replay);
         }
-        if (rs->junit_failures && rs->junit_count++ < 200) {
-            char line[512];
-            snprintf(line, sizeof(line),
-                     "trial %llu: %s: %s (fotasim replay %s --run %lld "
-                     "--trial %llu)",
-                     (unsigned long long)t->id,
-                     verdict_name((enum verdict)t->verdict), t->detail,
-                     rs->db_path, (long long)rs->run_id,
-                     (unsigned long long)t->id);
-            fputs("      <failure message=\"", rs->junit_failures);
-            xml_escape(rs->junit_failures, line);
-            fputs("\"/>\n", rs->junit_failures);
+        if (rs->junit && junit_failure(rs->junit, t, rs->db_path, rs->run_id)) {
+            fprintf(stderr, "fotasim: out of memory for the JUnit report\n");
+            return 1;
         }
     }
     draw_progress(rs, 0);
     return interrupted ? 1 : 0;
 }
 
-static int write_junit(const char *path, const struct scenario *sc,
-                       const struct torture_result *r, FILE *failures,
-                       uint64_t failure_count)
+/* One test case per scenario run; the failures were added as they came. */
+static int write_junit(const char *path, const struct torture_result *r,
+                       struct junit *j)
 {
-    FILE *fp = fopen(path, "w");
-    char buf[4096];
-    size_t n;
-    if (!fp) {
-        fprintf(stderr, "fotasim: %s: cannot write: %s\n", path,
-                strerror(errno));
+    char out[256], err[512] = "";
+    snprintf(out, sizeof(out), "%llu boundaries, %llu trials, %llu failing",
+             (unsigned long long)r->boundaries, (unsigned long long)r->trials,
+             (unsigned long long)r->failed);
+    if (junit_case_end(j, r->wall_s, out) ||
+        junit_write(j, path, err, sizeof(err))) {
+        fprintf(stderr, "fotasim: %s\n", err[0] ? err : "out of memory");
         return -1;
     }
-    fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(fp,
-            "<testsuites>\n  <testsuite name=\"fotasim\" tests=\"1\" "
-            "failures=\"%d\" time=\"%.3f\">\n",
-            r->failed ? 1 : 0, r->wall_s);
-    fprintf(fp, "    <testcase classname=\"fotasim.torture\" name=\"");
-    xml_escape(fp, sc->name);
-    fprintf(fp, "\" time=\"%.3f\">\n", r->wall_s);
-    if (failures && failure_count) {
-        rewind(failures);
-        while ((n = fread(buf, 1, sizeof(buf), failures)) > 0)
-            fwrite(buf, 1, n, fp);
-    }
-    fprintf(fp,
-            "      <system-out>%llu boundaries, %llu trials, %llu failing"
-            "</system-out>\n    </testcase>\n  </testsuite>\n</testsuites>\n",
-            (unsigned long long)r->boundaries, (unsigned long long)r->trials,
-            (unsigned long long)r->failed);
-    return fclose(fp) ? -1 : 0;
+    return 0;
 }
 
 static void print_summary(const struct scenario *sc,
@@ -432,8 +388,16 @@ static int cmd_run(int argc, char **argv)
     rs.tty = isatty(2);
     rs.quiet = quiet;
     rs.db_path = db_path;
-    if (junit)
-        rs.junit_failures = tmpfile();
+    if (junit) {
+        rs.junit = junit_new("fotasim", 0);
+        if (!rs.junit || junit_case_begin(rs.junit, "fotasim.torture",
+                                          sc.name)) {
+            fprintf(stderr, "fotasim: out of memory for the JUnit report\n");
+            status = EXIT_USAGE;
+            goto out;
+        }
+        junit_set_program(rs.junit, prog_name);
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
@@ -467,14 +431,12 @@ static int cmd_run(int argc, char **argv)
                (unsigned long long)(rs.printed_failures - PRINT_FAILURES),
                db_path);
     db_run_end(rs.db, rs.run_id, status ? RUN_FAILED : RUN_PASSED);
-    if (junit &&
-        write_junit(junit, &sc, &res, rs.junit_failures, rs.junit_count))
+    if (junit && write_junit(junit, &res, rs.junit))
         status = EXIT_FAILED;
 out:
     free(skip);
     free(worst);
-    if (rs.junit_failures)
-        fclose(rs.junit_failures);
+    junit_free(rs.junit);
     db_close(rs.db);
     torture_destroy(t);
     scenario_free(&sc);
@@ -944,6 +906,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage_main(stderr);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    prog_name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "replay"))

@@ -14,34 +14,125 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* Keys a file set, with their lines: cross-field checks run after the
+ * whole file is read and must still name the line of the key at fault. */
+#define MAX_KEYS 128
 
 struct parse {
     struct scenario *sc;
     const char *name; /* file name for messages */
     const char *text; /* remaining text */
-    int line;
+    const char *set;  /* "section.key" of a --set, else NULL */
+    int line;         /* line being parsed; 0: none to name */
+    int long_line;    /* line number of a line longer than inih's buffer */
+    int max_line;     /* inih's buffer, characters */
     char *err;
     size_t errlen;
     int failed;
-    int line_of_image, line_of_block, line_of_size;
+    int fail_line; /* line of the first error */
+    int nkeys;
+    struct {
+        char sk[48]; /* "section.key" */
+        int line;
+    } keys[MAX_KEYS];
 };
 
-static void perr(struct parse *p, const char *sec, const char *key,
-                 const char *fmt, ...)
+static void vperr(struct parse *p, const char *sec, const char *key,
+                  const char *fmt, va_list ap)
 {
-    va_list ap;
+    char sk[160];
     int n;
     if (p->failed)
         return;
     p->failed = 1;
-    n = snprintf(p->err, p->errlen, "%s:%d: %s.%s: ", p->name, p->line, sec,
-                 key);
+    p->fail_line = p->line;
+    snprintf(sk, sizeof(sk), "%s.%s", sec, key);
+    if (!*sec) /* a key above the first [section] */
+        snprintf(sk, sizeof(sk), "%s", key);
+    if (p->set && strcmp(p->set, sk)) /* a --set broke another key */
+        n = snprintf(p->err, p->errlen, "--set %s: %s: ", p->set, sk);
+    else if (p->set)
+        n = snprintf(p->err, p->errlen, "--set %s: ", sk);
+    else if (p->line > 0)
+        n = snprintf(p->err, p->errlen, "%s:%d: %s: ", p->name, p->line, sk);
+    else /* a default the file never set */
+        n = snprintf(p->err, p->errlen, "%s: %s: ", p->name, sk);
     if (n < 0 || (size_t)n >= p->errlen)
         return;
-    va_start(ap, fmt);
     vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+}
+
+/* An error at the line being parsed. */
+static void perr(struct parse *p, const char *sec, const char *key,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vperr(p, sec, key, fmt, ap);
     va_end(ap);
 }
+
+static int line_of(const struct parse *p, const char *sk)
+{
+    int i;
+    for (i = 0; i < p->nkeys; i++)
+        if (!strcmp(p->keys[i].sk, sk))
+            return p->keys[i].line;
+    return 0;
+}
+
+/* A cross-field error: blames the first of the candidate "section.key"s
+ * (NULL-terminated) the file set (the --set key if it is one of them), or
+ * the first one when the file set none. */
+static void vkerr(struct parse *p, const char *const *cands, int latest,
+                  const char *fmt, va_list ap)
+{
+    const char *pick = cands[0];
+    char sec[48];
+    const char *dot;
+    int i, best = 0;
+    for (i = 0; cands[i]; i++) {
+        int at = line_of(p, cands[i]);
+        if (p->set && !strcmp(p->set, cands[i])) {
+            pick = cands[i];
+            break;
+        }
+        if (at && (!best || (latest && at > best))) {
+            pick = cands[i];
+            best = at;
+            if (!latest)
+                break;
+        }
+    }
+    dot = strchr(pick, '.');
+    snprintf(sec, sizeof(sec), "%.*s", (int)(dot - pick), pick);
+    p->line = line_of(p, pick);
+    vperr(p, sec, dot + 1, fmt, ap);
+}
+
+static void kerr(struct parse *p, const char *const *cands, const char *fmt,
+                 ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vkerr(p, cands, 0, fmt, ap);
+    va_end(ap);
+}
+
+/* When several keys together are at fault (sizes that do not fit), the
+ * one set last is the one that tipped it over. */
+static void kerr_latest(struct parse *p, const char *const *cands,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vkerr(p, cands, 1, fmt, ap);
+    va_end(ap);
+}
+
+static int32_t record_need(const struct scenario *sc);
 
 /* ------------------------------------------------------------ values */
 
@@ -65,7 +156,7 @@ static int parse_size(const char *v, uint64_t *out)
         mul = 1024ull * 1024 * 1024, end++;
     if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
         end += strlen(end);
-    if (*end)
+    if (*end || (uint64_t)n > UINT64_MAX / mul)
         return -1;
     *out = (uint64_t)n * mul;
     return 0;
@@ -185,6 +276,10 @@ static void list_names(char *buf, size_t n, const char *const *names)
 
 #define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
 
+static const char *const sections[] = {"scenario", "device", "image",
+                                       "engine",   "link",   "faults",
+                                       "cuts",     "expect", NULL};
+
 static int set_key(struct parse *p, const char *sec, const char *key,
                    const char *v)
 {
@@ -193,6 +288,8 @@ static int set_key(struct parse *p, const char *sec, const char *key,
     struct sim_timing *t = &sc->device.timing;
     struct sim_faults *x = &sc->device.faults;
     uint64_t u64;
+    double rate_hi = 1;
+    uint8_t u8;
     char names[128];
     const char *const *en = NULL;
     uint8_t *ep = NULL;
@@ -219,7 +316,8 @@ static int set_key(struct parse *p, const char *sec, const char *key,
     } while (0)
 #define RATE(field, hi)                                                        \
     do {                                                                       \
-        if (parse_double(v, 0, hi, &(field)))                                  \
+        rate_hi = (hi);                                                        \
+        if (parse_double(v, 0, rate_hi, &(field)))                             \
             goto bad_rate;                                                     \
         return 0;                                                              \
     } while (0)
@@ -230,6 +328,19 @@ static int set_key(struct parse *p, const char *sec, const char *key,
         return 0;                                                              \
     } while (0)
 
+    if (!*sec) {
+        perr(p, sec, key, "key before any [section]");
+        return -1;
+    }
+    if (parse_enum(sec, sections, &u8)) {
+        list_names(names, sizeof(names), sections);
+        perr(p, sec, key, "unknown section [%s] (one of %s)", sec, names);
+        return -1;
+    }
+    if (!*v && !IS("scenario", "description")) {
+        perr(p, sec, key, "no value");
+        return -1;
+    }
     if (IS("scenario", "name")) {
         snprintf(sc->name, sizeof(sc->name), "%s", v);
         return 0;
@@ -310,7 +421,23 @@ static int set_key(struct parse *p, const char *sec, const char *key,
     if (IS("image", "version2_seed"))
         U32(sc->image.version2_seed);
     if (IS("image", "file")) {
-        snprintf(sc->image.file, sizeof(sc->image.file), "%s", v);
+        /* Relative to the scenario's folder, so a scenario runs from
+         * anywhere; a --set is relative to the scenario it changes. */
+        const char *base = p->set ? sc->path : p->name;
+        const char *slash = strrchr(base, '/');
+        int dn = slash ? (int)(slash - base) : 0;
+        size_t n;
+        if (v[0] == '/' || !dn)
+            n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file), "%s",
+                                 v);
+        else
+            n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file),
+                                 "%.*s/%s", dn, base, v);
+        if (n >= sizeof(sc->image.file)) {
+            perr(p, sec, key, "path longer than %zu characters",
+                 sizeof(sc->image.file) - 1);
+            return -1;
+        }
         return 0;
     }
 
@@ -433,7 +560,7 @@ bad_time:
     perr(p, sec, key, "'%s' is not a duration (250us, 3ms, 2s)", v);
     return -1;
 bad_rate:
-    perr(p, sec, key, "'%s' is not a number in range", v);
+    perr(p, sec, key, "'%s' is not a number from 0 to %g", v, rate_hi);
     return -1;
 bad_bool:
     perr(p, sec, key, "'%s' is not yes or no", v);
@@ -448,32 +575,46 @@ bad_bool:
 static int handler(void *user, const char *sec, const char *key, const char *v)
 {
     struct parse *p = user;
+    char sk[48];
+    int i;
     if (p->failed)
         return 0;
-    if (!strcmp(sec, "image") && !strcmp(key, "size"))
-        p->line_of_image = p->line;
-    if (!strcmp(sec, "engine") && !strcmp(key, "block_size"))
-        p->line_of_block = p->line;
-    if (!strcmp(sec, "device") && !strcmp(key, "size"))
-        p->line_of_size = p->line;
+    if (p->long_line && p->line == p->long_line) {
+        perr(p, sec, key, "line longer than %d characters", p->max_line);
+        return 0;
+    }
+    /* Remember where each key was set; a repeated key (as --set appends
+     * to the stored text) counts at its last line, as its value does. */
+    snprintf(sk, sizeof(sk), "%s.%s", sec, key);
+    for (i = 0; i < p->nkeys && strcmp(p->keys[i].sk, sk); i++)
+        ;
+    if (i == p->nkeys && p->nkeys < MAX_KEYS)
+        snprintf(p->keys[p->nkeys++].sk, sizeof(p->keys[0].sk), "%s", sk);
+    if (i < p->nkeys)
+        p->keys[i].line = p->line;
     return set_key(p, sec, key, v) == 0;
 }
 
-/* inih's stream reader: one line per call, counted. */
+/* inih's stream reader: one line per call, counted. A line longer than
+ * inih's buffer would reach inih in pieces and shift every later line
+ * number, so it is cut short here and reported. */
 static char *reader(char *str, int num, void *stream)
 {
     struct parse *p = stream;
     const char *nl;
-    size_t n;
+    size_t n, full;
     if (!*p->text)
         return NULL;
     nl = strchr(p->text, '\n');
-    n = nl ? (size_t)(nl - p->text) + 1 : strlen(p->text);
-    if (n >= (size_t)num)
+    full = n = nl ? (size_t)(nl - p->text) + 1 : strlen(p->text);
+    if (n >= (size_t)num) {
         n = (size_t)num - 1;
+        p->max_line = num - 2; /* room for the newline and the NUL */
+        p->long_line = p->line + 1;
+    }
     memcpy(str, p->text, n);
     str[n] = 0;
-    p->text += n;
+    p->text += full;
     p->line++;
     return str;
 }
@@ -512,49 +653,135 @@ static void defaults(struct scenario *sc)
     sc->seed = 1;
 }
 
+#define C(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* The image file: it must exist now, not minutes into a run, and gives
+ * the image size unless the file says otherwise. */
+static int check_image_file(struct parse *p)
+{
+    struct scenario *sc = p->sc;
+    struct stat st;
+    if (!sc->image.file[0])
+        return 0;
+    if (stat(sc->image.file, &st)) {
+        kerr(p, C("image.file"), "cannot open %s: %s", sc->image.file,
+             strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size > UINT32_MAX) {
+        kerr(p, C("image.file"), "%s is not a regular file of 1 byte to 4 GiB",
+             sc->image.file);
+        return -1;
+    }
+    if (!p->set && !line_of(p, "image.size"))
+        sc->image.size = (uint32_t)st.st_size;
+    else if ((uint64_t)st.st_size < sc->image.size) {
+        kerr(p, C("image.size", "image.file"),
+             "%u bytes, but %s holds only %llu", sc->image.size, sc->image.file,
+             (unsigned long long)st.st_size);
+        return -1;
+    }
+    return 0;
+}
+
+/* Cross-field rules, once the whole file (or a --set) is in. Each names
+ * the key most likely at fault that the file set, with its line. */
 static int validate(struct parse *p)
 {
     struct scenario *sc = p->sc;
     const struct sim_geometry *g = &sc->device.geo;
     struct scenario_layout l;
     char why[256];
+    int32_t need;
     int rc;
 
     if (p->failed)
         return -1;
-    p->line = p->line_of_block ? p->line_of_block : p->line;
+    if (!g->prog_size || !g->erase_size || g->erase_size % g->prog_size) {
+        kerr(p, C("device.erase_size", "device.prog_size", "device.preset"),
+             "erase unit %u is not a multiple of the program unit %u",
+             g->erase_size, g->prog_size);
+        return -1;
+    }
+    if (!g->nregions && (!g->size || g->size % g->erase_size)) {
+        kerr(p, C("device.size", "device.erase_size", "device.preset"),
+             "%u is not a whole number of %u-byte erase units", g->size,
+             g->erase_size);
+        return -1;
+    }
     if (!sc->engine.block_size || sc->engine.block_size % g->prog_size) {
-        perr(p, "engine", "block_size",
+        kerr(p, C("engine.block_size", "device.prog_size", "device.preset"),
              "%u is not a multiple of the device's program unit (%u)",
              sc->engine.block_size, g->prog_size);
         return -1;
     }
+    if (sc->engine.write_size &&
+        (sc->engine.write_size % g->prog_size ||
+         sc->engine.write_size > sc->engine.block_size)) {
+        kerr(p, C("engine.write_size", "engine.block_size"),
+             "%u is not a multiple of the program unit (%u) up to the "
+             "block size (%u)",
+             sc->engine.write_size, g->prog_size, sc->engine.block_size);
+        return -1;
+    }
     if (sc->engine.hash == FWR_HASH_NONE) {
-        perr(p, "engine", "hash", "blocks need a hash");
+        kerr(p, C("engine.hash"), "blocks need a hash");
         return -1;
     }
     if (sc->engine.verify == FWR_VERIFY_TRUSTED &&
         sc->engine.digest == FWR_HASH_NONE) {
-        perr(p, "engine", "verify",
+        kerr(p, C("engine.verify", "engine.digest"),
              "trusted needs an image digest (engine.digest)");
         return -1;
     }
-    if (!sc->image.file[0] && !sc->image.size) {
-        p->line = p->line_of_image;
-        perr(p, "image", "size", "must be > 0");
+    if ((sc->cuts.strategy == CUT_RANDOM ||
+         sc->cuts.strategy == CUT_LOGSPACED) &&
+        !sc->cuts.count) {
+        kerr(p, C("cuts.count", "cuts.strategy"), "must be > 0 for %s",
+             sc->cuts.strategy == CUT_RANDOM ? "random" : "logspaced");
+        return -1;
+    }
+    if (!sc->cuts.every) {
+        kerr(p, C("cuts.every"), "must be > 0");
+        return -1;
+    }
+    if (!sc->cuts.max_boots) {
+        kerr(p, C("cuts.max_boots"), "must be > 0");
+        return -1;
+    }
+    if (sc->cuts.depth > 1 && !sc->cuts.nested_count) {
+        kerr(p, C("cuts.nested_count", "cuts.depth"),
+             "must be > 0 when depth is %u", sc->cuts.depth);
+        return -1;
+    }
+    if (check_image_file(p))
+        return -1;
+    if (!sc->image.size) {
+        kerr(p, C("image.size"), "must be > 0");
         return -1;
     }
     rc = scenario_layout(sc, &l, why, sizeof(why));
     if (rc == -2) { /* the engine refuses the block/device geometry */
-        p->line = p->line_of_block ? p->line_of_block : p->line;
-        perr(p, "engine", "block_size", "%s", why);
+        kerr(p, C("engine.block_size", "device.preset"), "%s", why);
+        return -1;
+    }
+    need = record_need(sc);
+    /* The layout rounds record_size up to whole erase units. */
+    if (!rc && sc->engine.record_size && need >= 0 &&
+        (uint64_t)l.record_size < (uint64_t)need) {
+        kerr(p, C("engine.record_size"),
+             "%u bytes; the engine needs %d for %u blocks",
+             sc->engine.record_size, (int)need,
+             (sc->image.size + sc->engine.block_size - 1) /
+                 sc->engine.block_size);
         return -1;
     }
     if (rc) { /* does not fit */
-        p->line = p->line_of_image  ? p->line_of_image
-                  : p->line_of_size ? p->line_of_size
-                                    : p->line;
-        perr(p, p->line_of_image ? "image" : "device", "size", "%s", why);
+        kerr_latest(p,
+                    C("image.size", "device.size", "engine.partition_addr",
+                      "engine.record_size", "image.file", "device.preset"),
+                    "%s", why);
         return -1;
     }
     return 0;
@@ -563,26 +790,42 @@ static int validate(struct parse *p)
 static int load(struct scenario *sc, const char *text, const char *name,
                 char *err, size_t errlen)
 {
-    struct parse p;
+    struct parse *p = calloc(1, sizeof(*p));
     int rc;
 
     defaults(sc);
-    memset(&p, 0, sizeof(p));
-    p.sc = sc;
-    p.name = name;
-    p.text = text;
-    p.err = err;
-    p.errlen = errlen;
-    rc = ini_parse_stream(reader, &p, handler, &p);
-    if (rc > 0 && !p.failed) {
-        p.line = rc;
-        perr(&p, "?", "?", "not an INI line");
-    }
-    if (p.failed || validate(&p))
+    if (!p) {
+        snprintf(err, errlen, "%s: out of memory", name);
         return -1;
-    sc->text = strdup(text);
+    }
+    /* The path first: image.file is resolved against it while parsing. */
     snprintf(sc->path, sizeof(sc->path), "%s", name);
-    return sc->text ? 0 : -1;
+    p->sc = sc;
+    p->name = name;
+    p->text = text;
+    p->err = err;
+    p->errlen = errlen;
+    rc = ini_parse_stream(reader, p, handler, p);
+    /* inih reads on past its own complaint (a line with no '=' or ':', an
+     * unclosed section header), so a key error may come from a later
+     * line: report whichever is first. */
+    if (rc > 0 && (!p->failed || rc < p->fail_line)) {
+        snprintf(err, errlen,
+                 "%s:%d: syntax: expected [section] or key = value", name, rc);
+        p->failed = 1;
+    } else if (rc < 0 && !p->failed) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        p->failed = 1;
+    }
+    rc = p->failed || validate(p) ? -1 : 0;
+    free(p);
+    if (rc)
+        return -1;
+    if (!(sc->text = strdup(text))) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -1;
+    }
+    return 0;
 }
 
 int scenario_load_text(struct scenario *sc, const char *text, const char *name,
@@ -595,8 +838,8 @@ int scenario_load(struct scenario *sc, const char *path, char *err,
                   size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
-    char *text;
-    long n;
+    char *text = NULL;
+    size_t n = 0, cap = 0, got;
     int rc;
 
     memset(sc, 0, sizeof(*sc));
@@ -604,45 +847,50 @@ int scenario_load(struct scenario *sc, const char *path, char *err,
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    if (fseek(fp, 0, SEEK_END) || (n = ftell(fp)) < 0 ||
-        fseek(fp, 0, SEEK_SET) || !(text = malloc((size_t)n + 1))) {
-        fclose(fp);
-        snprintf(err, errlen, "%s: cannot read", path);
-        return -1;
-    }
-    if (fread(text, 1, (size_t)n, fp) != (size_t)n) {
+    /* Read to the end rather than trust ftell: a pipe or /dev/stdin is a
+     * fine scenario source too. */
+    do {
+        if (cap - n < 4096) {
+            char *bigger = realloc(text, cap = cap ? cap * 2 : 8192);
+            if (!bigger) {
+                free(text);
+                fclose(fp);
+                snprintf(err, errlen, "%s: out of memory", path);
+                return -1;
+            }
+            text = bigger;
+        }
+        got = fread(text + n, 1, cap - n - 1, fp);
+        n += got;
+    } while (got);
+    if (ferror(fp)) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         free(text);
         fclose(fp);
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         return -1;
     }
     fclose(fp);
     text[n] = 0;
+    if (strlen(text) != n) {
+        snprintf(err, errlen, "%s: cannot read: not a text file (NUL byte)",
+                 path);
+        free(text);
+        return -1;
+    }
     rc = load(sc, text, path, err, errlen);
     free(text);
-    /* A relative image file is relative to the scenario's folder. */
-    if (!rc && sc->image.file[0] && sc->image.file[0] != '/') {
-        char dir[256], joined[600];
-        const char *slash = strrchr(path, '/');
-        size_t dn = slash ? (size_t)(slash - path) : 0;
-        if (dn && dn < sizeof(dir)) {
-            memcpy(dir, path, dn);
-            dir[dn] = 0;
-            snprintf(joined, sizeof(joined), "%s/%s", dir, sc->image.file);
-            if (strlen(joined) < sizeof(sc->image.file))
-                memcpy(sc->image.file, joined, strlen(joined) + 1);
-        }
-    }
     return rc;
 }
 
 int scenario_set(struct scenario *sc, const char *assignment, char *err,
                  size_t errlen)
 {
-    char sec[64], key[64];
+    char sec[64], key[64], sk[130];
     const char *dot = strchr(assignment, '.'), *eq = strchr(assignment, '=');
-    struct parse p;
+    struct scenario saved;
+    struct parse *p;
     size_t sn, kn;
+    int rc;
 
     if (!dot || !eq || dot > eq) {
         snprintf(err, errlen, "--set %s: expected section.key=value",
@@ -659,29 +907,35 @@ int scenario_set(struct scenario *sc, const char *assignment, char *err,
     sec[sn] = 0;
     memcpy(key, dot + 1, kn);
     key[kn] = 0;
-    memset(&p, 0, sizeof(p));
-    p.sc = sc;
-    p.name = "--set";
-    p.err = err;
-    p.errlen = errlen;
-    if (set_key(&p, sec, key, eq + 1))
+    snprintf(sk, sizeof(sk), "%s.%s", sec, key);
+    if (!(p = calloc(1, sizeof(*p)))) {
+        snprintf(err, errlen, "--set %s: out of memory", sk);
         return -1;
-    return validate(&p);
+    }
+    p->sc = sc;
+    p->name = "--set";
+    p->set = sk;
+    p->err = err;
+    p->errlen = errlen;
+    saved = *sc;
+    rc = set_key(p, sec, key, eq + 1) || validate(p) ? -1 : 0;
+    /* A refused value leaves the scenario as it was: a sweep goes on
+     * to the next value. */
+    if (rc)
+        *sc = saved;
+    free(p);
+    return rc;
 }
 
-int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
-                    char *err, size_t errlen)
+/* Record bytes per copy the engine needs for sc's image, or its negative
+ * error when it refuses the geometry. */
+static int32_t record_need(const struct scenario *sc)
 {
     const struct sim_geometry *g = &sc->device.geo;
     struct fwr_config c;
-    uint32_t es, rec, data, addr, spare_units = 0;
-    int32_t need;
+    uint32_t es = g->erase_size;
 
-    memset(l, 0, sizeof(*l));
     memset(&c, 0, sizeof(c));
-    /* Areas use the device's erase unit at the partition: the largest
-     * sector size for non-uniform MCU flash. */
-    es = g->erase_size;
     c.geometry.prog_size = g->prog_size;
     c.geometry.erase_size = es;
     c.geometry.erased_value = g->erased_value;
@@ -696,7 +950,21 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
     c.layout.data_size = es;
     c.layout.data_addr = es * 4;
     c.layout.mirror_addr = FWR_NO_MIRROR;
-    need = fwr_record_area_min(&c, sc->image.size ? sc->image.size : 1);
+    return fwr_record_area_min(&c, sc->image.size ? sc->image.size : 1);
+}
+
+int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
+                    char *err, size_t errlen)
+{
+    const struct sim_geometry *g = &sc->device.geo;
+    uint64_t rec, data, addr, spare_units = 0;
+    /* Areas use the device's erase unit at the partition: the largest
+     * sector size for non-uniform MCU flash. */
+    uint32_t es = g->erase_size;
+    int32_t need;
+
+    memset(l, 0, sizeof(*l));
+    need = record_need(sc);
     if (need < 0) {
         snprintf(err, errlen,
                  "the engine refuses this geometry (error %d): block %u, "
@@ -704,31 +972,33 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                  (int)need, sc->engine.block_size, g->prog_size, es);
         return -2;
     }
-    rec = sc->engine.record_size ? sc->engine.record_size : (uint32_t)need + es;
+    /* 64-bit sums: a huge size in a file must not wrap into "fits". */
+    rec = sc->engine.record_size ? sc->engine.record_size : (uint64_t)need + es;
     rec = (rec + es - 1) / es * es;
     if (g->kind == SIM_NAND)
         spare_units = g->factory_bad + 2; /* room to skip bad blocks */
-    data = (sc->image.size + es - 1) / es * es + spare_units * es;
-    addr = (sc->engine.partition_addr + es - 1) / es * es;
-    l->part_lo = addr;
-    l->record_addr = addr;
-    l->record_size = rec;
+    data = ((uint64_t)sc->image.size + es - 1) / es * es + spare_units * es;
+    addr = ((uint64_t)sc->engine.partition_addr + es - 1) / es * es;
+    l->part_lo = (uint32_t)addr;
+    l->record_addr = (uint32_t)addr;
+    l->record_size = (uint32_t)rec;
     addr += rec;
     l->mirror_addr = FWR_NO_MIRROR;
     if (sc->engine.mirror) {
-        l->mirror_addr = addr;
+        l->mirror_addr = (uint32_t)addr;
         addr += rec;
     }
-    l->data_addr = addr;
-    l->data_size = data;
-    l->part_hi = addr + data;
-    if ((uint64_t)l->part_hi > g->size || l->part_hi < l->part_lo) {
+    l->data_addr = (uint32_t)addr;
+    l->data_size = (uint32_t)data;
+    if (addr + data > g->size) {
         snprintf(err, errlen,
-                 "image %u bytes + record areas 2x%u do not fit the %u-byte "
-                 "device from 0x%x",
-                 sc->image.size, rec, g->size, sc->engine.partition_addr);
+                 "image %u bytes + record areas %ux%llu do not fit the "
+                 "%u-byte device from 0x%x",
+                 sc->image.size, sc->engine.mirror ? 2u : 1u,
+                 (unsigned long long)rec, g->size, sc->engine.partition_addr);
         return -1;
     }
+    l->part_hi = (uint32_t)(addr + data);
     return 0;
 }
 

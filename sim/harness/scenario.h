@@ -97,10 +97,13 @@ struct scenario {
  * "file:line: key: reason" into err and returns a negative value. */
 int scenario_load(struct scenario *sc, const char *path, char *err,
                   size_t errlen);
-/* Apply one "section.key=value" override (sweep, --set). */
+/* Apply one "section.key=value" override (sweep, --set), then the
+ * cross-field checks. On error writes "--set section.key: reason" into err,
+ * leaves sc unchanged and returns a negative value. */
 int scenario_set(struct scenario *sc, const char *assignment, char *err,
                  size_t errlen);
-/* Parse scenario text (as stored in a database); name is used in errors. */
+/* Parse scenario text (as stored in a database); name is used in errors
+ * and as the folder a relative image.file is found in. */
 int scenario_load_text(struct scenario *sc, const char *text, const char *name,
                        char *err, size_t errlen);
 /* Compute the partition layout for sc's device, image and engine: 0, -1

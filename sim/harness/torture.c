@@ -1,7 +1,7 @@
 /*
  * torture: run -> boundary -> copy -> cut -> reboot -> recover -> judge ->
- * log. Image making, hashing and the oracle's comparisons are helpers at
- * the bottom; parsing, the database and progress live elsewhere.
+ * log. The verdict is oracle.c's, the hash ops hashes.c's; parsing, the
+ * database and progress live elsewhere.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "torture.h"
@@ -12,27 +12,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "fwresume.h"
+#include "hashes.h"
 #include "link.h"
+#include "oracle.h"
 #include "sim_flash.h"
 #include "sim_rng.h"
 
-#define DRIVE_STUCK 1     /* drive(): no completion within the request bound */
+#define DRIVE_STUCK ORACLE_STUCK /* drive(): no completion in bound */
 #define CHUNK       4096u /* bytes handed to fwr_feed at a time */
-
-struct zcrc {
-    uLong crc;
-};
 
 /* An engine and everything it owns: the live run and the trial running
  * inside its hook each have one, so neither disturbs the other. */
 struct engine {
     struct fwr fw;
     struct fwr_config cfg;
-    struct zcrc zctx;
-    struct fwr_hash_ops crc_ops; /* zlib CRC-32 for blocks and digest */
+    struct harness_hash blk, img; /* one context per ops, as they nest */
     uint32_t *work;
     uint8_t chunk[CHUNK];
 };
@@ -56,9 +52,10 @@ struct torture {
     uint8_t *image[2]; /* server image v1, v2 */
     struct fwr_image id[2];
     struct engine eng[2];         /* [0] the live run, [1] the trial */
-    struct zcrc zctx;             /* for image digests */
+    struct harness_hash digest;   /* for image digests */
     uint32_t work_size, work_min; /* given; what the engine needs */
     uint64_t request_bound;
+    struct oracle oracle; /* judges each trial */
 
     /* The uncut update. */
     uint64_t boundaries, update_bytes;
@@ -104,29 +101,6 @@ static uint64_t mix(uint64_t a, uint64_t b)
     return sim_rng_mix(a, b);
 }
 
-static int zc_start(void *c)
-{
-    ((struct zcrc *)c)->crc = crc32(0L, Z_NULL, 0);
-    return 0;
-}
-
-static int zc_update(void *c, const void *b, uint32_t n)
-{
-    struct zcrc *z = c;
-    z->crc = crc32(z->crc, b, n);
-    return 0;
-}
-
-static int zc_finish(void *c, uint8_t *d)
-{
-    uLong v = ((struct zcrc *)c)->crc;
-    d[0] = (uint8_t)(v >> 24);
-    d[1] = (uint8_t)(v >> 16);
-    d[2] = (uint8_t)(v >> 8);
-    d[3] = (uint8_t)v;
-    return 0;
-}
-
 static int make_image(struct torture *t, int v, char *err, size_t errlen)
 {
     const struct scenario *sc = t->sc;
@@ -162,12 +136,13 @@ static int make_image(struct torture *t, int v, char *err, size_t errlen)
     id->size = size;
     id->version_len = (uint8_t)snprintf((char *)id->version,
                                         sizeof(id->version), "v%d", v + 1);
-    if (sc->engine.digest == FWR_HASH_CRC32) {
-        id->digest_kind = FWR_HASH_CRC32;
-        id->digest_len = 4;
-        zc_start(&t->zctx);
-        zc_update(&t->zctx, p, size);
-        zc_finish(&t->zctx, id->digest);
+    if (sc->engine.digest != FWR_HASH_NONE) {
+        id->digest_kind = t->digest.ops.kind;
+        id->digest_len = t->digest.ops.size;
+        if (harness_hash_buf(&t->digest, p, size, id->digest)) {
+            snprintf(err, errlen, "image digest failed");
+            return -1;
+        }
     }
     return 0;
 }
@@ -244,26 +219,7 @@ static int drive(struct session *s, int first_boot)
     return DRIVE_STUCK;
 }
 
-/* ------------------------------------------------------------ the oracle */
-
-/* Device address of data offset off: bad units (NAND) are skipped, as the
- * engine skips them. */
-static uint32_t data_phys(struct torture *t, struct sim_flash *dev,
-                          uint32_t off)
-{
-    uint32_t es = t->devcfg.geo.erase_size, phys = t->lay.data_addr;
-    uint32_t unit = off / es;
-    if (t->devcfg.geo.kind != SIM_NAND)
-        return phys + off;
-    for (;; phys += es) {
-        if (phys + es > t->lay.data_addr + t->lay.data_size)
-            return UINT32_MAX;
-        if (sim_flash_is_bad(dev, phys) == 1)
-            continue;
-        if (!unit--)
-            return phys + off % es;
-    }
-}
+/* ------------------------------------------------------------ claims */
 
 /*
  * After a reboot's resume scan: every block the engine now counts as done
@@ -274,7 +230,6 @@ static uint32_t data_phys(struct torture *t, struct sim_flash *dev,
 static void check_claims(struct session *s)
 {
     struct torture *t = s->t;
-    const uint8_t *raw = sim_flash_raw(s->dev);
     const uint8_t *img = t->image[s->link->version - 1];
     uint32_t bs = t->sc->engine.block_size, size = t->sc->image.size, i, n;
 
@@ -282,138 +237,12 @@ static void check_claims(struct session *s)
         return;
     n = (size + bs - 1) / bs;
     for (i = 0; i < n; i++) {
-        uint32_t off = i * bs, len = size - off < bs ? size - off : bs, k;
-        if (!fwr_block_done(&s->e->fw, i))
-            continue;
-        for (k = 0; k < len; k += t->devcfg.geo.erase_size) {
-            uint32_t chunk = len - k < t->devcfg.geo.erase_size
-                                 ? len - k
-                                 : t->devcfg.geo.erase_size;
-            uint32_t a = data_phys(t, s->dev, off + k);
-            if (a == UINT32_MAX || memcmp(raw + a, img + off + k, chunk) ||
-                sim_flash_unstable_count(s->dev, a, a + chunk)) {
-                s->false_claim = i + 1;
-                return;
-            }
+        uint32_t off = i * bs, len = size - off < bs ? size - off : bs;
+        if (fwr_block_done(&s->e->fw, i) &&
+            !oracle_range_matches(&t->oracle, s->dev, img, off, len)) {
+            s->false_claim = i + 1;
+            return;
         }
-    }
-}
-
-/* Does the data area hold image img exactly (bad units skipped)? */
-static int data_matches(struct torture *t, struct sim_flash *dev,
-                        const uint8_t *img, char *why, size_t n)
-{
-    const uint8_t *raw = sim_flash_raw(dev);
-    uint32_t es = t->devcfg.geo.erase_size, size = t->sc->image.size;
-    uint32_t off = 0, phys = t->lay.data_addr, unstable;
-
-    while (off < size) {
-        uint32_t k = size - off < es ? size - off : es;
-        if (phys + es > t->lay.data_addr + t->lay.data_size) {
-            snprintf(why, n, "data area ran out of good units at 0x%x", off);
-            return 0;
-        }
-        if (t->devcfg.geo.kind == SIM_NAND &&
-            sim_flash_is_bad(dev, phys) == 1) {
-            phys += es;
-            continue;
-        }
-        if (memcmp(raw + phys, img + off, k) != 0) {
-            uint32_t i = 0;
-            while (raw[phys + i] == img[off + i])
-                i++;
-            snprintf(why, n, "image byte 0x%x reads 0x%02x, expected 0x%02x",
-                     off + i, raw[phys + i], img[off + i]);
-            return 0;
-        }
-        unstable = sim_flash_unstable_count(dev, phys, phys + k);
-        if (unstable) {
-            snprintf(why, n, "%u unstable bits in image bytes 0x%x-0x%x",
-                     unstable, off, off + k - 1);
-            return 0;
-        }
-        off += k;
-        phys += es;
-    }
-    return 1;
-}
-
-static int fault_model_allows_failure(const struct scenario *sc)
-{
-    const struct sim_faults *x = &sc->device.faults;
-    return (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
-           x->read_flip_rate > 0 || x->retention_rate > 0 ||
-           x->read_disturb_limit || sc->link.corrupt_rate > 0 ||
-           sc->device.geo.factory_bad;
-}
-
-static void judge(struct torture *t, struct sim_flash *dev, struct link *l,
-                  int rc, struct trial *tr)
-{
-    const struct sim_stats *st = sim_flash_stats(dev);
-    const struct sim_violation_record *v = sim_flash_first_violation(dev);
-    char why[160] = "";
-    uint32_t group;
-
-    tr->engine_error = rc < 0 ? rc : 0;
-    tr->violation = v->kind;
-    if (v->kind != SIM_VIOL_NONE) {
-        tr->verdict = VERDICT_RULE_VIOLATION;
-        snprintf(tr->detail, sizeof(tr->detail), "%s %s at 0x%x+%u",
-                 sim_violation_name((enum sim_violation)v->kind),
-                 v->op == SIM_OP_ERASE ? "erase" : "program", v->addr, v->len);
-    } else if (st->write_lo < t->lay.part_lo ||
-               (st->write_hi > t->lay.part_hi && st->write_hi != 0)) {
-        tr->verdict = VERDICT_OUT_OF_PARTITION;
-        snprintf(tr->detail, sizeof(tr->detail),
-                 "wrote 0x%x-0x%x, partition is 0x%x-0x%x", st->write_lo,
-                 st->write_hi, t->lay.part_lo, t->lay.part_hi);
-    } else if (tr->false_claim) {
-        tr->verdict = VERDICT_SILENT_CORRUPTION;
-        snprintf(tr->detail, sizeof(tr->detail),
-                 "after a reboot the engine took block %u as valid, but it "
-                 "holds other bytes",
-                 tr->false_claim - 1);
-    } else if (rc == DRIVE_STUCK || tr->boots > t->sc->cuts.max_boots) {
-        tr->verdict = VERDICT_STUCK;
-        snprintf(tr->detail, sizeof(tr->detail),
-                 "no completion after %u boots / %llu requests", tr->boots,
-                 (unsigned long long)t->request_bound);
-    } else if (rc < 0) {
-        tr->verdict = fault_model_allows_failure(t->sc)
-                          ? VERDICT_DETECTED_FAILURE
-                          : VERDICT_UNEXPECTED_ERROR;
-        snprintf(tr->detail, sizeof(tr->detail), "engine error %d", rc);
-    } else if (!data_matches(t, dev, t->image[l->version - 1], why,
-                             sizeof(why))) {
-        tr->verdict = VERDICT_SILENT_CORRUPTION;
-        snprintf(tr->detail, sizeof(tr->detail), "complete, but %.140s", why);
-    } else {
-        /* The group in flight (block or erase unit, the larger) is the
-         * loss each cut makes unavoidable; more is extra download. */
-        group = t->sc->engine.block_size > t->devcfg.geo.erase_size
-                    ? t->sc->engine.block_size
-                    : t->devcfg.geo.erase_size;
-        tr->verdict = tr->bytes_redownloaded <= (uint64_t)group * tr->depth
-                          ? VERDICT_RECOVERED
-                          : VERDICT_RECOVERED_EXTRA;
-    }
-    tr->failed = (uint8_t)verdict_is_failure(
-        (enum verdict)tr->verdict, t->sc->expect.allow_detected_failure);
-    if (!tr->failed && t->sc->expect.max_redownload_bytes &&
-        tr->bytes_redownloaded > t->sc->expect.max_redownload_bytes) {
-        tr->failed = 1;
-        snprintf(tr->detail, sizeof(tr->detail),
-                 "re-downloaded %llu bytes, expected at most %u",
-                 (unsigned long long)tr->bytes_redownloaded,
-                 t->sc->expect.max_redownload_bytes);
-    }
-    if (!tr->failed && t->sc->expect.max_redownload_blocks &&
-        tr->blocks_redownloaded > t->sc->expect.max_redownload_blocks) {
-        tr->failed = 1;
-        snprintf(tr->detail, sizeof(tr->detail),
-                 "re-downloaded %u blocks, expected at most %u",
-                 tr->blocks_redownloaded, t->sc->expect.max_redownload_blocks);
     }
 }
 
@@ -554,7 +383,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->scan_ns = s.scan_ns;
     tr->blocks_resumed = s.resumed;
     tr->false_claim = s.false_claim;
-    judge(t, dev, &link, rc, tr);
+    oracle_judge(&t->oracle, dev, t->image[link.version - 1], rc, tr);
     if (t->dump_after)
         sim_flash_save(dev, t->dump_after);
     if (t->erases_worst) {
@@ -703,13 +532,15 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     t->only_trial = -1;
     if (scenario_layout(sc, &t->lay, err, errlen))
         goto fail;
-    if (sc->engine.hash != FWR_HASH_CRC32 ||
-        (sc->engine.digest != FWR_HASH_CRC32 &&
-         sc->engine.digest != FWR_HASH_NONE)) {
-        snprintf(err, errlen,
-                 "%s: engine.hash/digest: this harness drives crc32 only "
-                 "(md5/sha256 adapters are not built in yet)",
-                 sc->path);
+    if (harness_hash_init(&t->digest,
+                          sc->engine.digest != FWR_HASH_NONE
+                              ? sc->engine.digest
+                              : sc->engine.hash,
+                          err, errlen) ||
+        harness_hash_init(&t->eng[0].blk, sc->engine.hash, err, errlen)) {
+        char why[200];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, errlen, "%s: engine.hash/digest: %s", sc->path, why);
         goto fail;
     }
     t->devcfg = sc->device;
@@ -775,12 +606,13 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     for (u = 0; u < 2; u++) {
         struct engine *e = &t->eng[u];
         c = &e->cfg;
-        e->crc_ops.kind = FWR_HASH_CRC32;
-        e->crc_ops.size = 4;
-        e->crc_ops.ctx = &e->zctx;
-        e->crc_ops.start = zc_start;
-        e->crc_ops.update = zc_update;
-        e->crc_ops.finish = zc_finish;
+        /* Kinds were checked above: these cannot fail. */
+        harness_hash_init(&e->blk, sc->engine.hash, err, errlen);
+        harness_hash_init(&e->img,
+                          sc->engine.digest != FWR_HASH_NONE
+                              ? sc->engine.digest
+                              : sc->engine.hash,
+                          err, errlen);
         c->geometry.prog_size = t->devcfg.geo.prog_size;
         c->geometry.erase_size = t->devcfg.geo.erase_size;
         c->geometry.erased_value = t->devcfg.geo.erased_value;
@@ -793,8 +625,8 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
         c->layout.data_size = t->lay.data_size;
         c->block_size = sc->engine.block_size;
         c->write_size = sc->engine.write_size;
-        c->block_hash = &e->crc_ops;
-        c->image_hash = &e->crc_ops;
+        c->block_hash = &e->blk.ops;
+        c->image_hash = &e->img.ops;
         c->verify = sc->engine.verify;
         e->work = malloc(t->work_size);
         if (!e->work)
@@ -804,6 +636,9 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     }
     t->request_bound =
         64 + (uint64_t)(8.0 * nblocks / (1.0 - sc->link.drop_rate));
+    t->oracle.sc = sc;
+    t->oracle.lay = &t->lay;
+    t->oracle.request_bound = t->request_bound;
 
     /* The uncut update: count its boundaries and what it downloads. */
     sim_flash_copy(t->live, t->pristine);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# teeth.sh CLI SCENARIO VERDICT: the run must fail and the database must
-# hold trials with VERDICT ("none": the run must pass, no failing trial).
+# teeth.sh CLI SCENARIO VERDICT [RUN OPTIONS...]: the run must fail and
+# the database must hold trials with VERDICT ("none": the run must pass,
+# no failing trial).
 set -uo pipefail
 cli=$1 scenario=$2 verdict=$3
+shift 3
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-"$cli" run "$scenario" --db "$dir/r.db" --quiet; rc=$?
+"$cli" run "$scenario" --db "$dir/r.db" --quiet "$@"; rc=$?
 sqlite3 "$dir/r.db" 'SELECT verdict, trials FROM v_verdicts_per_run'
 if [ "$verdict" = none ]; then
     [ $rc -eq 0 ] && [ "$(sqlite3 "$dir/r.db" 'SELECT sum(failed) FROM trials')" = 0 ]

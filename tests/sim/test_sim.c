@@ -545,6 +545,200 @@ static void test_libfiu_points_when_enabled(void **s)
     unsetenv("FOTASIM_FIU");
 }
 
+static void test_nor_block_erase_timing(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c); /* 64 KiB of w25q128 */
+    uint64_t t;
+    (void)s;
+    t = sim_flash_clock_ns(f);
+    assert_int_equal(sim_flash_erase(f, 0, 65536), 0); /* tBE2 */
+    assert_int_equal(sim_flash_clock_ns(f) - t, 150000000ull);
+    t = sim_flash_clock_ns(f);
+    assert_int_equal(sim_flash_erase(f, 32768, 32768), 0); /* tBE1 */
+    assert_int_equal(sim_flash_clock_ns(f) - t, 120000000ull);
+    t = sim_flash_clock_ns(f);
+    assert_int_equal(sim_flash_erase(f, 4096, 8192), 0); /* 2 x tSE */
+    assert_int_equal(sim_flash_clock_ns(f) - t, 90000000ull);
+    assert_int_equal(sim_flash_stats(f)->erases, 16 + 8 + 2);
+    assert_int_equal(sim_flash_erase_count(f, 8), 2);
+    sim_flash_destroy(f);
+}
+
+/* A cut during a NAND page program: the ECC sees the bits the program
+ * failed to clear (its parity was torn with it). */
+static int nand_torn_read(uint8_t mode, uint8_t *out)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    struct cut_at cut = {0, 0, 0};
+    static uint8_t zeros[2048];
+    int rc;
+    assert_int_equal(sim_preset("mt29f-slc", &c), 0);
+    c.geo.size = 4 * 128 * 1024;
+    c.geo.factory_bad = 0;
+    c.faults.torn_mode = mode;
+    c.faults.seed = 3;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_set_boundary_hook(f, cut_hook, NULL, &cut);
+    assert_int_equal(sim_flash_program(f, 2048, zeros, 2048), SIM_E_POWER_OFF);
+    sim_flash_power_on(f);
+    rc = sim_flash_read(f, 2048, out, 2048);
+    sim_flash_destroy(f);
+    return rc;
+}
+
+static void test_nand_torn_program_seen_by_ecc(void **s)
+{
+    static uint8_t got[2048];
+    uint32_t i;
+    (void)s;
+    assert_int_equal(nand_torn_read(SIM_TORN_NONE, got), 0);
+    for (i = 0; i < 2048; i++)
+        assert_int_equal(got[i], 0xFF); /* still erased */
+    assert_int_equal(nand_torn_read(SIM_TORN_ALL, got), 0);
+    for (i = 0; i < 2048; i++)
+        assert_int_equal(got[i], 0x00);
+    assert_int_equal(nand_torn_read(SIM_TORN_RANDOM, got), SIM_E_ECC);
+}
+
+static void test_nand_program_resolves_errors(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    static uint8_t page[2048], got[2048];
+    (void)s;
+    assert_int_equal(sim_preset("mt29f-slc", &c), 0);
+    c.geo.size = 4 * 128 * 1024;
+    c.geo.factory_bad = 0;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    memset(page, 0xFF, sizeof(page));
+    page[0] = 0x00;
+    assert_int_equal(sim_flash_program(f, 0, page, 2048), 0);
+    assert_int_equal(sim_flash_lose_bits(f, 0, 1, 1), 1);
+    assert_int_equal(sim_flash_read(f, 0, got, 2048), 1); /* corrected */
+    assert_int_equal(got[0], 0x00);
+    /* A partial program (NOP 4) that clears the whole page: the lost bit
+     * is cleared again and no longer an error. */
+    memset(page, 0x00, sizeof(page));
+    assert_int_equal(sim_flash_program(f, 0, page, 2048), 0);
+    assert_int_equal(sim_flash_read(f, 0, got, 2048), 0);
+    assert_int_equal(got[0], 0x00);
+    sim_flash_destroy(f);
+}
+
+static jmp_buf lost_jb;
+
+static void loss_longjmp(void *user)
+{
+    (void)user;
+    longjmp(lost_jb, 1);
+}
+
+static bool cut_second(void *user, const struct sim_boundary *b)
+{
+    (void)user;
+    return b->index == 1;
+}
+
+/* The harness longjmps out of the power-loss callback: everything about
+ * the cut must be in the device state before the callback runs. */
+static void test_power_loss_longjmp_state_complete(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *volatile f = nor(&c);
+    uint8_t z[256] = {0}, got[256];
+    uint32_t i, n = 0;
+    (void)s;
+    sim_flash_destroy(f);
+    c.faults.torn_mode = SIM_TORN_ALL;
+    assert_int_equal(sim_flash_create((struct sim_flash **)&f, &c), 0);
+    sim_flash_set_boundary_hook(f, cut_second, loss_longjmp, NULL);
+    if (!setjmp(lost_jb)) {
+        sim_flash_program(f, 0, z, 256);
+        sim_flash_program(f, 256, z, 256);
+        fail_msg("on_power_loss did not run");
+    }
+    assert_false(sim_flash_powered(f));
+    assert_int_equal(sim_flash_stats(f)->boundaries, 2);
+    assert_int_equal(sim_flash_stats(f)->programs, 2);
+    sim_flash_power_on(f);
+    assert_int_equal(sim_flash_read(f, 256, got, 256), 0);
+    for (i = 0; i < 256; i++)
+        n += got[i] != 0;
+    assert_int_equal(n, 0); /* torn "all": applied before the jump */
+    sim_flash_destroy(f);
+}
+
+static void test_save_load_whole_state(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *a = nor(&c), *b;
+    char path[] = "/tmp/test_sim_stateXXXXXX";
+    uint8_t z[8] = {0}, x[64], y[64];
+    int fd;
+    (void)s;
+    sim_flash_program(a, 0, z, 8);
+    sim_flash_program(a, 0, z, 8); /* a reprogram violation */
+    sim_flash_read(a, 0, x, 64);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sim_flash_save(a, path), 0);
+    assert_int_equal(sim_flash_load(&b, path), 0);
+    unlink(path);
+    assert_memory_equal(sim_flash_stats(a), sim_flash_stats(b),
+                        sizeof(struct sim_stats));
+    assert_memory_equal(sim_flash_first_violation(a),
+                        sim_flash_first_violation(b),
+                        sizeof(struct sim_violation_record));
+    assert_int_equal(sim_flash_clock_ns(a), sim_flash_clock_ns(b));
+    sim_flash_read(a, 0, x, 64);
+    sim_flash_read(b, 0, y, 64);
+    assert_memory_equal(x, y, 64);
+    sim_flash_destroy(a);
+    sim_flash_destroy(b);
+}
+
+static void test_read_spare_shows_factory_marks(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    uint32_t u;
+    uint8_t sp[64];
+    (void)s;
+    sim_preset("w25n01gv", &c);
+    c.geo.size = 32 * 128 * 1024;
+    c.geo.factory_bad = 3;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (u = 0; u < 32; u++) {
+        assert_int_equal(sim_flash_read_spare(f, u * 128 * 1024, sp, 64), 0);
+        assert_int_equal(sp[0] != 0xFF, sim_flash_is_bad(f, u * 128 * 1024));
+    }
+    sim_flash_destroy(f);
+}
+
+static void test_libfiu_points_gated(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    uint8_t z[16] = {0};
+    (void)s;
+    unsetenv("FOTASIM_FIU");
+    assert_int_equal(fiu_enable("sim/flash/program", 1, NULL, 0), 0);
+    f = nor(&c); /* gate off: the enabled point is not consulted */
+    assert_int_equal(sim_flash_program(f, 0, z, 16), 0);
+    sim_flash_destroy(f);
+    sim_preset("w25q128", &c);
+    c.geo.size = 64 * 1024;
+    c.faults.fiu_points = true; /* gate on from the config */
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    assert_int_equal(sim_flash_program(f, 0, z, 16), SIM_E_PROG_FAIL);
+    fiu_disable("sim/flash/program");
+    assert_int_equal(sim_flash_program(f, 16, z, 16), 0);
+    sim_flash_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +760,13 @@ int main(void)
         cmocka_unit_test(test_wear_stuck_and_badblock),
         cmocka_unit_test(test_nand_nop4_allows_partial_programs),
         cmocka_unit_test(test_libfiu_points_when_enabled),
+        cmocka_unit_test(test_nor_block_erase_timing),
+        cmocka_unit_test(test_nand_torn_program_seen_by_ecc),
+        cmocka_unit_test(test_nand_program_resolves_errors),
+        cmocka_unit_test(test_power_loss_longjmp_state_complete),
+        cmocka_unit_test(test_save_load_whole_state),
+        cmocka_unit_test(test_read_spare_shows_factory_marks),
+        cmocka_unit_test(test_libfiu_points_gated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,56 @@
+/*
+ * oracle: judges one trial from the flash it left behind (docs/fault-model.md
+ * lists the verdicts and when each applies).
+ *
+ * The oracle looks only at the device, the image the server was serving
+ * and what the driver returned; it never asks the engine, so a broken
+ * engine cannot talk its way to a good verdict.
+ */
+#ifndef FOTASIM_ORACLE_H
+#define FOTASIM_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenario.h"
+#include "sim_flash.h"
+#include "trial.h"
+
+/* Driver result: no completion within the request bound (fwr errors are
+ * negative, 0 is complete). */
+#define ORACLE_STUCK 1
+
+struct oracle {
+    const struct scenario *sc;
+    const struct scenario_layout *lay;
+    uint64_t request_bound; /* link requests a recovery may make */
+};
+
+/* Device address of image offset off: bad units (NAND) are skipped, as the
+ * engine skips them. UINT32_MAX when the data area runs out. */
+uint32_t oracle_data_phys(const struct oracle *o, struct sim_flash *dev,
+                          uint32_t off);
+
+/* Do image bytes [off, off + len) sit in the data area exactly and stably?
+ * (The per-reboot claim check.) */
+int oracle_range_matches(const struct oracle *o, struct sim_flash *dev,
+                         const uint8_t *img, uint32_t off, uint32_t len);
+
+/* Does the data area hold the whole image exactly? When not, one line in
+ * why says where. */
+int oracle_data_matches(const struct oracle *o, struct sim_flash *dev,
+                        const uint8_t *img, char *why, size_t n);
+
+/* Does the fault model make an engine error unavoidable (worn-out or bad
+ * blocks, read errors, a corrupting link)? */
+int oracle_failure_unavoidable(const struct scenario *sc);
+
+/*
+ * Judge a finished trial: rc from the driver, img the image the server
+ * served last, tr's costs and boots already filled. Sets verdict, failed,
+ * engine_error, violation and detail.
+ */
+void oracle_judge(const struct oracle *o, struct sim_flash *dev,
+                  const uint8_t *img, int rc, struct trial *tr);
+
+#endif /* FOTASIM_ORACLE_H */

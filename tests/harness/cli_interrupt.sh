@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SIGINT mid-run: exit 130, the run marked interrupted with its committed
+# trials kept, and --resume finishes it with every planned trial once.
+set -euo pipefail
+cli=$1 scenario=$2
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=512K &
+pid=$!
+# Wait for the first committed trials, so the signal lands mid-run.
+for _ in $(seq 100); do
+    n=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials' 2>/dev/null || echo 0)
+    [ "${n:-0}" -gt 0 ] && break
+    sleep 0.1
+done
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+status=$(sqlite3 "$dir/r.db" 'SELECT status FROM runs')
+before=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
+echo "exit $rc, status $status, $before trials committed"
+[ $rc -eq 130 ] && [ "$status" = interrupted ] && [ "$before" -gt 0 ]
+"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=512K
+planned=$(sqlite3 "$dir/r.db" 'SELECT trials_planned FROM runs')
+stored=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
+status=$(sqlite3 "$dir/r.db" 'SELECT status FROM runs')
+echo "planned $planned stored $stored status $status"
+[ "$planned" = "$stored" ] && [ "$status" = passed ]

@@ -1,0 +1,592 @@
+/*
+ * The SQLite outcome log: round trip of every trial field, batching by
+ * count, the views, resume, a real SIGKILL in the middle of batched
+ * inserts, the v2 -> v3 upgrade, and the refusals (foreign, other schema
+ * version, corrupt).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "scenario.h"
+
+static char tmpdir[] = "/tmp/fotasim-db-XXXXXX";
+static char scen[600];
+
+static const char *tmp(const char *name)
+{
+    static char p[4][600];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
+    unlink(p[k]);
+    return p[k];
+}
+
+static int setup(void **state)
+{
+    FILE *fp;
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(scen, sizeof(scen), "%s/s.ini", tmpdir);
+    fp = fopen(scen, "w");
+    if (!fp)
+        return -1;
+    fputs("[scenario]\nname = dbt\nseed = 42\n[image]\nsize = 64K\n", fp);
+    return fclose(fp);
+}
+
+static int teardown(void **state)
+{
+    char cmd[700];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void load(struct scenario *sc)
+{
+    char err[512];
+    if (scenario_load(sc, scen, err, sizeof(err)))
+        fail_msg("%s", err);
+}
+
+static void fill_trial(struct trial *t, uint64_t id)
+{
+    memset(t, 0, sizeof(*t));
+    t->id = id;
+    t->seed = id * 7 + 1;
+    t->depth = 2;
+    t->cuts[0] = id;
+    t->cuts[1] = 3;
+    t->cut_op[0] = SIM_OP_ERASE;
+    t->cut_addr[0] = 0x3000;
+    t->cut_area[0] = 1;
+    t->verdict = id % 5 ? VERDICT_RECOVERED_EXTRA : VERDICT_SILENT_CORRUPTION;
+    t->failed = id % 5 == 0;
+    t->engine_error = -4;
+    t->violation = SIM_VIOL_NAND_NOP;
+    snprintf(t->detail, sizeof(t->detail), "trial %llu: <\"odd\"> 'text'",
+             (unsigned long long)id);
+    t->bytes_downloaded = 70000 + id;
+    t->bytes_redownloaded = id % 7 == 3 ? 8192 : 4096;
+    t->blocks_redownloaded = id % 7 == 3 ? 2 : 1;
+    t->boots = 2;
+    t->erases = 4;
+    t->programs = 40;
+    t->recover_ns = 123456789;
+    t->scan_ns = 2345678;
+    t->blocks_resumed = 9;
+    t->false_claim = id % 11 == 0 ? 6 : 0;
+    t->wall_ns = 5555;
+}
+
+/* One integer from a query on a separate connection: what a reader (or a
+ * process after a crash) sees, committed rows only. */
+static long long query_int(const char *path, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long v = -1;
+    assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+                     SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+static char *query_text(const char *path, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    char *v = NULL;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(h));
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+static void sql(const char *path, const char *text)
+{
+    sqlite3 *h;
+    char *e = NULL;
+    assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+    if (sqlite3_exec(h, text, NULL, NULL, &e) != SQLITE_OK)
+        fail_msg("%s: %s", text, e);
+    sqlite3_close(h);
+}
+
+/* ------------------------------------------------------------ round trip */
+
+static void test_round_trip_every_field(void **state)
+{
+    const char *path = tmp("rt.db");
+    struct db *db;
+    struct scenario sc, sc2;
+    struct db_run_info info;
+    struct trial t, back;
+    char err[512];
+    uint64_t i;
+    (void)state;
+    load(&sc);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_begin(db, &sc, 1000, 100, &info), 0);
+    assert_true(info.run_id > 0);
+    for (i = 0; i < 100; i++) {
+        fill_trial(&t, i);
+        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    }
+    assert_int_equal(db_run_end(db, info.run_id, RUN_FAILED), 0);
+
+    memset(&sc2, 0, sizeof(sc2));
+    fill_trial(&t, 33);
+    assert_int_equal(db_trial_get(db, info.run_id, 33, &back, &sc2), 0);
+    /* Only the first cut's op/address/area are stored. */
+    assert_int_equal(back.id, t.id);
+    assert_int_equal(back.seed, t.seed);
+    assert_int_equal(back.depth, t.depth);
+    assert_memory_equal(back.cuts, t.cuts, sizeof(t.cuts[0]) * 2);
+    assert_int_equal(back.cut_op[0], t.cut_op[0]);
+    assert_int_equal(back.cut_addr[0], t.cut_addr[0]);
+    assert_int_equal(back.cut_area[0], t.cut_area[0]);
+    assert_int_equal(back.verdict, t.verdict);
+    assert_int_equal(back.failed, t.failed);
+    assert_int_equal(back.engine_error, t.engine_error);
+    assert_int_equal(back.violation, t.violation);
+    assert_string_equal(back.detail, t.detail);
+    assert_int_equal(back.bytes_downloaded, t.bytes_downloaded);
+    assert_int_equal(back.bytes_redownloaded, t.bytes_redownloaded);
+    assert_int_equal(back.blocks_redownloaded, t.blocks_redownloaded);
+    assert_int_equal(back.boots, t.boots);
+    assert_int_equal(back.erases, t.erases);
+    assert_int_equal(back.programs, t.programs);
+    assert_int_equal(back.recover_ns, t.recover_ns);
+    assert_int_equal(back.scan_ns, t.scan_ns);
+    assert_int_equal(back.blocks_resumed, t.blocks_resumed);
+    assert_int_equal(back.false_claim, t.false_claim);
+    assert_int_equal(back.wall_ns, t.wall_ns);
+    /* The stored scenario text parses back into the same scenario. */
+    assert_string_equal(sc2.name, "dbt");
+    assert_int_equal(sc2.seed, 42);
+    assert_int_equal(sc2.image.size, 65536);
+    scenario_free(&sc2);
+
+    assert_int_not_equal(db_trial_get(db, info.run_id, 100, &back, NULL), 0);
+    assert_string_equal(db_errmsg(db), "no trial 100 in run 1");
+    db_close(db);
+
+    assert_int_equal(query_int(path, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+    assert_int_equal(query_int(path, "PRAGMA application_id"), 0x464F5441);
+    {
+        char *mode = query_text(path, "PRAGMA journal_mode");
+        assert_string_equal(mode, "wal");
+        free(mode);
+    }
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs WHERE "
+                                     "status = 'failed' AND ended_at IS NOT "
+                                     "NULL AND tool_version <> ''"),
+                     1);
+    scenario_free(&sc);
+}
+
+static void test_views(void **state)
+{
+    const char *path = tmp("views.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512], want[700], *replay;
+    uint64_t i;
+    (void)state;
+    load(&sc);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_begin(db, &sc, 500, 500, &info), 0);
+    for (i = 0; i < 500; i++) {
+        fill_trial(&t, i);
+        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    }
+    assert_int_equal(db_wear_add(db, info.run_id, 3, 17, 19), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_FAILED), 0);
+    db_close(db);
+
+    assert_int_equal(query_int(path, "SELECT trials FROM v_verdicts_per_run "
+                                     "WHERE verdict = 'silent_corruption'"),
+                     100);
+    assert_int_equal(query_int(path, "SELECT failing FROM v_verdicts_per_run "
+                                     "WHERE verdict = 'recovered_extra'"),
+                     0);
+    /* Trials 3, 10, 17, ..., 493 re-downloaded the most: 71 of them. */
+    assert_int_equal(query_int(path, "SELECT count(*) FROM v_worst_redownload"),
+                     71);
+    assert_int_equal(query_int(path, "SELECT min(bytes_redownloaded) FROM "
+                                     "v_worst_redownload"),
+                     8192);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM v_failed_cuts"),
+                     100);
+    /* The replay command names the file as SQLite opened it. */
+    replay = query_text(path, "SELECT replay FROM v_failed_cuts WHERE "
+                              "trial_id = 5");
+    snprintf(want, sizeof(want), "fotasim replay %s --run 1 --trial 5", path);
+    assert_non_null(replay);
+    assert_string_equal(replay, want);
+    free(replay);
+    assert_int_equal(query_int(path, "SELECT erases_max FROM wear WHERE "
+                                     "unit = 3"),
+                     19);
+    scenario_free(&sc);
+}
+
+/* ------------------------------------------------------------ batching */
+
+static void test_batches_commit_by_count(void **state)
+{
+    const char *path = tmp("batch.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512];
+    uint64_t i;
+    (void)state;
+    load(&sc);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_begin(db, &sc, 10, 1000, &info), 0);
+    /* 255 trials stay in the open batch (this takes well under the half
+     * second that would commit it by time)... */
+    for (i = 0; i < 255; i++) {
+        fill_trial(&t, i);
+        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    }
+    assert_int_equal(query_int(path, "SELECT count(*) FROM trials"), 0);
+    /* ...the 256th commits them. */
+    fill_trial(&t, 255);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM trials"), 256);
+    fill_trial(&t, 256);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM trials"), 256);
+    assert_int_equal(db_flush(db), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM trials"), 257);
+    db_close(db);
+    scenario_free(&sc);
+}
+
+static void test_batches_commit_by_time(void **state)
+{
+    const char *path = tmp("time.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512];
+    struct timespec pause = {0, 600 * 1000 * 1000};
+    (void)state;
+    load(&sc);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), 0);
+    fill_trial(&t, 0);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    nanosleep(&pause, NULL);
+    /* A slow run (long trials) commits each trial past half a second. */
+    fill_trial(&t, 1);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM trials"), 2);
+    db_close(db);
+    scenario_free(&sc);
+}
+
+/* ------------------------------------------------------------ crash */
+
+/* A writer that never stops: trials in id order, in batches, until it is
+ * killed. It tells the parent on fd once its run row is committed. */
+static void writer_child(const char *path, int fd)
+{
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512];
+    uint64_t id;
+    int found;
+    if (scenario_load(&sc, scen, err, sizeof(err)) ||
+        db_open(&db, path, err, sizeof(err)))
+        _exit(3);
+    found = db_run_find_resumable(db, &sc, 0, 1, &info);
+    if (found < 0 ||
+        (!found && db_run_begin(db, &sc, 1u << 30, 1u << 30, &info)))
+        _exit(4);
+    id = found ? info.next_trial : 0;
+    if (write(fd, "r", 1) != 1)
+        _exit(5);
+    for (;; id++) {
+        fill_trial(&t, id);
+        if (db_trial_add(db, info.run_id, &t))
+            _exit(6);
+    }
+}
+
+static void kill_writer_after(const char *path, long ms)
+{
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    int fds[2], status;
+    char c;
+    pid_t pid;
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        writer_child(path, fds[1]);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    nanosleep(&pause, NULL);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void test_sigkill_loses_at_most_the_open_batch(void **state)
+{
+    const char *path = tmp("kill.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512], *ok;
+    long long n, prev = 0;
+    int round;
+    (void)state;
+    load(&sc);
+    for (round = 0; round < 3; round++) {
+        kill_writer_after(path, 300);
+        ok = query_text(path, "PRAGMA integrity_check");
+        assert_non_null(ok);
+        assert_string_equal(ok, "ok");
+        free(ok);
+        /* Committed trials are all there, with no gap: ids 0..n-1. */
+        n = query_int(path, "SELECT count(*) FROM trials");
+        assert_true(n > prev);
+        assert_int_equal(query_int(path, "SELECT max(trial_id) + 1 FROM "
+                                         "trials"),
+                         n);
+        assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 1);
+        /* --resume finds the run and the next trial to run. */
+        assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+        assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 1);
+        assert_int_equal(info.run_id, 1);
+        assert_int_equal(info.next_trial, (uint64_t)n);
+        assert_int_equal(info.trials_done, (uint64_t)n);
+        /* Another shard of the same scenario is another run. */
+        {
+            struct db_run_info other;
+            assert_int_equal(db_run_find_resumable(db, &sc, 1, 2, &other), 0);
+        }
+        db_close(db);
+        prev = n;
+    }
+    /* Finish the run: nothing left to resume. */
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 1);
+    fill_trial(&t, info.next_trial);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 0);
+    db_close(db);
+    scenario_free(&sc);
+}
+
+static void test_interrupted_run_is_resumable(void **state)
+{
+    const char *path = tmp("int.db");
+    struct db *db;
+    struct scenario sc, other;
+    struct db_run_info info, again;
+    struct trial t;
+    char err[512];
+    (void)state;
+    load(&sc);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), 0);
+    fill_trial(&t, 0);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_INTERRUPTED), 0);
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &again), 1);
+    assert_int_equal(again.next_trial, 1);
+    /* Another seed is another run. */
+    load(&other);
+    other.seed = 43;
+    assert_int_equal(db_run_find_resumable(db, &other, 0, 1, &again), 0);
+    db_close(db);
+    scenario_free(&sc);
+    scenario_free(&other);
+}
+
+/* ------------------------------------------------------------ versions */
+
+static void test_upgrades_version_2(void **state)
+{
+    const char *path = tmp("v2.db");
+    struct db *db;
+    struct trial back;
+    char err[512];
+    (void)state;
+    /* A version 2 file as fotasim 0.x wrote it (no false_claim column). */
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    db_close(db);
+    sql(path, "DROP VIEW v_failed_cuts; DROP VIEW v_worst_redownload;"
+              "ALTER TABLE trials DROP COLUMN false_claim;"
+              "CREATE VIEW v_failed_cuts AS SELECT run_id, trial_id,"
+              " printf('fotasim replay DB --run %d --trial %d', run_id,"
+              " trial_id) AS replay FROM trials WHERE failed;"
+              "CREATE VIEW v_worst_redownload AS SELECT * FROM trials;"
+              "INSERT INTO runs (name, scenario_text, seed, tool_version,"
+              " started_at, status) VALUES ('old', '[image]\nsize = 64K\n',"
+              " 1, '0.1', 'then', 'passed');"
+              "INSERT INTO trials (run_id, trial_id, verdict, verdict_code,"
+              " failed, cut1) VALUES (1, 0, 'stuck', 4, 1, 77);"
+              "PRAGMA user_version = 2;");
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_trial_get(db, 1, 0, &back, NULL), 0);
+    assert_int_equal(back.cuts[0], 77);
+    assert_int_equal(back.verdict, VERDICT_STUCK);
+    assert_int_equal(back.false_claim, 0);
+    db_close(db);
+    assert_int_equal(query_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM v_failed_cuts "
+                                     "WHERE replay NOT LIKE '%replay DB %'"),
+                     1);
+}
+
+static void test_refuses_foreign_other_version_and_corrupt(void **state)
+{
+    const char *path;
+    struct db *db;
+    char err[512], want[700];
+    FILE *fp;
+    int i;
+    (void)state;
+
+    path = tmp("foreign.db");
+    sql(path, "CREATE TABLE notes(x)");
+    assert_int_not_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_null(db);
+    snprintf(want, sizeof(want),
+             "%s: not a fotasim database (application_id 0x0, fotasim "
+             "writes 0x464f5441)",
+             path);
+    assert_string_equal(err, want);
+
+    path = tmp("future.db");
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    db_close(db);
+    sql(path, "PRAGMA user_version = 9");
+    assert_int_not_equal(db_open(&db, path, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "%s: schema version 9, this fotasim reads %d",
+             path, DB_SCHEMA_VERSION);
+    assert_string_equal(err, want);
+    sql(path, "PRAGMA user_version = 1"); /* too old to upgrade */
+    assert_int_not_equal(db_open(&db, path, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "%s: schema version 1, this fotasim reads %d",
+             path, DB_SCHEMA_VERSION);
+    assert_string_equal(err, want);
+
+    path = tmp("text.db");
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (i = 0; i < 100; i++)
+        fputs("this is not a database, only text that is long enough\n", fp);
+    fclose(fp);
+    assert_int_not_equal(db_open(&db, path, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want),
+             "%s: not a database or corrupt: file is not a database", path);
+    assert_string_equal(err, want);
+}
+
+/* A real database whose pages past the first are overwritten: the header
+ * still reads, so the damage shows at the first query that touches it;
+ * either way the message says what is wrong with which file. */
+static void test_damaged_pages_are_reported(void **state)
+{
+    const char *path = tmp("damaged.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512], junk[4096], want[700];
+    FILE *fp;
+    uint64_t i;
+    long size;
+    int rc;
+    (void)state;
+    load(&sc);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_run_begin(db, &sc, 10, 3000, &info), 0);
+    for (i = 0; i < 3000; i++) {
+        fill_trial(&t, i);
+        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    }
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    db_close(db);
+    sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+    memset(junk, 0xA5, sizeof(junk));
+    fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    size = ftell(fp);
+    for (long at = 4096; at < size; at += 4096) {
+        fseek(fp, at, SEEK_SET);
+        fwrite(junk, 1, sizeof(junk), fp);
+    }
+    fclose(fp);
+    snprintf(want, sizeof(want), "%s: not a database or corrupt: ", path);
+    rc = db_open(&db, path, err, sizeof(err));
+    if (rc) {
+        assert_memory_equal(err, want, strlen(want));
+    } else {
+        assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), -1);
+        assert_memory_equal(db_errmsg(db), want, strlen(want));
+        db_close(db);
+    }
+    scenario_free(&sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_every_field),
+        cmocka_unit_test(test_views),
+        cmocka_unit_test(test_batches_commit_by_count),
+        cmocka_unit_test(test_batches_commit_by_time),
+        cmocka_unit_test(test_sigkill_loses_at_most_the_open_batch),
+        cmocka_unit_test(test_interrupted_run_is_resumable),
+        cmocka_unit_test(test_upgrades_version_2),
+        cmocka_unit_test(test_refuses_foreign_other_version_and_corrupt),
+        cmocka_unit_test(test_damaged_pages_are_reported),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,172 @@
+/*
+ * JUnit XML: one testcase per scenario, failing trials as <failure> with
+ * their replay command, the cap and its summary line, XML escaping, and
+ * a file that xmllint (when installed) accepts as well-formed.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "junit.h"
+
+static char tmpdir[] = "/tmp/fotasim-junit-XXXXXX";
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[600];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    char *buf;
+    long n;
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    buf = calloc(1, (size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    return buf;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (; (hay = strstr(hay, needle)); hay++)
+        n++;
+    return n;
+}
+
+/* Well-formed XML, checked by a real parser when there is one. */
+static void well_formed(const char *path)
+{
+    char cmd[700];
+    if (system("command -v xmllint >/dev/null 2>&1"))
+        return;
+    snprintf(cmd, sizeof(cmd), "xmllint --noout '%s'", path);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void failing_trial(struct trial *t, uint64_t id)
+{
+    memset(t, 0, sizeof(*t));
+    t->id = id;
+    t->cuts[0] = 100 + id;
+    t->cut_area[0] = 1;
+    t->verdict = VERDICT_SILENT_CORRUPTION;
+    t->failed = 1;
+    snprintf(t->detail, sizeof(t->detail),
+             "block 3 <differs> & \"claims\" 'valid'\x01");
+}
+
+static void test_passing_and_failing_cases(void **state)
+{
+    struct junit *j = junit_new("fotasim", 0);
+    struct trial t;
+    char path[600], err[512], *xml;
+    (void)state;
+    assert_non_null(j);
+    assert_int_equal(junit_case_begin(j, "fotasim.torture", "nor-1m-4k"), 0);
+    assert_int_equal(junit_case_end(j, 1.5, "4112 boundaries, 0 failing"), 0);
+    assert_int_equal(junit_case_begin(j, "fotasim.torture", "a<b&c"), 0);
+    failing_trial(&t, 7);
+    assert_int_equal(junit_failure(j, &t, "out/r.db", 2), 0);
+    assert_int_equal(junit_case_failures(j), 1);
+    assert_int_equal(junit_case_end(j, 0.25, NULL), 0);
+    snprintf(path, sizeof(path), "%s/j.xml", tmpdir);
+    assert_int_equal(junit_write(j, path, err, sizeof(err)), 0);
+    junit_free(j);
+
+    xml = slurp(path);
+    assert_non_null(strstr(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    assert_non_null(strstr(xml, "<testsuite name=\"fotasim\" tests=\"2\" "
+                                "failures=\"1\""));
+    assert_int_equal(count(xml, "<testcase "), 2);
+    assert_non_null(strstr(xml, "name=\"nor-1m-4k\" time=\"1.500\""));
+    assert_non_null(strstr(xml, "name=\"a&lt;b&amp;c\""));
+    assert_int_equal(count(xml, "<failure "), 1);
+    /* The message carries the command that replays the trial. */
+    assert_non_null(strstr(xml, "fotasim replay out/r.db --run 2 --trial 7"));
+    assert_non_null(strstr(xml, "block 3 &lt;differs&gt; &amp; &quot;claims"
+                                "&quot; &apos;valid&apos;?"));
+    assert_non_null(strstr(xml, "<system-out>4112 boundaries, 0 failing"
+                                "</system-out>"));
+    free(xml);
+    well_formed(path);
+}
+
+static void test_failures_are_capped(void **state)
+{
+    struct junit *j = junit_new(NULL, 50);
+    struct trial t;
+    char path[600], err[512], *xml;
+    uint64_t i;
+    (void)state;
+    assert_non_null(j);
+    assert_int_equal(junit_case_begin(j, NULL, "storm"), 0);
+    for (i = 0; i < 1000; i++) {
+        failing_trial(&t, i);
+        assert_int_equal(junit_failure(j, &t, "r.db", 1), 0);
+    }
+    assert_int_equal(junit_case_failures(j), 1000);
+    assert_int_equal(junit_case_end(j, 3, NULL), 0);
+    snprintf(path, sizeof(path), "%s/cap.xml", tmpdir);
+    assert_int_equal(junit_write(j, path, err, sizeof(err)), 0);
+    junit_free(j);
+    xml = slurp(path);
+    assert_int_equal(count(xml, "<failure type=\"trial\""), 50);
+    assert_int_equal(count(xml, "<failure type=\"more\""), 1);
+    assert_non_null(strstr(xml, "950 more failing trials"));
+    assert_non_null(strstr(xml, "--trial 49)"));
+    assert_null(strstr(xml, "--trial 50)"));
+    free(xml);
+    well_formed(path);
+}
+
+static void test_replay_command_and_errors(void **state)
+{
+    struct junit *j = junit_new("s", 0);
+    char buf[128], err[512];
+    (void)state;
+    junit_replay_command(buf, sizeof(buf), NULL, "x.db", 3, 12);
+    assert_string_equal(buf, "fotasim replay x.db --run 3 --trial 12");
+    junit_replay_command(buf, sizeof(buf), "fotasim-mut-no_crc", "y.db", 1, 2);
+    assert_string_equal(buf, "fotasim-mut-no_crc replay y.db --run 1 --trial 2");
+    /* No open case: a failure has nowhere to go. */
+    assert_int_equal(junit_failure_text(j, "lost"), -1);
+    assert_int_not_equal(
+        junit_write(j, "/nonexistent/dir/j.xml", err, sizeof(err)), 0);
+    assert_string_equal(err, "/nonexistent/dir/j.xml: cannot write: No such "
+                             "file or directory");
+    junit_free(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_passing_and_failing_cases),
+        cmocka_unit_test(test_failures_are_capped),
+        cmocka_unit_test(test_replay_command_and_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
