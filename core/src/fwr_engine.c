@@ -572,21 +572,11 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
     f->progress.blocks_resumed = 0;
     for (k = 0; k < f->nblocks; k++)
         f->progress.blocks_resumed += (uint32_t)bit_get(f->done, k);
-    return 0;
-}
-
-static int scan_all(struct fwr *f, int rehash, int *complete,
-                    struct entry *tail)
-{
-    int rc = scan(f, 0, complete, tail);
-    if (rc || !rehash)
-        return rc;
-    /* Policy full re-hashes even a complete image: data that rotted
-     * while the power was off is found before anyone installs it. */
-    rc = scan(f, 1, complete, tail);
-    if (first_wanted(f, 0) < f->nblocks)
+    /* Policy full re-hashes even a complete image: data that rotted while
+     * the power was off is found before anyone installs it. */
+    if (f->progress.blocks_resumed < f->nblocks)
         *complete = 0;
-    return rc;
+    return 0;
 }
 
 /* ------------------------------------------------------------ groups */
@@ -690,7 +680,7 @@ static int finish(struct fwr *f)
             if (f->cfg->verify == FWR_VERIFY_TRUSTED && !f->rescanned) {
                 /* Records were trusted: find the blocks that lie. */
                 f->rescanned = 1;
-                rc = scan_all(f, 1, &complete, &e);
+                rc = scan(f, 1, &complete, &e);
                 if (rc < 0)
                     return rc;
                 if (first_wanted(f, 0) < f->nblocks) {
@@ -729,6 +719,11 @@ static int overlap(uint32_t a, uint32_t b, uint32_t an, uint32_t bn)
     return a < b + bn && b < a + an;
 }
 
+static int pow2(uint32_t v)
+{
+    return v && !(v & (v - 1u));
+}
+
 static int init(struct fwr *f, const struct fwr_config *c)
 {
     const struct fwr_layout *l = &c->layout;
@@ -752,15 +747,14 @@ static int init(struct fwr *f, const struct fwr_config *c)
             ws = bs;
     }
     f->write_size = ws;
-    /* Sizes whole in program units, power-of-two program unit; blocks and
-     * staging chunks tile erase units exactly; areas aligned to erase
-     * units and disjoint. */
-    if (!ps || (ps & (ps - 1u)) || !es || es % ps ||
-        c->geometry.kind > FWR_FLASH_NAND || !bs || bs % ps ||
-        (es % bs && bs % es) || ws % ps || bs % ws || (es % ws && ws % es) ||
-        l->record_addr % es || l->record_size % es || l->data_addr % es ||
-        l->data_size % es ||
-        !l->record_size || !l->data_size || (mirror && l->mirror_addr % es) ||
+    /* Powers of two, so that blocks and staging chunks tile erase units
+     * exactly; chunks whole in program units and blocks whole in chunks;
+     * areas aligned to erase units and disjoint. */
+    if (!pow2(ps) || !pow2(es) || !pow2(bs) || !pow2(ws) || ws < ps ||
+        bs < ws || es < ps || c->geometry.kind > FWR_FLASH_NAND ||
+        (l->record_addr | l->record_size | l->data_addr | l->data_size |
+         (mirror ? l->mirror_addr : 0)) & (es - 1u) ||
+        !l->record_size || !l->data_size ||
         overlap(l->record_addr, l->data_addr, l->record_size, l->data_size) ||
         (mirror &&
          (overlap(l->mirror_addr, l->data_addr, l->record_size,
@@ -879,7 +873,7 @@ static int begin(struct fwr *f, const struct fwr_image *img)
         if (rc)
             return rc;
     }
-    rc = scan_all(f, c->verify == FWR_VERIFY_FULL, &complete, &tail);
+    rc = scan(f, c->verify == FWR_VERIFY_FULL, &complete, &tail);
     if (!rc && tail.type == SLOT_VOID && !FWR_MUTANT_IS(FWR_MUT_NO_VOID))
         /*
          * The last valid entry is a VOID: its commit may be a torn program
