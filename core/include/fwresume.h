@@ -226,23 +226,33 @@ struct fwr_progress {
  * fields as private. sizeof(struct fwr) is part of the footprint budget.
  */
 struct fwr {
+    /* Hot fields first: Thumb loads reach small offsets in short forms. */
     const struct fwr_config *cfg; /* NULL until fwr_init succeeds */
     const struct fwr_hash_ops *bh; /* block hash in use */
     const struct fwr_hash_ops *ih; /* image hash in use, or NULL */
     uint32_t *done;                /* bitmap: block written or verified */
     uint32_t *rec;                 /* bitmap: block has a live record */
-    struct fwr_hash_ops crc_ops;   /* the built-in CRC-32, when used */
-    struct fwr_crc32_ctx crc_ctx;
-    struct fwr_image image; /* identity being downloaded */
+    uint8_t state;
+    uint8_t flags;
+    uint8_t max_retries;
+    uint8_t max_restarts;
+    uint8_t erased_value;
+    uint8_t retries;   /* program retries of the group in retry_block */
+    uint8_t rescanned; /* trusted records re-checked once already */
+    uint8_t reserved;
+    int16_t last_error;
+    uint32_t block_size; /* copies of the configuration's sizes */
+    uint32_t erase_size;
+    uint32_t commit_size; /* bytes of a commit field: 4 in program units */
+    uint32_t write_size;  /* resolved staging chunk */
+    uint32_t hdr_size;    /* bytes of a copy's header */
+    uint32_t slot_size;   /* bytes of a log slot */
+    uint32_t log_slots;   /* slots per record copy */
+    uint32_t log_next;    /* next free slot */
+    uint32_t generation;  /* record area generation (compaction) */
     uint32_t nblocks;
-    uint32_t write_size; /* resolved staging chunk */
-    uint32_t hdr_size;   /* bytes of a copy's header */
-    uint32_t slot_size;  /* bytes of a log slot */
-    uint32_t log_slots;  /* slots per record copy */
-    uint32_t log_next;   /* next free slot */
-    uint32_t generation; /* record area generation (compaction) */
-    /* From here to last_error: per fwr_begin(), cleared together. */
-    struct fwr_progress progress;
+    /* From cursor to the end of progress: per fwr_begin(), cleared
+     * together (image is set right after). */
     uint32_t cursor;     /* block being written / wanted next */
     uint32_t block_fill; /* bytes of the cursor block received */
     uint32_t stage_fill; /* bytes in the staging chunk */
@@ -251,15 +261,11 @@ struct fwr {
     uint32_t erase_hi;
     uint32_t bad_logical;  /* bad-unit walk cache: logical unit... */
     uint32_t bad_physical; /* ...and its physical unit */
-    uint32_t retry_block;  /* 1 + first block of the erase group the
-                              retry count is for */
-    uint8_t retries;
-    uint8_t rescanned;
-    int16_t last_error;
-    uint8_t state;
-    uint8_t flags;
-    uint8_t max_retries;
-    uint8_t max_restarts;
+    uint32_t retry_block;  /* 1 + erase unit the retry count is for */
+    struct fwr_image image; /* identity being downloaded */
+    struct fwr_progress progress;
+    struct fwr_hash_ops crc_ops; /* the built-in CRC-32, when used */
+    struct fwr_crc32_ctx crc_ctx;
 };
 
 /* Check the configuration and bind it to f. No flash access. */

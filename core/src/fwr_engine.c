@@ -28,9 +28,8 @@ enum slot_type {
     SLOT_COMPLETE = 0xC3 /* arg0 nblocks, arg1 image size */
 };
 
-/* A log entry, laid out exactly as a slot body starts on flash (the check
- * value follows the hash_size bytes of hash). Integers are in the CPU's
- * byte order: only the CPU that wrote a record area ever reads it. */
+/* A log entry as a slot body holds it (docs/record-format.md); the check
+ * value follows the hash_size bytes of hash. */
 struct entry {
     uint8_t type;
     uint8_t hash_size;
@@ -64,16 +63,19 @@ static uint32_t round_up(uint32_t v, uint32_t a)
     return (v + a - 1u) / a * a;
 }
 
+/* Little-endian on flash, whatever the CPU. */
 static void put32(uint8_t *p, uint32_t v)
 {
-    memcpy(p, &v, 4);
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
 }
 
 static uint32_t get32(const uint8_t *p)
 {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
 }
 
 /* Record err as the last error; a fatal one stops the engine. Once failed,
@@ -124,20 +126,15 @@ static void bit_put(uint32_t *m, uint32_t i, int v)
 static int is_erased(const struct fwr *f, const uint8_t *p, uint32_t n)
 {
     while (n--)
-        if (p[n] != f->cfg->geometry.erased_value)
+        if (p[n] != f->erased_value)
             return 0;
     return 1;
 }
 
-static uint32_t commit_size(const struct fwr *f)
-{
-    return round_up(4, f->cfg->geometry.prog_size);
-}
-
 static uint32_t block_len(const struct fwr *f, uint32_t i)
 {
-    uint32_t rest = f->image.size - i * f->cfg->block_size;
-    return rest < f->cfg->block_size ? rest : f->cfg->block_size;
+    uint32_t rest = f->image.size - i * f->block_size;
+    return rest < f->block_size ? rest : f->block_size;
 }
 
 static uint32_t first_wanted(const struct fwr *f, uint32_t from)
@@ -193,7 +190,7 @@ static int fl_erase(struct fwr *f, uint32_t addr, uint32_t len)
 static int data_addr(struct fwr *f, uint32_t off, uint32_t *addr)
 {
     const struct fwr_config *c = f->cfg;
-    uint32_t es = c->geometry.erase_size, want = off / es;
+    uint32_t es = f->erase_size, want = off / es;
     uint32_t unit = 0, good = 0;
 
     if (c->flash.is_bad) {
@@ -228,7 +225,7 @@ static int data_addr(struct fwr *f, uint32_t off, uint32_t *addr)
 static int hash_data(struct fwr *f, const struct fwr_hash_ops *h, uint32_t off,
                      uint32_t len, uint8_t *out)
 {
-    uint32_t es = f->cfg->geometry.erase_size, n, a;
+    uint32_t es = f->erase_size, n, a;
     int rc, unreadable = 0;
     if (h->start(h->ctx) < 0)
         return FWR_E_HASH;
@@ -258,7 +255,7 @@ static int hash_data(struct fwr *f, const struct fwr_hash_ops *h, uint32_t off,
 static int block_matches(struct fwr *f, uint32_t i, const uint8_t *h)
 {
     uint8_t got[FWR_HASH_MAX];
-    int rc = hash_data(f, f->bh, i * f->cfg->block_size, block_len(f, i), got);
+    int rc = hash_data(f, f->bh, i * f->block_size, block_len(f, i), got);
     if (rc)
         return rc < 0 ? rc : 0;
     return memcmp(got, h, f->bh->size) == 0;
@@ -282,7 +279,7 @@ static void make_header(const struct fwr *f, uint8_t *b, uint32_t gen)
     b[7] = f->image.digest_len;
     b[8] = f->image.version_len;
     put32(b + 12, f->image.size);
-    put32(b + 16, f->cfg->block_size);
+    put32(b + 16, f->block_size);
     put32(b + 20, gen);
     memcpy(b + 24, f->image.digest, f->image.digest_len);
     memcpy(b + 56, f->image.version, f->image.version_len);
@@ -324,21 +321,21 @@ static int read_pair(struct fwr *f, uint32_t addr, uint32_t bs,
 static int write_pair(struct fwr *f, uint32_t addr, uint32_t bs,
                       uint32_t crc_off)
 {
-    uint32_t cs = commit_size(f);
+    uint32_t cs = f->commit_size;
     uint8_t *b = rbuf(f);
     int rc;
 
     put32(b + crc_off, fwr_crc32(0, b, crc_off));
     if (FWR_MUTANT_IS(FWR_MUT_SAME_PROGRAM) && bs + cs <= rbuf_size(f)) {
         /* Broken: body and valid flag in one program, torn together. */
-        memset(b + bs, f->cfg->geometry.erased_value, cs);
+        memset(b + bs, f->erased_value, cs);
         put32(b + bs, COMMIT_MAGIC);
         return fl_prog(f, addr, b, bs + cs);
     }
     rc = fl_prog(f, addr, b, bs);
     if (rc)
         return rc;
-    memset(b, f->cfg->geometry.erased_value, cs);
+    memset(b, f->erased_value, cs);
     put32(b, COMMIT_MAGIC);
     rc = fl_prog(f, addr + bs, b, cs);
     if (rc || FWR_MUTANT_IS(FWR_MUT_NO_READBACK))
@@ -356,7 +353,7 @@ static int write_pair(struct fwr *f, uint32_t addr, uint32_t bs,
 static int read_header(struct fwr *f, int mirror, uint32_t *gen)
 {
     uint8_t want[HDR_CRC], *b = rbuf(f);
-    int rc = read_pair(f, copy_addr(f, mirror), f->hdr_size - commit_size(f),
+    int rc = read_pair(f, copy_addr(f, mirror), f->hdr_size - f->commit_size,
                        HDR_CRC);
 
     if (rc != 1)
@@ -372,13 +369,13 @@ static int read_header(struct fwr *f, int mirror, uint32_t *gen)
 /* Erase a whole copy and give it a header (generation gen). */
 static int reset_copy(struct fwr *f, int mirror, uint32_t gen)
 {
-    uint32_t bs = f->hdr_size - commit_size(f), tries = 0;
+    uint32_t bs = f->hdr_size - f->commit_size, tries = 0;
     int rc;
     do {
         rc = fl_erase(f, copy_addr(f, mirror), f->cfg->layout.record_size);
         if (rc)
             return rc;
-        memset(rbuf(f), f->cfg->geometry.erased_value, bs);
+        memset(rbuf(f), f->erased_value, bs);
         make_header(f, rbuf(f), gen);
         rc = write_pair(f, copy_addr(f, mirror), bs, HDR_CRC);
     } while (rc == FWR_E_PROG && ++tries <= f->max_retries);
@@ -398,9 +395,14 @@ static int read_slot(struct fwr *f, int mirror, uint32_t k, struct entry *e)
 {
     uint32_t hs = f->bh->size;
     int rc = read_pair(f, slot_addr(f, mirror, k),
-                       f->slot_size - commit_size(f), ENTRY_FIXED + hs);
-    if (rc == 1 && e)
-        memcpy(e, rbuf(f), ENTRY_FIXED + hs);
+                       f->slot_size - f->commit_size, ENTRY_FIXED + hs);
+    if (rc == 1 && e) {
+        uint8_t *b = rbuf(f);
+        memcpy(e, b, 4);
+        e->arg0 = get32(b + 4);
+        e->arg1 = get32(b + 8);
+        memcpy(e->hash, b + ENTRY_FIXED, hs);
+    }
     return rc;
 }
 
@@ -408,9 +410,13 @@ static int read_slot(struct fwr *f, int mirror, uint32_t k, struct entry *e)
 static int write_slot(struct fwr *f, int mirror, uint32_t k,
                       const struct entry *e)
 {
-    uint32_t bs = f->slot_size - commit_size(f), hs = f->bh->size;
-    memset(rbuf(f), f->cfg->geometry.erased_value, bs);
-    memcpy(rbuf(f), e, ENTRY_FIXED + hs);
+    uint32_t bs = f->slot_size - f->commit_size, hs = f->bh->size;
+    uint8_t *b = rbuf(f);
+    memset(b, f->erased_value, bs);
+    memcpy(b, e, 4);
+    put32(b + 4, e->arg0);
+    put32(b + 8, e->arg1);
+    memcpy(b + ENTRY_FIXED, e->hash, hs);
     return write_pair(f, slot_addr(f, mirror, k), bs, ENTRY_FIXED + hs);
 }
 
@@ -457,7 +463,7 @@ static int compact(struct fwr *f)
         if (!bit_get(f->done, i))
             continue;
         set_entry(f, &e, SLOT_BLOCK, i, 0);
-        rc = hash_data(f, f->bh, i * f->cfg->block_size, block_len(f, i),
+        rc = hash_data(f, f->bh, i * f->block_size, block_len(f, i),
                        e.hash);
         if (rc > 0) { /* unreadable: the block is downloaded again */
             forget(f, i, i + 1u);
@@ -593,7 +599,7 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
  */
 static int prepare_group(struct fwr *f, uint32_t i)
 {
-    uint32_t es = f->cfg->geometry.erase_size, bs = f->cfg->block_size;
+    uint32_t es = f->erase_size, bs = f->block_size;
     uint32_t gstart = i * bs / es * es, gend = round_up(i * bs + bs, es);
     uint32_t b0 = gstart / bs, b1 = gend / bs, b, a;
     int live = 0, rc = 0;
@@ -629,9 +635,9 @@ static int prepare_group(struct fwr *f, uint32_t i)
 /* Block i can be programmed from its start without an erase. */
 static int writable(const struct fwr *f, uint32_t i)
 {
-    uint32_t off = i * f->cfg->block_size;
+    uint32_t off = i * f->block_size;
     return off == f->wr_ptr && off >= f->erase_lo &&
-           off + f->cfg->block_size <= f->erase_hi;
+           off + f->block_size <= f->erase_hi;
 }
 
 /* ------------------------------------------------------------ completion */
@@ -747,6 +753,9 @@ static int init(struct fwr *f, const struct fwr_config *c)
             ws = bs;
     }
     f->write_size = ws;
+    f->block_size = bs;
+    f->erase_size = es;
+    f->erased_value = c->geometry.erased_value;
     /* Powers of two, so that blocks and staging chunks tile erase units
      * exactly; chunks whole in program units and blocks whole in chunks;
      * areas aligned to erase units and disjoint. */
@@ -764,11 +773,12 @@ static int init(struct fwr *f, const struct fwr_config *c)
         return FWR_E_GEOMETRY;
     /* Record ops stage a header body, or a slot, in the read buffer. */
     hb = round_up(HDR_BODY, ps);
-    f->hdr_size = hb + round_up(4, ps);
+    f->commit_size = round_up(4, ps);
+    f->hdr_size = hb + f->commit_size;
     f->slot_size = round_up(ENTRY_FIXED + 4u + h->size, ps);
     if (hb > ws || f->slot_size > ws)
         return FWR_E_GEOMETRY;
-    f->slot_size += round_up(4, ps);
+    f->slot_size += f->commit_size;
     if (l->record_size <= f->hdr_size)
         return FWR_E_NOSPC;
     f->log_slots = (l->record_size - f->hdr_size) / f->slot_size;
@@ -828,9 +838,8 @@ static int begin(struct fwr *f, const struct fwr_image *img)
           ih->size < img->digest_len || !img->digest_len)) ||
         (c->verify == FWR_VERIFY_TRUSTED && !ih))
         return FWR_E_INVAL;
-    f->image = *img;
     f->ih = ih;
-    f->nblocks = (img->size + c->block_size - 1u) / c->block_size;
+    f->nblocks = (img->size + f->block_size - 1u) / f->block_size;
     words = map_words(f);
     bitmaps = words * 8u;
     /* Staging chunk, read buffer of at least a chunk, bitmaps (aligned). */
@@ -840,11 +849,13 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     f->done = (uint32_t *)((uint8_t *)c->work +
                            ((c->work_size - bitmaps) & ~3u));
     f->rec = f->done + words;
-    if (round_up(img->size, c->geometry.erase_size) > c->layout.data_size ||
+    if (round_up(img->size, f->erase_size) > c->layout.data_size ||
         f->log_slots < f->nblocks + LOG_SLACK(f->nblocks))
         return FWR_E_NOSPC;
-    memset(&f->progress, 0,
-           offsetof(struct fwr, last_error) - offsetof(struct fwr, progress));
+    memset(&f->cursor, 0,
+           offsetof(struct fwr, crc_ops) - offsetof(struct fwr, cursor));
+    f->image = *img;
+    f->retries = f->rescanned = 0;
     f->progress.blocks_total = f->nblocks;
 
     for (m = 0; m <= (f->flags & FL_MIRROR); m++) {
@@ -923,7 +934,7 @@ static int check_active(const struct fwr *f)
 
 static int next_range(struct fwr *f, uint32_t *offset, uint32_t *len)
 {
-    uint32_t bs = f->cfg->block_size, i;
+    uint32_t bs = f->block_size, i;
     int rc = check_active(f);
 
     if (rc)
@@ -982,7 +993,7 @@ static int flush_stage(struct fwr *f)
     uint32_t a, ws = f->write_size;
     int rc;
 
-    memset(stage(f) + f->stage_fill, f->cfg->geometry.erased_value,
+    memset(stage(f) + f->stage_fill, f->erased_value,
            ws - f->stage_fill);
     rc = data_addr(f, f->wr_ptr, &a);
     if (!rc)
@@ -1001,7 +1012,7 @@ static int flush_stage(struct fwr *f)
      * the group. Retries are counted per erase group, not per block, so
      * two blocks of one group failing in turn cannot retry forever.
      */
-    a = 1u + f->cursor * f->cfg->block_size / f->cfg->geometry.erase_size;
+    a = 1u + f->cursor * f->block_size / f->erase_size;
     if (f->retry_block != a) {
         f->retry_block = a;
         f->retries = 0;
@@ -1075,7 +1086,7 @@ static int feed(struct fwr *f, const uint8_t *p, uint32_t left)
             }
             bit_put(f->rec, f->cursor, 1);
             bit_put(f->done, f->cursor, 1);
-            f->wr_ptr = ++f->cursor * f->cfg->block_size;
+            f->wr_ptr = ++f->cursor * f->block_size;
             f->block_fill = 0;
         }
     }
