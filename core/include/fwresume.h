@@ -46,7 +46,7 @@ enum fwr_err {
     FWR_E_AGAIN = -10,   /* transfer invalidated: discard it, ask next_range */
     FWR_E_DIGEST = -11,  /* image digest mismatch beyond max_restarts */
     FWR_E_LOCKED = -12,  /* image complete and locked: no further writes */
-    FWR_E_BADBLOCK = -13 /* too many bad erase units in the data area */
+    FWR_E_BADBLOCK = -13 /* no good erase unit left (port/fwr_skipbad.h) */
 };
 
 /* Returned by fwr_flash_ops.read when ECC could not correct the data. The
@@ -74,13 +74,9 @@ struct fwr_flash_ops {
     /* Optional (NULL: not supported). Write-protect (on=1) or release (on=0)
      * a range; used to lock the record area once an image is complete. */
     int (*protect)(void *user, uint32_t addr, uint32_t len, int on);
-    /* Optional (NULL: no bad blocks). Returns 1 when the erase unit at addr
-     * is bad (factory or grown), 0 when good, negative on error. The engine
-     * skips bad units in the data area (logical unit L is the L-th good
-     * unit; data_size must include spares). The record copies must be good
-     * units: the mirror is what covers a copy that goes bad. */
-    int (*is_bad)(void *user, uint32_t addr);
 };
+/* Raw NAND with bad blocks: put port/fwr_skipbad.h's layer under these ops;
+ * the engine itself sees a data area without holes. */
 
 enum fwr_flash_kind {
     FWR_FLASH_NOR = 0, /* program clears bits; any order within an erase unit */
@@ -259,8 +255,6 @@ struct fwr {
     uint32_t wr_ptr;     /* data offset of the next program */
     uint32_t erase_lo;   /* data erased this session: [lo, hi) */
     uint32_t erase_hi;
-    uint32_t bad_logical;  /* bad-unit walk cache: logical unit... */
-    uint32_t bad_physical; /* ...and its physical unit */
     uint32_t retry_block;  /* 1 + erase unit the retry count is for */
     struct fwr_image image; /* identity being downloaded */
     struct fwr_progress progress;

@@ -179,42 +179,10 @@ static int fl_erase(struct fwr *f, uint32_t addr, uint32_t len)
 {
     const struct fwr_flash_ops *o = &f->cfg->flash;
     uint32_t tries = 0;
-    while (o->erase(o->user, addr, len) < 0)
-        if (++tries > f->max_retries)
-            return FWR_E_ERASE;
-    return 0;
-}
-
-/* Data area: logical offset to device address, skipping bad erase units
- * when the driver reports them. */
-static int data_addr(struct fwr *f, uint32_t off, uint32_t *addr)
-{
-    const struct fwr_config *c = f->cfg;
-    uint32_t es = f->erase_size, want = off / es;
-    uint32_t unit = 0, good = 0;
-
-    if (c->flash.is_bad) {
-        /* Resume the walk from the cached position when going forward. */
-        if (f->bad_logical <= want) {
-            unit = f->bad_physical;
-            good = f->bad_logical;
-        }
-        for (;; unit++) {
-            int bad;
-            if ((unit + 1u) * es > c->layout.data_size)
-                return FWR_E_BADBLOCK;
-            bad = c->flash.is_bad(c->flash.user,
-                                  c->layout.data_addr + unit * es);
-            if (bad < 0)
-                return FWR_E_IO;
-            if (!bad && good++ == want)
-                break;
-        }
-        f->bad_logical = want;
-        f->bad_physical = unit;
-        off = unit * es + off % es;
-    }
-    *addr = c->layout.data_addr + off;
+    int rc;
+    while ((rc = o->erase(o->user, addr, len)) < 0)
+        if (rc == FWR_E_BADBLOCK || ++tries > f->max_retries)
+            return rc == FWR_E_BADBLOCK ? rc : FWR_E_ERASE;
     return 0;
 }
 
@@ -225,21 +193,18 @@ static int data_addr(struct fwr *f, uint32_t off, uint32_t *addr)
 static int hash_data(struct fwr *f, const struct fwr_hash_ops *h, uint32_t off,
                      uint32_t len, uint8_t *out)
 {
-    uint32_t es = f->erase_size, n, a;
+    uint32_t n;
     int rc, unreadable = 0;
     if (h->start(h->ctx) < 0)
         return FWR_E_HASH;
+    off += f->cfg->layout.data_addr;
     while (len > 0) {
-        /* As much as the read buffer holds, within one erase unit: the
-         * bad-unit mapping is per unit. */
+        /* As much as the read buffer holds, in whole staging chunks (on
+         * NAND: whole pages). */
         n = rbuf_size(f) / f->write_size * f->write_size;
-        if (n > es - off % es)
-            n = es - off % es;
         if (n > len)
             n = len;
-        rc = data_addr(f, off, &a);
-        if (!rc)
-            rc = fl_read(f, a, rbuf(f), n);
+        rc = fl_read(f, off, rbuf(f), n);
         if (rc < 0)
             return rc;
         unreadable |= rc;
@@ -601,7 +566,7 @@ static int prepare_group(struct fwr *f, uint32_t i)
 {
     uint32_t es = f->erase_size, bs = f->block_size;
     uint32_t gstart = i * bs / es * es, gend = round_up(i * bs + bs, es);
-    uint32_t b0 = gstart / bs, b1 = gend / bs, b, a;
+    uint32_t b0 = gstart / bs, b1 = gend / bs, b;
     int live = 0, rc = 0;
 
     if (b1 > f->nblocks)
@@ -618,13 +583,9 @@ static int prepare_group(struct fwr *f, uint32_t i)
     if (rc)
         return rc;
     f->progress.blocks_rewritten += forget(f, b0, b1);
-    for (b = gstart; b < gend; b += es) {
-        rc = data_addr(f, b, &a);
-        if (!rc)
-            rc = fl_erase(f, a, es);
-        if (rc)
-            return rc;
-    }
+    rc = fl_erase(f, f->cfg->layout.data_addr + gstart, gend - gstart);
+    if (rc)
+        return rc;
     f->erase_lo = gstart;
     f->erase_hi = gend;
     f->wr_ptr = b0 * bs;
@@ -995,9 +956,8 @@ static int flush_stage(struct fwr *f)
 
     memset(stage(f) + f->stage_fill, f->erased_value,
            ws - f->stage_fill);
-    rc = data_addr(f, f->wr_ptr, &a);
-    if (!rc)
-        rc = fl_prog(f, a, stage(f), ws);
+    a = f->cfg->layout.data_addr + f->wr_ptr;
+    rc = fl_prog(f, a, stage(f), ws);
     if (!rc && !FWR_MUTANT_IS(FWR_MUT_NO_READBACK)) {
         rc = fl_read(f, a, rbuf(f), ws);
         if (rc > 0 || (!rc && memcmp(rbuf(f), stage(f), ws)))

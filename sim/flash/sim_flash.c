@@ -1026,10 +1026,6 @@ static int op_protect(void *u, uint32_t a, uint32_t n, int on)
 {
     return sim_flash_protect(u, a, n, on != 0);
 }
-static int op_is_bad(void *u, uint32_t a)
-{
-    return sim_flash_is_bad(u, a);
-}
 
 void sim_flash_fwr_ops(struct sim_flash *f, struct fwr_flash_ops *ops)
 {
@@ -1039,8 +1035,11 @@ void sim_flash_fwr_ops(struct sim_flash *f, struct fwr_flash_ops *ops)
     ops->program = op_program;
     ops->erase = op_erase;
     ops->protect = op_protect;
-    if (is_nand(f))
-        ops->is_bad = op_is_bad;
+}
+
+int sim_flash_fwr_is_bad(void *f, uint32_t addr)
+{
+    return sim_flash_is_bad(f, addr);
 }
 
 const uint8_t *sim_flash_raw(const struct sim_flash *f)

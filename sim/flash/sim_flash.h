@@ -201,8 +201,12 @@ sim_flash_first_violation(const struct sim_flash *f);
 void sim_flash_set_boundary_hook(struct sim_flash *f, sim_boundary_fn fn,
                                  sim_power_loss_fn on_loss, void *user);
 
-/* Fill ops so the engine drives this device. */
+/* Fill ops so the engine drives this device. On NAND, put the engine's
+ * bad-block layer (core/port/fwr_skipbad.h) on top, with
+ * sim_flash_fwr_is_bad as its is_bad. */
 void sim_flash_fwr_ops(struct sim_flash *f, struct fwr_flash_ops *ops);
+/* sim_flash_is_bad with the signature the bad-block layer takes. */
+int sim_flash_fwr_is_bad(void *f, uint32_t addr);
 
 /* Raw access for the oracle: bytes as stored, bypassing faults, timing,
  * stats and hooks (unstable bits read as their current stored value). */

@@ -17,6 +17,7 @@
 #include "hashes.h"
 #include "link.h"
 #include "oracle.h"
+#include "fwr_skipbad.h"
 #include "sim_flash.h"
 #include "sim_rng.h"
 
@@ -28,6 +29,7 @@
 struct engine {
     struct fwr fw;
     struct fwr_config cfg;
+    struct fwr_skipbad skipbad; /* NAND: bad units skipped under the ops */
     struct harness_hash blk, img; /* one context per ops, as they nest */
     uint32_t *work;
     uint8_t chunk[CHUNK];
@@ -167,6 +169,11 @@ static int drive(struct session *s, int first_boot)
     /* No RAM survives a reboot: the work buffer starts as garbage. */
     memset(s->e->work, 0xA5, t->work_size);
     sim_flash_fwr_ops(s->dev, &c->flash);
+    if (t->devcfg.geo.kind == SIM_NAND) {
+        struct fwr_flash_ops raw = c->flash;
+        fwr_skipbad_init(&s->e->skipbad, &raw, sim_flash_fwr_is_bad,
+                         &c->layout, c->geometry.erase_size, &c->flash);
+    }
     rc = fwr_init(f, c);
     if (rc)
         return rc;

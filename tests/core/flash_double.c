@@ -215,7 +215,7 @@ static int fd_protect(void *user, uint32_t addr, uint32_t len, int on)
     return 0;
 }
 
-static int fd_is_bad(void *user, uint32_t addr)
+int fd_is_bad(void *user, uint32_t addr)
 {
     struct flash_double *d = user;
     uint32_t u = addr / d->erase;
@@ -230,6 +230,4 @@ void fd_ops(struct flash_double *d, struct fwr_flash_ops *ops)
     ops->program = fd_program;
     ops->erase = fd_erase;
     ops->protect = fd_protect;
-    if (d->bad_unit_mask)
-        ops->is_bad = fd_is_bad;
 }

@@ -61,6 +61,8 @@ int fd_init(struct flash_double *d, uint32_t size, uint32_t prog,
             uint32_t erase, int nand);
 void fd_free(struct flash_double *d);
 void fd_ops(struct flash_double *d, struct fwr_flash_ops *ops);
+/* bad_unit_mask as an is_bad function for port/fwr_skipbad.h. */
+int fd_is_bad(void *user, uint32_t addr);
 void fd_power_on(struct flash_double *d);
 void fd_flip(struct flash_double *d, uint32_t addr, int bit);
 

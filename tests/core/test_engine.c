@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "flash_double.h"
+#include "fwr_skipbad.h"
 #include "fwresume.h"
 
 #define IMG_MAX (1u << 20)
@@ -577,12 +578,15 @@ static void test_bad_units_are_skipped(void **state)
         2u << 20, 2048,         131072,          1, 131072, 2048, 300000,
         131072,   FD_TORN_NONE, FWR_VERIFY_FULL, 1, 0};
     struct rig r;
+    struct fwr_skipbad sb;
+    struct fwr_flash_ops raw;
     uint32_t data_unit0;
     (void)state;
     rig_up(&r, &s);
     data_unit0 = r.c.layout.data_addr / s.erase;
     r.d.bad_unit_mask = 1u << (data_unit0 + 1); /* second data unit bad */
-    fd_ops(&r.d, &r.c.flash);
+    fd_ops(&r.d, &raw);
+    fwr_skipbad_init(&sb, &raw, fd_is_bad, &r.c.layout, s.erase, &r.c.flash);
     assert_int_equal(fwr_init(&r.f, &r.c), 0);
     assert_int_equal(fwr_begin(&r.f, &r.im), 0);
     assert_int_equal(feed_some(&r.f, 300000, img), 0);
