@@ -119,9 +119,10 @@ int main(int argc, char **argv)
     cfg.layout.mirror_addr = 64 * 1024;
     cfg.layout.data_addr = 128 * 1024;
     cfg.layout.data_size = IMAGE_SIZE;
-    rc = fwr_record_area_min(&cfg, IMAGE_SIZE);
-    if (rc < 0 || (uint32_t)rc > cfg.layout.record_size) {
-        fprintf(stderr, "block size %u needs %d record bytes\n", bs, rc);
+    if (FWR_RECORD_AREA_SIZE(1, SECTOR, 4, bs, IMAGE_SIZE) >
+        cfg.layout.record_size) {
+        fprintf(stderr, "block size %u needs %u record bytes\n", bs,
+                (unsigned)FWR_RECORD_AREA_SIZE(1, SECTOR, 4, bs, IMAGE_SIZE));
         return 2;
     }
 

@@ -185,6 +185,32 @@ struct fwr_config {
     (2u * (uint32_t)(write_size) +                                             \
      (((uint32_t)(max_blocks) + 31u) / 32u) * 8u + 3u)
 
+/* --------------------------------------------------------------- sizing */
+
+/*
+ * On-flash sizes (docs/record-format.md) as constant expressions, so a
+ * device can lay out its partition at compile time. ps: program unit, es:
+ * erase unit, hs: block hash bytes (4 for CRC-32).
+ */
+#define FWR_DIV_UP(v, a)      (((uint32_t)(v) + (uint32_t)(a) - 1u) / (uint32_t)(a))
+#define FWR_ROUND_UP(v, a)    (FWR_DIV_UP(v, a) * (uint32_t)(a))
+#define FWR_HEADER_BODY       92u /* header body bytes before padding */
+#define FWR_SLOT_FIXED        16u /* slot body bytes besides the hash */
+#define FWR_COMMIT_SIZE(ps)   FWR_ROUND_UP(4u, ps)
+#define FWR_HEADER_SIZE(ps)   (FWR_ROUND_UP(FWR_HEADER_BODY, ps) + FWR_COMMIT_SIZE(ps))
+#define FWR_SLOT_SIZE(ps, hs) (FWR_ROUND_UP(FWR_SLOT_FIXED + (hs), ps) + FWR_COMMIT_SIZE(ps))
+/* Log slots for nblocks blocks: one each, plus slack for boots, voids and
+ * failed records (compaction reclaims them when they run out). */
+#define FWR_LOG_SLOTS(nblocks) ((nblocks) + 16u + (nblocks) / 4u)
+/* Bytes of each record copy (primary and mirror) for an image of
+ * image_size bytes in blocks of block_size; fwr_begin refuses a smaller
+ * one with FWR_E_NOSPC. */
+#define FWR_RECORD_AREA_SIZE(ps, es, hs, block_size, image_size)              \
+    FWR_ROUND_UP(FWR_HEADER_SIZE(ps) +                                         \
+                     FWR_LOG_SLOTS(FWR_DIV_UP(image_size, block_size)) *       \
+                         FWR_SLOT_SIZE(ps, hs),                                \
+                 es)
+
 /* ---------------------------------------------------------------- image */
 
 /* Identity of the image being downloaded. A different identity voids every
@@ -299,10 +325,6 @@ int fwr_block_done(const struct fwr *f, uint32_t i);
 void fwr_get_progress(const struct fwr *f, struct fwr_progress *p);
 int fwr_last_error(const struct fwr *f);
 
-/* Record-area and data-area bytes the engine needs for an image of
- * image_size bytes with cfg's geometry and block size (for sizing layouts,
- * and for the sweep's overhead column). Negative on a bad config. */
-int32_t fwr_record_area_min(const struct fwr_config *cfg, uint32_t image_size);
 
 #ifdef __cplusplus
 }

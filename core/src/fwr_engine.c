@@ -18,7 +18,6 @@
 #define HDR_MAGIC    0x48525746u /* "FWRH" */
 #define COMMIT_MAGIC 0xC3A5E15Au /* neither all-0 nor all-1 */
 #define FMT_VERSION  1u
-#define HDR_BODY     92u /* header body bytes before padding */
 #define HDR_CRC      88u /* offset of the header's check value */
 #define ENTRY_FIXED  12u /* slot body bytes before the hash */
 
@@ -41,11 +40,8 @@ typedef char entry_layout_check[offsetof(struct entry, hash) == ENTRY_FIXED
                                     ? 1
                                     : -1];
 
-#define DEFAULT_RETRIES    3u
-#define DEFAULT_RESTARTS   1u
-/* Log slots beyond one per block: each boot skips a slot, each void and
- * each failed record costs one; compaction reclaims them. */
-#define LOG_SLACK(nblocks) (16u + (nblocks) / 4u)
+#define DEFAULT_RETRIES  3u
+#define DEFAULT_RESTARTS 1u
 
 #define FL_MIRROR 1 /* flags: a mirror copy exists */
 
@@ -696,7 +692,7 @@ static int init(struct fwr *f, const struct fwr_config *c)
     const struct fwr_layout *l = &c->layout;
     const struct fwr_hash_ops *h = c->block_hash;
     uint32_t ps = c->geometry.prog_size, es = c->geometry.erase_size;
-    uint32_t bs = c->block_size, ws = c->write_size, hb;
+    uint32_t bs = c->block_size, ws = c->write_size;
     int mirror = l->mirror_addr != FWR_NO_MIRROR;
 
     if (!h) {
@@ -732,14 +728,12 @@ static int init(struct fwr *f, const struct fwr_config *c)
           overlap(l->mirror_addr, l->record_addr, l->record_size,
                   l->record_size))))
         return FWR_E_GEOMETRY;
-    /* Record ops stage a header body, or a slot, in the read buffer. */
-    hb = round_up(HDR_BODY, ps);
-    f->commit_size = round_up(4, ps);
-    f->hdr_size = hb + f->commit_size;
-    f->slot_size = round_up(ENTRY_FIXED + 4u + h->size, ps);
-    if (hb > ws || f->slot_size > ws)
+    /* Record ops stage a header body, or a slot body, in the read buffer. */
+    f->commit_size = FWR_COMMIT_SIZE(ps);
+    f->hdr_size = FWR_HEADER_SIZE(ps);
+    f->slot_size = FWR_SLOT_SIZE(ps, h->size);
+    if (f->hdr_size - f->commit_size > ws || f->slot_size - f->commit_size > ws)
         return FWR_E_GEOMETRY;
-    f->slot_size += f->commit_size;
     if (l->record_size <= f->hdr_size)
         return FWR_E_NOSPC;
     f->log_slots = (l->record_size - f->hdr_size) / f->slot_size;
@@ -760,24 +754,6 @@ int fwr_init(struct fwr *f, const struct fwr_config *cfg)
         return fail(f, rc);
     f->cfg = cfg;
     return 0;
-}
-
-int32_t fwr_record_area_min(const struct fwr_config *cfg, uint32_t image_size)
-{
-    struct fwr f;
-    uint32_t n;
-    int rc;
-
-    if (!cfg || !image_size)
-        return FWR_E_INVAL;
-    /* The sizes are known once the geometry checks out, also when the
-     * configured record area is too small. */
-    rc = fwr_init(&f, cfg);
-    if (rc && rc != FWR_E_NOSPC)
-        return rc;
-    n = (image_size + cfg->block_size - 1u) / cfg->block_size;
-    return (int32_t)round_up(f.hdr_size + (n + LOG_SLACK(n)) * f.slot_size,
-                             cfg->geometry.erase_size);
 }
 
 static int begin(struct fwr *f, const struct fwr_image *img)
@@ -811,7 +787,7 @@ static int begin(struct fwr *f, const struct fwr_image *img)
                            ((c->work_size - bitmaps) & ~3u));
     f->rec = f->done + words;
     if (round_up(img->size, f->erase_size) > c->layout.data_size ||
-        f->log_slots < f->nblocks + LOG_SLACK(f->nblocks))
+        f->log_slots < FWR_LOG_SLOTS(f->nblocks))
         return FWR_E_NOSPC;
     memset(&f->cursor, 0,
            offsetof(struct fwr, crc_ops) - offsetof(struct fwr, cursor));
