@@ -841,8 +841,12 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     f->state = f->progress.blocks_resumed ? FWR_STATE_DOWNLOADING
                                           : FWR_STATE_EMPTY;
     /* A complete, locked image may just have failed its re-hash: release
-     * the lock before anything is written again. */
-    return set_protect(f, 0);
+     * the lock before anything is written again. Every block verified but
+     * no complete marker (a cut right before it): finish now. */
+    rc = set_protect(f, 0);
+    if (!rc && f->cursor >= f->nblocks)
+        rc = finish(f);
+    return rc;
 }
 
 int fwr_begin(struct fwr *f, const struct fwr_image *img)
@@ -876,14 +880,10 @@ static int next_range(struct fwr *f, uint32_t *offset, uint32_t *len)
 
     if (rc)
         return rc == FWR_E_LOCKED ? 0 : rc;
+    /* While downloading, some block is always wanted: the engine finishes
+     * the image as soon as none is (feed, begin). */
     if (f->block_fill == 0) {
         f->cursor = first_wanted(f, 0);
-        if (f->cursor >= f->nblocks) {
-            rc = finish(f);
-            if (rc || f->state == FWR_STATE_COMPLETE)
-                return rc;
-            f->cursor = first_wanted(f, 0);
-        }
         if (!writable(f, f->cursor)) {
             rc = prepare_group(f, f->cursor);
             if (rc)
