@@ -89,7 +89,7 @@ struct fwr_geometry {
                              granularity, e.g. 1; MCU flash 8/16; NAND page
                              2048). Power of two. */
     uint32_t erase_size;  /* erase unit in bytes, uniform over the partition;
-                             multiple of prog_size. */
+                             power of two, >= prog_size. */
     uint8_t erased_value; /* value of an erased byte, normally 0xFF */
     uint8_t kind;         /* enum fwr_flash_kind */
 };
@@ -151,13 +151,13 @@ struct fwr_config {
     struct fwr_geometry geometry;
     struct fwr_layout layout;
 
-    uint32_t block_size; /* bytes per block/record; multiple of write_size.
-                            Smaller than erase_size is allowed: see
-                            docs/record-format.md, "Blocks smaller than the
-                            erase unit". */
-    uint32_t write_size; /* staging chunk programmed at once; multiple of
-                            prog_size, divides block_size. 0: max(prog_size,
-                            256) capped to block_size. */
+    uint32_t block_size; /* bytes per block/record; power of two, >=
+                            write_size. Smaller than erase_size is allowed:
+                            see docs/record-format.md, "Blocks smaller than
+                            the erase unit". */
+    uint32_t write_size; /* staging chunk programmed at once; power of two,
+                            prog_size..block_size. 0: max(prog_size, 256)
+                            capped to block_size. */
 
     /* Block hash (recorded per block). NULL: built-in CRC-32. */
     const struct fwr_hash_ops *block_hash;

@@ -687,6 +687,11 @@ static int check_image_file(struct parse *p)
 
 /* Cross-field rules, once the whole file (or a --set) is in. Each names
  * the key most likely at fault that the file set, with its line. */
+static int pow2(uint32_t v)
+{
+    return v && !(v & (v - 1));
+}
+
 static int validate(struct parse *p)
 {
     struct scenario *sc = p->sc;
@@ -710,17 +715,30 @@ static int validate(struct parse *p)
              g->erase_size);
         return -1;
     }
-    if (!sc->engine.block_size || sc->engine.block_size % g->prog_size) {
+    /* The engine takes power-of-two sizes only (docs/record-format.md). */
+    if (!pow2(g->prog_size) || !pow2(g->erase_size)) {
+        kerr(p, C("device.prog_size", "device.erase_size", "device.preset"),
+             "the engine needs power-of-two program and erase units "
+             "(%u, %u)", g->prog_size, g->erase_size);
+        return -1;
+    }
+    if (!pow2(sc->engine.block_size)) {
+        kerr(p, C("engine.block_size"), "%u is not a power of two",
+             sc->engine.block_size);
+        return -1;
+    }
+    if (sc->engine.block_size % g->prog_size) {
         kerr(p, C("engine.block_size", "device.prog_size", "device.preset"),
              "%u is not a multiple of the device's program unit (%u)",
              sc->engine.block_size, g->prog_size);
         return -1;
     }
     if (sc->engine.write_size &&
-        (sc->engine.write_size % g->prog_size ||
+        (!pow2(sc->engine.write_size) ||
+         sc->engine.write_size % g->prog_size ||
          sc->engine.write_size > sc->engine.block_size)) {
         kerr(p, C("engine.write_size", "engine.block_size"),
-             "%u is not a multiple of the program unit (%u) up to the "
+             "%u is not a power of two from the program unit (%u) to the "
              "block size (%u)",
              sc->engine.write_size, g->prog_size, sc->engine.block_size);
         return -1;

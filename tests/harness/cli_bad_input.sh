@@ -21,7 +21,7 @@ expect "$dir/enum.ini" "enum.ini:2: faults.torn: 'sometimes' is not one of none|
 printf '[device]\npreset = w25q128\nsize = 1M\n[image]\nsize = 4M\n' >"$dir/fit.ini"
 expect "$dir/fit.ini" "fit.ini:5: image.size: image 4194304 bytes"
 printf '[device]\nprog_size = 16\n[engine]\nblock_size = 1000\n' >"$dir/geo.ini"
-expect "$dir/geo.ini" "geo.ini:4: engine.block_size: 1000 is not a multiple"
+expect "$dir/geo.ini" "geo.ini:4: engine.block_size: 1000 is not a power of two"
 expect "$dir/missing.ini" "missing.ini: cannot open"
 # A database that is not ours, and a corrupt one.
 sqlite3 "$dir/foreign.db" 'CREATE TABLE t(x)'

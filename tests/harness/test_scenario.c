@@ -289,18 +289,23 @@ static void test_error_geometry_names_the_key_line(void **state)
     /* block_size on line 4 is blamed, not the last line read. */
     expect_error("[device]\nprog_size = 16\n[engine]\nblock_size = 1000\n"
                  "mirror = yes\n",
-                 ":4: engine.block_size: 1000 is not a multiple of the "
+                 ":4: engine.block_size: 1000 is not a power of two");
+    expect_error("[device]\nprog_size = 16\n[engine]\nblock_size = 8\n",
+                 ":4: engine.block_size: 8 is not a multiple of the "
                  "device's program unit (16)");
     /* block_size left at its default: the key the file did set. */
     expect_error("[device]\nprog_size = 3\nerase_size = 3072\nsize = 3M\n",
-                 ":2: device.prog_size: 4096 is not a multiple of the "
-                 "device's program unit (3)");
+                 ":2: device.prog_size: the engine needs power-of-two "
+                 "program and erase units (3, 3072)");
     expect_error("[device]\nerase_size = 3000\n",
                  ":2: device.erase_size: 4194304 is not a whole number of "
                  "3000-byte erase units");
     expect_error("[engine]\nwrite_size = 8K\n",
-                 ":2: engine.write_size: 8192 is not a multiple of the "
-                 "program unit (1) up to the block size (4096)");
+                 ":2: engine.write_size: 8192 is not a power of two from "
+                 "the program unit (1) to the block size (4096)");
+    expect_error("[engine]\nwrite_size = 384\n",
+                 ":2: engine.write_size: 384 is not a power of two from "
+                 "the program unit (1) to the block size (4096)");
     expect_error("[engine]\ndigest = none\nverify = trusted\nmirror = no\n",
                  ":3: engine.verify: trusted needs an image digest "
                  "(engine.digest)");
