@@ -313,7 +313,7 @@ static int write_pair(struct fwr *f, uint32_t addr, uint32_t bs,
  */
 static int read_header(struct fwr *f, int mirror, uint32_t *gen)
 {
-    uint8_t want[HDR_CRC], *b = rbuf(f);
+    uint8_t *b = rbuf(f);
     int rc = read_pair(f, copy_addr(f, mirror), f->hdr_size - f->commit_size,
                        HDR_CRC);
 
@@ -322,9 +322,11 @@ static int read_header(struct fwr *f, int mirror, uint32_t *gen)
     *gen = get32(b + 20);
     if (FWR_MUTANT_IS(FWR_MUT_NO_VOID))
         return get32(b) == HDR_MAGIC; /* broken: any header is this image's */
-    /* Everything but the check value must be this image's. */
-    make_header(f, want, *gen);
-    return memcmp(want, b, HDR_CRC) == 0;
+    /* Everything but the check value must be this image's. Built in the
+     * staging chunk, idle while records are read (and at least a header
+     * body long, fwr_init checks), to keep it off the stack. */
+    make_header(f, stage(f), *gen);
+    return memcmp(stage(f), b, HDR_CRC) == 0;
 }
 
 /* Erase a whole copy and give it a header (generation gen). */
@@ -494,7 +496,8 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
 
     memset(f->done, 0, map_words(f) * 8u);
     *complete = 0;
-    tail->type = 0;
+    if (tail)
+        tail->type = 0;
     f->log_next = 1;
     for (k = 0; k < f->log_slots; k++) {
         rc = read_slot(f, 0, k, &e);
@@ -518,7 +521,8 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
             f->log_next = k + 2u;
         if (rc != 1)
             continue;
-        *tail = e;
+        if (tail)
+            *tail = e;
         if (e.type == SLOT_BLOCK && e.arg0 < f->nblocks) {
             bit_put(f->rec, e.arg0, 1);
             /* The whitepaper's rule: a record counts only while its block
@@ -631,8 +635,8 @@ static int new_image(struct fwr *f, uint32_t gen)
 /* Every block is done: check the image digest, mark complete, lock. */
 static int finish(struct fwr *f)
 {
-    uint8_t d[FWR_HASH_MAX];
-    struct entry e;
+    /* The staging chunk is idle between blocks and holds a digest. */
+    uint8_t *d = stage(f);
     int rc, complete;
 
     if (f->ih && !FWR_MUTANT_IS(FWR_MUT_NO_DIGEST)) {
@@ -643,7 +647,7 @@ static int finish(struct fwr *f)
             if (f->cfg->verify == FWR_VERIFY_TRUSTED && !f->rescanned) {
                 /* Records were trusted: find the blocks that lie. */
                 f->rescanned = 1;
-                rc = scan(f, 1, &complete, &e);
+                rc = scan(f, 1, &complete, NULL);
                 if (rc < 0)
                     return rc;
                 if (first_wanted(f, 0) < f->nblocks) {
@@ -841,12 +845,8 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     f->state = f->progress.blocks_resumed ? FWR_STATE_DOWNLOADING
                                           : FWR_STATE_EMPTY;
     /* A complete, locked image may just have failed its re-hash: release
-     * the lock before anything is written again. Every block verified but
-     * no complete marker (a cut right before it): finish now. */
-    rc = set_protect(f, 0);
-    if (!rc && f->cursor >= f->nblocks)
-        rc = finish(f);
-    return rc;
+     * the lock before anything is written again. */
+    return set_protect(f, 0);
 }
 
 int fwr_begin(struct fwr *f, const struct fwr_image *img)
@@ -858,6 +858,11 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img)
         return FWR_E_STATE; /* fwr_init failed */
     f->state = FWR_STATE_IDLE;
     rc = begin(f, img);
+    /* Every block verified but no complete marker (a cut right before
+     * it): finish now. Called from here, not begin(), to keep the stack
+     * of the two paths apart. */
+    if (!rc && f->state != FWR_STATE_COMPLETE && f->cursor >= f->nblocks)
+        rc = finish(f);
     return rc ? fail(f, rc) : 0;
 }
 
