@@ -807,6 +807,44 @@ static void test_header_flip_in_one_copy(void **state)
     fd_free(&r.d);
 }
 
+/* Recovery row 21: every block recorded, the COMPLETE entry lost (here:
+ * corrupt in both copies, as a cut right before it would leave it).
+ * fwr_begin finishes by itself: digest, COMPLETE, lock; nothing is
+ * downloaded or programmed in the data area. */
+static void test_begin_finishes_when_only_complete_is_missing(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len, slot16, lo;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    /* A fresh log: BLOCK 0..15 in slots 0..15, COMPLETE in slot 16. */
+    slot16 = r.f.hdr_size + 16 * r.f.slot_size;
+    assert_int_equal(r.d.mem[r.c.layout.record_addr + slot16], 0xC3);
+    fd_flip(&r.d, r.c.layout.record_addr + slot16 + 5, 2);
+    fd_flip(&r.d, r.c.layout.mirror_addr + slot16 + 5, 2);
+    r.d.lo_written = UINT32_MAX;
+    r.d.hi_written = 0;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 16);
+    assert_int_equal(p.bytes_wanted, 0);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(len, 0);
+    /* Only the record copies were written (a new COMPLETE), and locked. */
+    lo = r.c.layout.data_addr;
+    assert_true(r.d.hi_written <= lo);
+    assert_int_equal(r.d.prot_len, r.c.layout.record_size);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
 /* A complete, locked image, then a new one: unlock, void, download. */
 static void test_new_image_after_locked_complete(void **state)
 {
@@ -1001,6 +1039,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ecc_failure_in_one_copy),
         cmocka_unit_test(test_header_flip_in_one_copy),
         cmocka_unit_test(test_new_image_after_locked_complete),
+        cmocka_unit_test(test_begin_finishes_when_only_complete_is_missing),
         cmocka_unit_test(test_streaming_contract),
         cmocka_unit_test(test_more_config_refusals),
         cmocka_unit_test(test_commit_is_a_separate_later_program),
