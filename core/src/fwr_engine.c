@@ -308,25 +308,26 @@ static int write_pair(struct fwr *f, uint32_t addr, uint32_t bs,
 }
 
 /*
- * Read copy's header: returns 1 and its generation when it is committed,
- * checks out and names the current image; 0 otherwise.
+ * Read copy's header: its generation (generations start at 1) when it is
+ * committed, checks out and names the current image; 0 otherwise;
+ * negative on error.
  */
-static int read_header(struct fwr *f, int mirror, uint32_t *gen)
+static int32_t read_header(struct fwr *f, int mirror)
 {
     uint8_t *b = rbuf(f);
-    int rc = read_pair(f, copy_addr(f, mirror), f->hdr_size - f->commit_size,
-                       HDR_CRC);
+    int32_t gen, rc = read_pair(f, copy_addr(f, mirror),
+                                f->hdr_size - f->commit_size, HDR_CRC);
 
     if (rc != 1)
         return rc < 0 ? rc : 0;
-    *gen = get32(b + 20);
-    if (FWR_MUTANT_IS(FWR_MUT_NO_VOID))
-        return get32(b) == HDR_MAGIC; /* broken: any header is this image's */
+    gen = (int32_t)(get32(b + 20) & 0x7FFFFFFFu);
+    if (FWR_MUTANT_IS(FWR_MUT_NO_VOID)) /* broken: any header is this image's */
+        return get32(b) == HDR_MAGIC ? gen : 0;
     /* Everything but the check value must be this image's. Built in the
      * staging chunk, idle while records are read (and at least a header
      * body long, fwr_init checks), to keep it off the stack. */
-    make_header(f, stage(f), *gen);
-    return memcmp(stage(f), b, HDR_CRC) == 0;
+    make_header(f, stage(f), (uint32_t)gen);
+    return memcmp(stage(f), b, HDR_CRC) ? 0 : gen;
 }
 
 /* Erase a whole copy and give it a header (generation gen). */
@@ -764,8 +765,9 @@ static int begin(struct fwr *f, const struct fwr_image *img)
 {
     const struct fwr_config *c = f->cfg;
     const struct fwr_hash_ops *ih = c->image_hash;
-    uint32_t gen[2] = {0, 0}, words, bitmaps;
-    int ok[2] = {0, 0}, m, complete, rc;
+    uint32_t words, bitmaps;
+    int32_t gen[2] = {0, 0}, keep;
+    int m, complete, rc;
     struct entry tail;
 
     if (img->digest_kind == FWR_HASH_NONE)
@@ -800,31 +802,26 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     f->progress.blocks_total = f->nblocks;
 
     for (m = 0; m <= (f->flags & FL_MIRROR); m++) {
-        ok[m] = read_header(f, m, &gen[m]);
-        if (ok[m] < 0)
-            return ok[m];
-    }
-    if (!ok[0] && !ok[1]) {
-        f->state = FWR_STATE_EMPTY;
-        return new_image(f, 1);
+        gen[m] = read_header(f, m);
+        if (gen[m] < 0)
+            return gen[m];
     }
     /*
      * Generations differ only while a compaction rebuilt the primary: the
-     * older copy is then the whole log. A copy that does not hold the chosen
-     * generation is re-made empty (its slots read erased, the other copy's
-     * count).
+     * older copy is then the whole log, so the older generation counts. A
+     * copy that does not hold it is re-made empty (its slots read erased,
+     * the other copy's count); it may sit in a locked (complete) area.
      */
-    if (ok[0] && ok[1] && gen[0] != gen[1])
-        ok[gen[0] < gen[1]] = 0;
-    f->generation = gen[!ok[0]];
-    if (!ok[0] || ((f->flags & FL_MIRROR) && !ok[1])) {
-        /* One copy is re-made; it may sit in a locked (complete) area. */
-        rc = set_protect(f, 0);
-        if (!rc)
-            rc = reset_copy(f, ok[0], f->generation);
-        if (rc)
-            return rc;
+    keep = gen[0] && (!gen[1] || gen[0] <= gen[1]) ? gen[0] : gen[1];
+    if (!keep) {
+        f->state = FWR_STATE_EMPTY;
+        return new_image(f, 1);
     }
+    f->generation = (uint32_t)keep;
+    for (m = 0; m <= (f->flags & FL_MIRROR); m++)
+        if (gen[m] != keep &&
+            ((rc = set_protect(f, 0)) || (rc = reset_copy(f, m, f->generation))))
+            return rc;
     rc = scan(f, c->verify == FWR_VERIFY_FULL, &complete, &tail);
     if (!rc && tail.type == SLOT_VOID && !FWR_MUTANT_IS(FWR_MUT_NO_VOID))
         /*
