@@ -22,40 +22,19 @@
 
 #include "db.h"
 #include "scenario.h"
+#include "tmpdir.h"
 
-static char tmpdir[] = "/tmp/fotasim-db-XXXXXX";
 static char scen[600];
 
-static const char *tmp(const char *name)
-{
-    static char p[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof(p[k]), "%s/%s", tmpdir, name);
-    unlink(p[k]);
-    return p[k];
-}
-
+/* The scratch directory and the scenario every run here logs. */
 static int setup(void **state)
 {
-    FILE *fp;
-    (void)state;
-    if (!mkdtemp(tmpdir))
+    if (tmpdir_setup(state))
         return -1;
-    snprintf(scen, sizeof(scen), "%s/s.ini", tmpdir);
-    fp = fopen(scen, "w");
-    if (!fp)
-        return -1;
-    fputs("[scenario]\nname = dbt\nseed = 42\n[image]\nsize = 64K\n", fp);
-    return fclose(fp);
-}
-
-static int teardown(void **state)
-{
-    char cmd[700];
-    (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    snprintf(scen, sizeof(scen), "%s",
+             tmpdir_write("s.ini", "[scenario]\nname = dbt\nseed = 42\n"
+                                   "[image]\nsize = 64K\n"));
+    return 0;
 }
 
 static void load(struct scenario *sc)
@@ -93,6 +72,27 @@ static void fill_trial(struct trial *t, uint64_t id)
     t->blocks_resumed = 9;
     t->false_claim = id % 11 == 0 ? 6 : 0;
     t->wall_ns = 5555;
+}
+
+/* Open path and begin a run of the test scenario (boundaries and planned
+ * trials as given), with trials 0..n-1 added. */
+static struct db *run_with_trials(const char *path, struct scenario *sc,
+                                  uint64_t boundaries, uint64_t planned,
+                                  uint64_t n, struct db_run_info *info)
+{
+    struct db *db;
+    struct trial t;
+    char err[512];
+    uint64_t i;
+    load(sc);
+    if (db_open(&db, path, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(db_run_begin(db, sc, boundaries, planned, info), 0);
+    for (i = 0; i < n; i++) {
+        fill_trial(&t, i);
+        assert_int_equal(db_trial_add(db, info->run_id, &t), 0);
+    }
+    return db;
 }
 
 /* One integer from a query on a separate connection: what a reader (or a
@@ -142,22 +142,14 @@ static void sql(const char *path, const char *text)
 
 static void test_round_trip_every_field(void **state)
 {
-    const char *path = tmp("rt.db");
+    const char *path = tmpdir_path("rt.db");
     struct db *db;
     struct scenario sc, sc2;
     struct db_run_info info;
     struct trial t, back;
-    char err[512];
-    uint64_t i;
     (void)state;
-    load(&sc);
-    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
-    assert_int_equal(db_run_begin(db, &sc, 1000, 100, &info), 0);
+    db = run_with_trials(path, &sc, 1000, 100, 100, &info);
     assert_true(info.run_id > 0);
-    for (i = 0; i < 100; i++) {
-        fill_trial(&t, i);
-        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
-    }
     assert_int_equal(db_run_end(db, info.run_id, RUN_FAILED), 0);
 
     memset(&sc2, 0, sizeof(sc2));
@@ -213,21 +205,13 @@ static void test_round_trip_every_field(void **state)
 
 static void test_views(void **state)
 {
-    const char *path = tmp("views.db");
+    const char *path = tmpdir_path("views.db");
     struct db *db;
     struct scenario sc;
     struct db_run_info info;
-    struct trial t;
-    char err[512], want[700], *replay;
-    uint64_t i;
+    char want[700], *replay;
     (void)state;
-    load(&sc);
-    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
-    assert_int_equal(db_run_begin(db, &sc, 500, 500, &info), 0);
-    for (i = 0; i < 500; i++) {
-        fill_trial(&t, i);
-        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
-    }
+    db = run_with_trials(path, &sc, 500, 500, 500, &info);
     assert_int_equal(db_wear_add(db, info.run_id, 3, 17, 19), 0);
     assert_int_equal(db_run_end(db, info.run_id, RUN_FAILED), 0);
     db_close(db);
@@ -263,7 +247,7 @@ static void test_views(void **state)
 
 static void test_batches_commit_by_count(void **state)
 {
-    const char *path = tmp("batch.db");
+    const char *path = tmpdir_path("batch.db");
     struct db *db;
     struct scenario sc;
     struct db_run_info info;
@@ -296,19 +280,14 @@ static void test_batches_commit_by_count(void **state)
 
 static void test_batches_commit_by_time(void **state)
 {
-    const char *path = tmp("time.db");
+    const char *path = tmpdir_path("time.db");
     struct db *db;
     struct scenario sc;
     struct db_run_info info;
     struct trial t;
-    char err[512];
     struct timespec pause = {0, 600 * 1000 * 1000};
     (void)state;
-    load(&sc);
-    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
-    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), 0);
-    fill_trial(&t, 0);
-    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    db = run_with_trials(path, &sc, 10, 10, 1, &info);
     nanosleep(&pause, NULL);
     /* A slow run (long trials) commits each trial past half a second. */
     fill_trial(&t, 1);
@@ -372,7 +351,7 @@ static void kill_writer_after(const char *path, long ms)
 
 static void test_sigkill_loses_at_most_the_open_batch(void **state)
 {
-    const char *path = tmp("kill.db");
+    const char *path = tmpdir_path("kill.db");
     struct db *db;
     struct scenario sc;
     struct db_run_info info;
@@ -422,18 +401,12 @@ static void test_sigkill_loses_at_most_the_open_batch(void **state)
 
 static void test_interrupted_run_is_resumable(void **state)
 {
-    const char *path = tmp("int.db");
+    const char *path = tmpdir_path("int.db");
     struct db *db;
     struct scenario sc, other;
     struct db_run_info info, again;
-    struct trial t;
-    char err[512];
     (void)state;
-    load(&sc);
-    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
-    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), 0);
-    fill_trial(&t, 0);
-    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    db = run_with_trials(path, &sc, 10, 10, 1, &info);
     assert_int_equal(db_run_end(db, info.run_id, RUN_INTERRUPTED), 0);
     assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &again), 1);
     assert_int_equal(again.next_trial, 1);
@@ -450,7 +423,7 @@ static void test_interrupted_run_is_resumable(void **state)
 
 static void test_upgrades_version_2(void **state)
 {
-    const char *path = tmp("v2.db");
+    const char *path = tmpdir_path("v2.db");
     struct db *db;
     struct trial back;
     char err[512];
@@ -491,7 +464,7 @@ static void test_refuses_foreign_other_version_and_corrupt(void **state)
     int i;
     (void)state;
 
-    path = tmp("foreign.db");
+    path = tmpdir_path("foreign.db");
     sql(path, "CREATE TABLE notes(x)");
     assert_int_not_equal(db_open(&db, path, err, sizeof(err)), 0);
     assert_null(db);
@@ -501,7 +474,7 @@ static void test_refuses_foreign_other_version_and_corrupt(void **state)
              path);
     assert_string_equal(err, want);
 
-    path = tmp("future.db");
+    path = tmpdir_path("future.db");
     assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
     db_close(db);
     sql(path, "PRAGMA user_version = 9");
@@ -515,7 +488,7 @@ static void test_refuses_foreign_other_version_and_corrupt(void **state)
              path, DB_SCHEMA_VERSION);
     assert_string_equal(err, want);
 
-    path = tmp("text.db");
+    path = tmpdir_path("text.db");
     fp = fopen(path, "w");
     assert_non_null(fp);
     for (i = 0; i < 100; i++)
@@ -532,24 +505,16 @@ static void test_refuses_foreign_other_version_and_corrupt(void **state)
  * either way the message says what is wrong with which file. */
 static void test_damaged_pages_are_reported(void **state)
 {
-    const char *path = tmp("damaged.db");
+    const char *path = tmpdir_path("damaged.db");
     struct db *db;
     struct scenario sc;
     struct db_run_info info;
-    struct trial t;
     char err[512], junk[4096], want[700];
     FILE *fp;
-    uint64_t i;
     long size;
     int rc;
     (void)state;
-    load(&sc);
-    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
-    assert_int_equal(db_run_begin(db, &sc, 10, 3000, &info), 0);
-    for (i = 0; i < 3000; i++) {
-        fill_trial(&t, i);
-        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
-    }
+    db = run_with_trials(path, &sc, 10, 3000, 3000, &info);
     assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
     db_close(db);
     sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
@@ -588,5 +553,5 @@ int main(void)
         cmocka_unit_test(test_refuses_foreign_other_version_and_corrupt),
         cmocka_unit_test(test_damaged_pages_are_reported),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }

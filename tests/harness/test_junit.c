@@ -16,22 +16,7 @@
 #include <cmocka.h>
 
 #include "junit.h"
-
-static char tmpdir[] = "/tmp/fotasim-junit-XXXXXX";
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[600];
-    (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 static char *slurp(const char *path)
 {
@@ -93,7 +78,7 @@ static void test_passing_and_failing_cases(void **state)
     assert_int_equal(junit_failure(j, &t, "out/r.db", 2), 0);
     assert_int_equal(junit_case_failures(j), 1);
     assert_int_equal(junit_case_end(j, 0.25, NULL), 0);
-    snprintf(path, sizeof(path), "%s/j.xml", tmpdir);
+    snprintf(path, sizeof(path), "%s", tmpdir_path("j.xml"));
     assert_int_equal(junit_write(j, path, err, sizeof(err)), 0);
     junit_free(j);
 
@@ -130,7 +115,7 @@ static void test_failures_are_capped(void **state)
     }
     assert_int_equal(junit_case_failures(j), 1000);
     assert_int_equal(junit_case_end(j, 3, NULL), 0);
-    snprintf(path, sizeof(path), "%s/cap.xml", tmpdir);
+    snprintf(path, sizeof(path), "%s", tmpdir_path("cap.xml"));
     assert_int_equal(junit_write(j, path, err, sizeof(err)), 0);
     junit_free(j);
     xml = slurp(path);
@@ -168,5 +153,5 @@ int main(void)
         cmocka_unit_test(test_failures_are_capped),
         cmocka_unit_test(test_replay_command_and_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

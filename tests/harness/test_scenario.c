@@ -17,27 +17,14 @@
 #include <cmocka.h>
 
 #include "scenario.h"
-
-static char tmpdir[] = "/tmp/fotasim-scenario-XXXXXX";
-static char path[512];
-
-static const char *write_file(const char *name, const char *text)
-{
-    FILE *fp;
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
+#include "tmpdir.h"
 
 /* Parse text from bad.ini; the error must be exactly "<path>:" + want. */
 static void expect_error(const char *text, const char *want)
 {
     struct scenario sc;
     char err[512], full[1024];
-    const char *p = write_file("bad.ini", text);
+    const char *p = tmpdir_write("bad.ini", text);
     snprintf(full, sizeof(full), "%s%s", p, want);
     assert_true(scenario_load(&sc, p, err, sizeof(err)) < 0);
     assert_string_equal(err, full);
@@ -47,24 +34,10 @@ static void expect_error(const char *text, const char *want)
 static int load_ok(struct scenario *sc, const char *text)
 {
     char err[512];
-    int rc = scenario_load(sc, write_file("ok.ini", text), err, sizeof(err));
+    int rc = scenario_load(sc, tmpdir_write("ok.ini", text), err, sizeof(err));
     if (rc)
         print_error("unexpected: %s\n", err);
     return rc;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    char cmd[600];
-    (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ library */
@@ -352,40 +325,38 @@ static void test_error_missing_files(void **state)
 {
     struct scenario sc;
     char err[512], want[700];
+    const char *path = tmpdir_path("none.ini");
     (void)state;
-    snprintf(path, sizeof(path), "%s/none.ini", tmpdir);
     assert_true(scenario_load(&sc, path, err, sizeof(err)) < 0);
     snprintf(want, sizeof(want), "%s: cannot open: No such file or directory",
              path);
     assert_string_equal(err, want);
 
     snprintf(want, sizeof(want),
-             ":2: image.file: cannot open %s/nope.bin: No such file or "
-             "directory",
-             tmpdir);
+             ":2: image.file: cannot open %s: No such file or directory",
+             tmpdir_path("nope.bin"));
     expect_error("[image]\nfile = nope.bin\n", want);
 }
 
 static void test_image_file_relative_and_sized(void **state)
 {
     struct scenario sc;
-    char err[512], want[600];
+    char err[512], want[700], bin[600];
     FILE *fp;
     (void)state;
-    snprintf(path, sizeof(path), "%s/fw.bin", tmpdir);
-    fp = fopen(path, "wb");
+    snprintf(bin, sizeof(bin), "%s", tmpdir_path("fw.bin"));
+    fp = fopen(bin, "wb");
     assert_non_null(fp);
     for (int i = 0; i < 100000; i++)
         fputc(i * 7, fp);
     fclose(fp);
     assert_int_equal(load_ok(&sc, "[image]\nfile = fw.bin\n"), 0);
-    snprintf(want, sizeof(want), "%s/fw.bin", tmpdir);
-    assert_string_equal(sc.image.file, want);
+    assert_string_equal(sc.image.file, bin);
     assert_int_equal(sc.image.size, 100000); /* from the file */
     scenario_free(&sc);
     snprintf(want, sizeof(want),
-             ":3: image.size: 200000 bytes, but %s/fw.bin holds only 100000",
-             tmpdir);
+             ":3: image.size: 200000 bytes, but %s holds only 100000",
+             bin);
     expect_error("[image]\nfile = fw.bin\nsize = 200000\n", want);
     (void)err;
 }
@@ -397,7 +368,7 @@ static void test_layout_fits_and_aligns(void **state)
     struct scenario sc;
     struct scenario_layout l;
     char err[512];
-    const char *p = write_file(
+    const char *p = tmpdir_write(
         "mcu.ini", "[device]\npreset = stm32f4-internal\n[image]\nsize = "
                    "384K\n[engine]\nblock_size = 16K\npartition_addr = 128K\n");
     (void)state;
@@ -489,5 +460,5 @@ int main(void)
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_load_text_as_stored),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -16,21 +16,8 @@
 #include <cmocka.h>
 
 #include "scenario.h"
+#include "tmpdir.h"
 #include "torture.h"
-
-static char tmpdir[] = "/tmp/fotasim-torture-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[512];
-    FILE *fp;
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-    fp = fopen(path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
 
 struct counts {
     uint64_t n, failed, last_id;
@@ -57,7 +44,7 @@ static void test_torture_tiny_run_and_replay(void **state)
     struct trial tr;
     char err[512];
     const char *path =
-        write_file("tiny.ini", "[device]\nsize = 512K\n[image]\nsize = 32K\n"
+        tmpdir_write("tiny.ini", "[device]\nsize = 512K\n[image]\nsize = 32K\n"
                                "[cuts]\nstrategy = exhaustive\ndepth = 2\n");
     (void)state;
     assert_int_equal(scenario_load(&sc, path, err, sizeof(err)), 0);
@@ -85,19 +72,10 @@ static void test_torture_tiny_run_and_replay(void **state)
     scenario_free(&sc);
 }
 
-static char cmd_buf[600];
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_torture_tiny_run_and_replay),
     };
-    int rc;
-    if (!mkdtemp(tmpdir))
-        return 1;
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    snprintf(cmd_buf, sizeof(cmd_buf), "rm -rf '%s'", tmpdir);
-    if (system(cmd_buf) != 0)
-        return 1;
-    return rc;
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
