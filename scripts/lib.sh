@@ -5,7 +5,7 @@ FOTASIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages every build needs. The footprint gate needs the Cortex-M
 # cross compiler; the report needs gnuplot (added by the report's script).
-FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev zlib1g-dev
+FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev libdeflate-dev
   libfiu-dev fiu-utils libcmocka-dev libsqlite3-dev sqlite3 libinih-dev
   libmbedtls-dev parallel gnuplot-nox"
 FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi"

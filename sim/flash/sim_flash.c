@@ -60,7 +60,27 @@ struct sim_flash {
     sim_boundary_fn hook;
     sim_power_loss_fn on_loss;
     void *hook_user;
+    /* Copy tracking (sim_flash_copy): byte spans written since this device
+     * was last the source of a copy (src_*) and since it was last the
+     * destination of one (dst_*); lo > hi is empty. */
+    uint32_t src_lo, src_hi, dst_lo, dst_hi;
+    const struct sim_flash *synced_from; /* source of the last copy here */
+    uint64_t copy_gen;   /* copies made from this device */
+    uint64_t synced_gen; /* synced_from's copy_gen after that copy */
 };
+
+/* Record that bytes [lo, hi) may have changed. */
+static void touch(struct sim_flash *f, uint32_t lo, uint32_t hi)
+{
+    if (lo < f->src_lo)
+        f->src_lo = lo;
+    if (hi > f->src_hi)
+        f->src_hi = hi;
+    if (lo < f->dst_lo)
+        f->dst_lo = lo;
+    if (hi > f->dst_hi)
+        f->dst_hi = hi;
+}
 
 /* ------------------------------------------------------------ rng */
 
@@ -229,6 +249,8 @@ int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg)
     if (!g->nregions && g->size % g->erase_size)
         return SIM_E_INVAL;
     f = calloc(1, sizeof(*f));
+    if (f)
+        f->src_lo = f->dst_lo = UINT32_MAX; /* nothing written yet */
     if (!f)
         return SIM_E_NOMEM;
     f->cfg = *cfg;
@@ -327,23 +349,51 @@ void sim_flash_destroy(struct sim_flash *f)
     free(f);
 }
 
-int sim_flash_copy(struct sim_flash *dst, const struct sim_flash *src)
+/*
+ * The torture loop copies the live device into the trial device at every
+ * boundary; both differ only where either was written since the last such
+ * copy. When dst was last synced from src and src has not been copied
+ * elsewhere since, only that span (and the per-unit arrays) is copied.
+ */
+int sim_flash_copy(struct sim_flash *dst, struct sim_flash *src)
 {
     const struct sim_geometry *g = &src->cfg.geo;
+    uint32_t lo = 0, hi = g->size, p0, p1, w0, w1;
+    size_t spare = g->spare_size ? g->spare_size : 1;
+
     if (dst->units != src->units || dst->pages != src->pages ||
         dst->cfg.geo.size != g->size)
         return SIM_E_INVAL;
-    memcpy(dst->data, src->data, g->size);
-    memcpy(dst->programmed, src->programmed, (src->pages + 63) / 64 * 8);
+    if (dst->synced_from == src && dst->synced_gen == src->copy_gen) {
+        lo = src->src_lo < dst->dst_lo ? src->src_lo : dst->dst_lo;
+        hi = src->src_hi > dst->dst_hi ? src->src_hi : dst->dst_hi;
+        if (lo > hi)
+            lo = hi = 0;
+    }
+    p0 = lo / g->prog_size;
+    p1 = (hi + g->prog_size - 1) / g->prog_size;
+    w0 = p0 / 64;
+    w1 = (p1 + 63) / 64;
+    memcpy(dst->data + lo, src->data + lo, hi - lo);
+    memcpy(dst->programmed + w0, src->programmed + w0, (w1 - w0) * 8u);
     memcpy(dst->erase_count, src->erase_count, src->units * 4u);
     memcpy(dst->read_count, src->read_count, src->units * 4u);
     memcpy(dst->bad, src->bad, src->units);
     if (src->spare) {
-        memcpy(dst->spare, src->spare,
-               (size_t)src->pages * (g->spare_size ? g->spare_size : 1));
-        memcpy(dst->nop, src->nop, src->pages * 2u);
+        memcpy(dst->spare + p0 * spare, src->spare + p0 * spare,
+               (p1 - p0) * spare);
+        memcpy(dst->nop + p0, src->nop + p0, (p1 - p0) * 2u);
         memcpy(dst->next_page, src->next_page, src->units * 4u);
     }
+    /* The copy wrote dst where they differed: a device synced from dst
+     * must see that; and both start clean relative to each other. */
+    if (lo < hi)
+        touch(dst, lo, hi);
+    dst->dst_lo = src->src_lo = UINT32_MAX;
+    dst->dst_hi = src->src_hi = 0;
+    src->copy_gen++;
+    dst->synced_from = src;
+    dst->synced_gen = src->copy_gen;
     if (mark_copy(&dst->unstable, &src->unstable) ||
         mark_copy(&dst->errors, &src->errors))
         return SIM_E_NOMEM;
@@ -410,6 +460,7 @@ int sim_flash_read(struct sim_flash *f, uint32_t addr, void *buf, uint32_t len)
             uint8_t m = (uint8_t)(1u << (rnd(f) & 7));
             if (f->data[a] & m) {
                 f->data[a] &= (uint8_t)~m;
+                touch(f, a, a + 1);
                 mark_add(&f->errors, a, m);
                 f->stats.bit_flips++;
             }
@@ -743,6 +794,7 @@ static bool boundary(struct sim_flash *f, uint8_t op, uint32_t addr,
     cut = f->hook(f->hook_user, &b);
     if (!cut)
         return false;
+    touch(f, addr, addr + len); /* torn below */
     if (op == SIM_OP_PROGRAM) {
         account_program(f, addr, len);
         tear_program(f, addr, data, len);
@@ -769,6 +821,7 @@ int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,
         return rc;
     if (boundary(f, SIM_OP_PROGRAM, addr, len, buf))
         return SIM_E_POWER_OFF;
+    touch(f, addr, addr + len);
     if (f->fiu && fiu_fail("sim/flash/program")) {
         account_program(f, addr, len);
         tear_program(f, addr, src, len);
@@ -912,6 +965,7 @@ int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
         }
     if (boundary(f, SIM_OP_ERASE, addr, len, NULL))
         return SIM_E_POWER_OFF;
+    touch(f, addr, addr + len);
     if (f->fiu && fiu_fail("sim/flash/erase"))
         return SIM_E_ERASE_FAIL;
     blk = erase_block_size(f, addr, len);
@@ -940,6 +994,7 @@ int sim_flash_apply_cut(struct sim_flash *f, const struct sim_boundary *b)
     if (!f->powered)
         return SIM_E_POWER_OFF;
     f->stats.boundaries = b->index + 1;
+    touch(f, b->addr, b->addr + b->len);
     if (b->op == SIM_OP_PROGRAM) {
         account_program(f, b->addr, b->len);
         tear_program(f, b->addr, b->data, b->len);
@@ -1083,6 +1138,7 @@ static void apply_retention(struct sim_flash *f)
         uint8_t m = (uint8_t)(1u << (rnd(f) & 7));
         if (!(f->data[a] & m) && prog_bit(f, a / f->cfg.geo.prog_size)) {
             f->data[a] |= m;
+            touch(f, a, a + 1);
             mark_add(&f->errors, a, m);
             f->stats.bit_flips++;
         }
@@ -1101,6 +1157,7 @@ int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
         if (f->data[a] & m)
             continue; /* only charge that is there can leak */
         f->data[a] |= m;
+        touch(f, a, a + 1);
         mark_add(&f->errors, a, m);
         f->stats.bit_flips++;
         lost++;

@@ -171,8 +171,10 @@ void sim_flash_destroy(struct sim_flash *f);
 
 /* Exact copy of every bit of state (data, spare, wear, bad blocks,
  * unstable bits, clock, stats, generator). dst must come from the same
- * config. Fast: memcpy class. */
-int sim_flash_copy(struct sim_flash *dst, const struct sim_flash *src);
+ * config. Fast: memcpy class, and after a first copy from src to dst only
+ * the bytes either has written since (src keeps that account, hence not
+ * const). */
+int sim_flash_copy(struct sim_flash *dst, struct sim_flash *src);
 
 int sim_flash_read(struct sim_flash *f, uint32_t addr, void *buf, uint32_t len);
 int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,

@@ -18,6 +18,7 @@
 #include <fiu.h>
 
 #include "sim_flash.h"
+#include "sim_rng.h"
 
 static struct sim_flash *nor(struct sim_config *cfg)
 {
@@ -739,6 +740,190 @@ static void test_libfiu_points_gated(void **s)
     sim_flash_destroy(f);
 }
 
+/* The whole state of f, as sim_flash_save writes it. */
+static uint8_t *state_of(struct sim_flash *f, long *n)
+{
+    char path[] = "/tmp/fotasim-simstate-XXXXXX";
+    uint8_t *buf;
+    FILE *fp;
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(sim_flash_save(f, path), 0);
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    *n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    buf = malloc((size_t)*n);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)*n, fp), (size_t)*n);
+    fclose(fp);
+    unlink(path);
+    return buf;
+}
+
+/* A few seeded writes anywhere: programs, erases, torn ops, lost bits. */
+static void scribble(struct sim_flash *f, uint64_t *x, int ops)
+{
+    const struct sim_config *c = sim_flash_config(f);
+    uint32_t es = c->geo.erase_size, ps = c->geo.prog_size;
+    uint8_t buf[2048];
+    int i;
+    memset(buf, 0x3C, sizeof(buf));
+    sim_flash_power_on(f);
+    for (i = 0; i < ops; i++) {
+        uint32_t unit = (uint32_t)(sim_rng_next(x) % (c->geo.size / es));
+        uint32_t a = unit * es, len = ps > 256 ? ps : 256;
+        switch (sim_rng_next(x) % 4) {
+        case 0:
+            sim_flash_erase(f, a, es);
+            break;
+        case 1:
+            sim_flash_program(f, a + (uint32_t)(sim_rng_next(x) % (es / len)) *
+                                         len, buf, len);
+            break;
+        case 2: /* bits leak from anything programmed earlier */
+            sim_flash_lose_bits(f, 0, c->geo.size, 2);
+            break;
+        default: {
+            struct sim_boundary cut = {7, SIM_OP_ERASE, a, es, NULL};
+            sim_flash_apply_cut(f, &cut);
+            sim_flash_power_on(f);
+        }
+        }
+    }
+}
+
+/* The torture loop's copies: live into trial at every boundary, the trial
+ * scribbled on, sometimes copied on into a nested device. Each copy after
+ * the first moves only what changed; it must equal a full copy. */
+static void copy_matches_full_copy(struct sim_flash *live,
+                                   const struct sim_config *c)
+{
+    struct sim_flash *trial, *nested, *full;
+    uint64_t x = 99;
+    long n1, n2;
+    int round;
+    assert_int_equal(sim_flash_create(&trial, c), 0);
+    assert_int_equal(sim_flash_create(&nested, c), 0);
+    for (round = 0; round < 40; round++) {
+        uint8_t *a, *b;
+        scribble(live, &x, 1);
+        assert_int_equal(sim_flash_copy(trial, live), 0);
+        assert_int_equal(sim_flash_create(&full, c), 0);
+        assert_int_equal(sim_flash_copy(full, live), 0);
+        a = state_of(trial, &n1);
+        b = state_of(full, &n2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(a, b, (size_t)n1);
+        free(a);
+        free(b);
+        sim_flash_destroy(full);
+        scribble(trial, &x, 3);
+        if (round % 3 == 0) {
+            assert_int_equal(sim_flash_copy(nested, trial), 0);
+            scribble(nested, &x, 2);
+        }
+    }
+    sim_flash_destroy(trial);
+    sim_flash_destroy(nested);
+}
+
+static bool cut_now(void *user, const struct sim_boundary *b)
+{
+    (void)user;
+    (void)b;
+    return true;
+}
+
+/* Each way a device changes, alone, far from anything else written: the
+ * next copy must carry it. */
+static void copy_carries_every_kind_of_write(struct sim_config *c)
+{
+    struct sim_flash *live, *trial, *full;
+    uint8_t buf[256], rd[16];
+    uint32_t es = c->geo.erase_size;
+    long n1, n2;
+    int kind;
+    memset(buf, 0x0F, sizeof(buf));
+    for (kind = 0; kind < 7; kind++) {
+        uint8_t *a, *b;
+        uint32_t u = 2 + (uint32_t)kind; /* a unit of its own */
+        assert_int_equal(sim_flash_create(&live, c), 0);
+        assert_int_equal(sim_flash_create(&trial, c), 0);
+        sim_flash_program(live, u * es, buf, sizeof(buf));
+        assert_int_equal(sim_flash_copy(trial, live), 0);
+        switch (kind) {
+        case 0:
+            sim_flash_program(live, u * es + 256, buf, sizeof(buf));
+            break;
+        case 1:
+            sim_flash_erase(live, u * es, es);
+            break;
+        case 2: {
+            struct sim_boundary cut = {3, SIM_OP_PROGRAM, u * es + 512, 256,
+                                       buf};
+            sim_flash_apply_cut(live, &cut);
+            sim_flash_power_on(live);
+            break;
+        }
+        case 3:
+            assert_int_equal(sim_flash_lose_bits(live, u * es, u * es + 256, 4),
+                             4);
+            break;
+        case 4: /* read disturb: reads past the limit flip erased bits */
+            for (int i = 0; i < 50; i++)
+                sim_flash_read(live, u * es, rd, sizeof(rd));
+            break;
+        case 5: /* retention: programmed bits leak with time */
+            sim_flash_advance_clock(live, 3600ull * 1000000000ull);
+            sim_flash_read(live, u * es, rd, sizeof(rd));
+            break;
+        default: /* the boundary hook cuts power in the middle of a program */
+            sim_flash_set_boundary_hook(live, cut_now, NULL, NULL);
+            assert_int_equal(sim_flash_program(live, u * es + 768, buf, 256),
+                             SIM_E_POWER_OFF);
+            sim_flash_set_boundary_hook(live, NULL, NULL, NULL);
+            sim_flash_power_on(live);
+            break;
+        }
+        assert_int_equal(sim_flash_copy(trial, live), 0);
+        assert_int_equal(sim_flash_create(&full, c), 0);
+        assert_int_equal(sim_flash_copy(full, live), 0);
+        a = state_of(trial, &n1);
+        b = state_of(full, &n2);
+        assert_int_equal(n1, n2);
+        if (memcmp(a, b, (size_t)n1))
+            fail_msg("write kind %d was not carried by the copy", kind);
+        free(a);
+        free(b);
+        sim_flash_destroy(full);
+        sim_flash_destroy(trial);
+        sim_flash_destroy(live);
+    }
+}
+
+static void test_incremental_copy_equals_full_copy(void **state)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    (void)state;
+    f = nor(&c);
+    c.faults.torn_mode = SIM_TORN_RANDOM;
+    c.faults.unstable_fraction = 0.3;
+    sim_flash_destroy(f);
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    copy_matches_full_copy(f, &c);
+    sim_flash_destroy(f);
+    c.faults.read_disturb_limit = 10;
+    c.faults.retention_rate = 1e-4;
+    copy_carries_every_kind_of_write(&c);
+    f = nand(&c);
+    copy_matches_full_copy(f, &c);
+    sim_flash_destroy(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -767,6 +952,7 @@ int main(void)
         cmocka_unit_test(test_save_load_whole_state),
         cmocka_unit_test(test_read_spare_shows_factory_marks),
         cmocka_unit_test(test_libfiu_points_gated),
+        cmocka_unit_test(test_incremental_copy_equals_full_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
