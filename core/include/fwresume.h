@@ -50,8 +50,10 @@ enum fwr_err {
 };
 
 /* Returned by fwr_flash_ops.read when ECC could not correct the data. The
- * buffer is filled but unreliable; the engine treats it as corrupt data, not
- * as an I/O failure. Any other negative value is an I/O error. */
+ * buffer is filled but unreliable. The engine reads again (a read flip is
+ * gone on the next read), up to max_retries times, then treats the data as
+ * corrupt, not as an I/O failure. Any other negative value is an I/O
+ * error. */
 #define FWR_FLASH_ECC_FAIL (-74)
 
 /* ------------------------------------------------------------ flash ops */
@@ -167,7 +169,8 @@ struct fwr_config {
 
     uint8_t verify;       /* enum fwr_verify */
     uint8_t max_retries;  /* per block / record, on program or erase
-                             failure; 0: default 3 */
+                             failure, and re-reads of an uncorrectable
+                             read; 0: default 3 */
     uint8_t max_restarts; /* whole-image restarts after a digest mismatch;
                              0: default 1 */
 

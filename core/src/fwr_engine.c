@@ -155,13 +155,17 @@ static uint32_t forget(struct fwr *f, uint32_t b0, uint32_t b1)
 
 /* ------------------------------------------------------------ flash */
 
-/* Read; an uncorrectable ECC error is reported as 1 (data unreliable). */
+/* Read; an uncorrectable ECC error is reported as 1 (data unreliable)
+ * once it persists over max_retries reads: a read flip that ECC could not
+ * correct is gone on the next read, and must not cost a download. */
 static int fl_read(struct fwr *f, uint32_t addr, void *buf, uint32_t len)
 {
     const struct fwr_flash_ops *o = &f->cfg->flash;
-    int rc = o->read(o->user, addr, buf, len);
-    if (rc == FWR_FLASH_ECC_FAIL)
-        return 1;
+    uint32_t tries = 0;
+    int rc;
+    while ((rc = o->read(o->user, addr, buf, len)) == FWR_FLASH_ECC_FAIL)
+        if (++tries > f->max_retries)
+            return 1;
     return rc < 0 ? FWR_E_IO : 0;
 }
 

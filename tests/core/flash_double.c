@@ -75,8 +75,11 @@ static int fd_read(void *user, uint32_t addr, void *buf, uint32_t len)
                 b[i] ^= d->weak[addr + i] & (uint8_t)rnd(d);
     }
     if (d->ecc_len && addr < d->ecc_addr + d->ecc_len &&
-        d->ecc_addr < addr + len)
+        d->ecc_addr < addr + len) {
+        if (d->ecc_transient && --d->ecc_transient == 0)
+            d->ecc_len = 0; /* a read flip: the next read is clean */
         return FWR_FLASH_ECC_FAIL;
+    }
     return 0;
 }
 

@@ -45,6 +45,7 @@ struct flash_double {
     uint32_t bad_unit_mask;   /* bit u: erase unit u is bad */
     uint32_t prot_addr, prot_len;
     uint32_t ecc_addr, ecc_len; /* reads touching this give ECC failure */
+    uint32_t ecc_transient;     /* >0: only this many such reads fail */
 
     /* Optional program log (caller's array): address and length of each
      * program, in order, up to log_cap. */

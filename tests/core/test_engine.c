@@ -845,6 +845,39 @@ static void test_begin_finishes_when_only_complete_is_missing(void **state)
     fd_free(&r.d);
 }
 
+/* A read that ECC cannot correct once (two flips in one codeword) is read
+ * again: the resume re-hash and the final digest do not turn a transient
+ * flip into a download. A persistent one makes the block wanted. */
+static void test_transient_ecc_failure_is_read_again(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 5 * 4096, img), 0);
+    r.d.ecc_addr = r.c.layout.data_addr + 4096 + 100; /* in block 1 */
+    r.d.ecc_len = 1;
+    r.d.ecc_transient = 2;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 5);
+    assert_int_equal(r.d.ecc_len, 0); /* it was read, and read again */
+    /* Persistent: block 1 is downloaded again. */
+    r.d.ecc_len = 1;
+    r.d.ecc_transient = 0;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 4);
+    r.d.ecc_len = 0;
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
 /* A complete, locked image, then a new one: unlock, void, download. */
 static void test_new_image_after_locked_complete(void **state)
 {
@@ -1040,6 +1073,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_header_flip_in_one_copy),
         cmocka_unit_test(test_new_image_after_locked_complete),
         cmocka_unit_test(test_begin_finishes_when_only_complete_is_missing),
+        cmocka_unit_test(test_transient_ecc_failure_is_read_again),
         cmocka_unit_test(test_streaming_contract),
         cmocka_unit_test(test_more_config_refusals),
         cmocka_unit_test(test_commit_is_a_separate_later_program),
