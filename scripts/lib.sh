@@ -8,7 +8,8 @@ FOTASIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev libdeflate-dev
   libfiu-dev fiu-utils libcmocka-dev libsqlite3-dev sqlite3 libinih-dev
   libmbedtls-dev parallel gnuplot-nox"
-FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi"
+FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
+  gcc-riscv64-unknown-elf"
 # The report's browser test.
 FOTASIM_TEST_PKGS="chromium"
 
