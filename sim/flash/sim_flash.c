@@ -1165,6 +1165,11 @@ int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
     return (int)lost;
 }
 
+void sim_flash_reseed(struct sim_flash *f, uint64_t seed)
+{
+    f->rng = seed ^ 0x6A09E667F3BCC908ull;
+}
+
 void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns)
 {
     f->clock_ns += ns;

@@ -218,6 +218,10 @@ const struct sim_config *sim_flash_config(const struct sim_flash *f);
 const struct sim_stats *sim_flash_stats(const struct sim_flash *f);
 uint64_t sim_flash_clock_ns(const struct sim_flash *f);
 void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns); /* retention */
+/* Restart the device's generator (torn patterns, unstable bits, flips)
+ * from seed: a torture trial's copy draws its own faults, not the same
+ * stream as every other trial copied from the same live state. */
+void sim_flash_reseed(struct sim_flash *f, uint64_t seed);
 /* Retention loss while powered off: nbits programmed bits (0) in [lo, hi)
  * leak to 1, chosen by the device's generator. Returns how many. */
 int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,

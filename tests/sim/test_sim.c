@@ -904,6 +904,44 @@ static void copy_carries_every_kind_of_write(struct sim_config *c)
     }
 }
 
+/* Copies of one state tear the same op alike, unless reseeded: the same
+ * seed gives the same torn bits, another seed others. */
+static void test_reseed_gives_each_copy_its_own_faults(void **state)
+{
+    struct sim_config c;
+    struct sim_flash *live = nor(&c), *a, *b;
+    struct sim_boundary cut = {5, SIM_OP_PROGRAM, 0, 256, NULL};
+    uint8_t page[256];
+    int same_seed, other_seed;
+    (void)state;
+    sim_flash_destroy(live);
+    c.faults.torn_mode = SIM_TORN_RANDOM;
+    assert_int_equal(sim_flash_create(&live, &c), 0);
+    assert_int_equal(sim_flash_create(&a, &c), 0);
+    assert_int_equal(sim_flash_create(&b, &c), 0);
+    memset(page, 0x00, sizeof(page));
+    cut.data = page;
+    assert_int_equal(sim_flash_copy(a, live), 0);
+    assert_int_equal(sim_flash_copy(b, live), 0);
+    sim_flash_reseed(a, 11);
+    sim_flash_reseed(b, 11);
+    sim_flash_apply_cut(a, &cut);
+    sim_flash_apply_cut(b, &cut);
+    same_seed = !memcmp(sim_flash_raw(a), sim_flash_raw(b), 256);
+    assert_int_equal(sim_flash_copy(a, live), 0);
+    assert_int_equal(sim_flash_copy(b, live), 0);
+    sim_flash_reseed(a, 11);
+    sim_flash_reseed(b, 12);
+    sim_flash_apply_cut(a, &cut);
+    sim_flash_apply_cut(b, &cut);
+    other_seed = !memcmp(sim_flash_raw(a), sim_flash_raw(b), 256);
+    assert_true(same_seed);
+    assert_false(other_seed);
+    sim_flash_destroy(a);
+    sim_flash_destroy(b);
+    sim_flash_destroy(live);
+}
+
 static void test_incremental_copy_equals_full_copy(void **state)
 {
     struct sim_config c;
@@ -953,6 +991,7 @@ int main(void)
         cmocka_unit_test(test_read_spare_shows_factory_marks),
         cmocka_unit_test(test_libfiu_points_gated),
         cmocka_unit_test(test_incremental_copy_equals_full_copy),
+        cmocka_unit_test(test_reseed_gives_each_copy_its_own_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
