@@ -4,7 +4,7 @@
 set -euo pipefail
 cli=$1 scenario=$2
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=512K &
+"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=1M &
 pid=$!
 # Wait for the first committed trials, so the signal lands mid-run.
 for _ in $(seq 100); do
@@ -18,7 +18,7 @@ status=$(sqlite3 "$dir/r.db" 'SELECT status FROM runs')
 before=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
 echo "exit $rc, status $status, $before trials committed"
 [ $rc -eq 130 ] && [ "$status" = interrupted ] && [ "$before" -gt 0 ]
-"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=512K
+"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=1M
 planned=$(sqlite3 "$dir/r.db" 'SELECT trials_planned FROM runs')
 stored=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
 status=$(sqlite3 "$dir/r.db" 'SELECT status FROM runs')

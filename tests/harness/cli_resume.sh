@@ -4,16 +4,22 @@
 set -euo pipefail
 cli=$1 scenario=$2
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=512K &
+"$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=1M &
 pid=$!
-sleep 1
+# Wait for the first committed trials, so the kill lands mid-run (a full
+# run takes seconds: the kill comes within a tenth of one after a commit).
+for _ in $(seq 100); do
+    n=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials' 2>/dev/null || echo 0)
+    [ "${n:-0}" -gt 0 ] && break
+    sleep 0.1
+done
 kill -9 $pid
 wait $pid 2>/dev/null || true
 [ "$(sqlite3 "$dir/r.db" 'PRAGMA integrity_check')" = ok ]
 before=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
 echo "committed before the kill: $before trials"
 [ "$before" -gt 0 ]
-"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=512K
+"$cli" run "$scenario" --db "$dir/r.db" --resume --quiet --set image.size=1M
 planned=$(sqlite3 "$dir/r.db" 'SELECT trials_planned FROM runs')
 stored=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials')
 runs=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM runs')
