@@ -27,8 +27,11 @@
 extern "C" {
 #endif
 
+/* 0.2: power-of-two sizes; bad-block skipping moved to port/fwr_skipbad.h
+ * (fwr_flash_ops.is_bad is gone); FWR_RECORD_AREA_SIZE() replaces
+ * fwr_record_area_min(). The on-flash format is unchanged. */
 #define FWR_VERSION_MAJOR 0
-#define FWR_VERSION_MINOR 1
+#define FWR_VERSION_MINOR 2
 
 /* ---------------------------------------------------------------- errors */
 
