@@ -198,20 +198,23 @@ struct fwr_config {
  * device can lay out its partition at compile time. ps: program unit, es:
  * erase unit, hs: block hash bytes (4 for CRC-32).
  */
-#define FWR_DIV_UP(v, a)      (((uint32_t)(v) + (uint32_t)(a) - 1u) / (uint32_t)(a))
-#define FWR_ROUND_UP(v, a)    (FWR_DIV_UP(v, a) * (uint32_t)(a))
-#define FWR_HEADER_BODY       92u /* header body bytes before padding */
-#define FWR_SLOT_FIXED        16u /* slot body bytes besides the hash */
-#define FWR_COMMIT_SIZE(ps)   FWR_ROUND_UP(4u, ps)
-#define FWR_HEADER_SIZE(ps)   (FWR_ROUND_UP(FWR_HEADER_BODY, ps) + FWR_COMMIT_SIZE(ps))
-#define FWR_SLOT_SIZE(ps, hs) (FWR_ROUND_UP(FWR_SLOT_FIXED + (hs), ps) + FWR_COMMIT_SIZE(ps))
+#define FWR_DIV_UP(v, a)                                                       \
+    ((((uint32_t)(v) + (uint32_t)(a)) - 1u) / (uint32_t)(a))
+#define FWR_ROUND_UP(v, a)  (FWR_DIV_UP(v, a) * (uint32_t)(a))
+#define FWR_HEADER_BODY     92u /* header body bytes before padding */
+#define FWR_SLOT_FIXED      16u /* slot body bytes besides the hash */
+#define FWR_COMMIT_SIZE(ps) FWR_ROUND_UP(4u, ps)
+#define FWR_HEADER_SIZE(ps)                                                    \
+    (FWR_ROUND_UP(FWR_HEADER_BODY, ps) + FWR_COMMIT_SIZE(ps))
+#define FWR_SLOT_SIZE(ps, hs)                                                  \
+    (FWR_ROUND_UP(FWR_SLOT_FIXED + (hs), ps) + FWR_COMMIT_SIZE(ps))
 /* Log slots for nblocks blocks: one each, plus slack for boots, voids and
  * failed records (compaction reclaims them when they run out). */
 #define FWR_LOG_SLOTS(nblocks) ((nblocks) + 16u + (nblocks) / 4u)
 /* Bytes of each record copy (primary and mirror) for an image of
  * image_size bytes in blocks of block_size; fwr_begin refuses a smaller
  * one with FWR_E_NOSPC. */
-#define FWR_RECORD_AREA_SIZE(ps, es, hs, block_size, image_size)              \
+#define FWR_RECORD_AREA_SIZE(ps, es, hs, block_size, image_size)               \
     FWR_ROUND_UP(FWR_HEADER_SIZE(ps) +                                         \
                      FWR_LOG_SLOTS(FWR_DIV_UP(image_size, block_size)) *       \
                          FWR_SLOT_SIZE(ps, hs),                                \
@@ -255,7 +258,7 @@ struct fwr_progress {
  */
 struct fwr {
     /* Hot fields first: Thumb loads reach small offsets in short forms. */
-    const struct fwr_config *cfg; /* NULL until fwr_init succeeds */
+    const struct fwr_config *cfg;  /* NULL until fwr_init succeeds */
     const struct fwr_hash_ops *bh; /* block hash in use */
     const struct fwr_hash_ops *ih; /* image hash in use, or NULL */
     uint32_t *done;                /* bitmap: block written or verified */
@@ -287,7 +290,7 @@ struct fwr {
     uint32_t wr_ptr;     /* data offset of the next program */
     uint32_t erase_lo;   /* data erased this session: [lo, hi) */
     uint32_t erase_hi;
-    uint32_t retry_block;  /* 1 + erase unit the retry count is for */
+    uint32_t retry_block;   /* 1 + erase unit the retry count is for */
     struct fwr_image image; /* identity being downloaded */
     struct fwr_progress progress;
     struct fwr_hash_ops crc_ops; /* the built-in CRC-32, when used */
@@ -330,7 +333,6 @@ enum fwr_state fwr_state(const struct fwr *f);
 int fwr_block_done(const struct fwr *f, uint32_t i);
 void fwr_get_progress(const struct fwr *f, struct fwr_progress *p);
 int fwr_last_error(const struct fwr *f);
-
 
 #ifdef __cplusplus
 }

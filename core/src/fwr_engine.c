@@ -36,9 +36,8 @@ struct entry {
     uint32_t arg0, arg1;
     uint8_t hash[FWR_HASH_MAX];
 };
-typedef char entry_layout_check[offsetof(struct entry, hash) == ENTRY_FIXED
-                                    ? 1
-                                    : -1];
+typedef char
+    entry_layout_check[offsetof(struct entry, hash) == ENTRY_FIXED ? 1 : -1];
 
 #define DEFAULT_RETRIES  3u
 #define DEFAULT_RESTARTS 1u
@@ -431,8 +430,7 @@ static int compact(struct fwr *f)
         if (!bit_get(f->done, i))
             continue;
         set_entry(f, &e, SLOT_BLOCK, i, 0);
-        rc = hash_data(f, f->bh, i * f->block_size, block_len(f, i),
-                       e.hash);
+        rc = hash_data(f, f->bh, i * f->block_size, block_len(f, i), e.hash);
         if (rc > 0) { /* unreadable: the block is downloaded again */
             forget(f, i, i + 1u);
             rc = 0;
@@ -476,8 +474,7 @@ static int append(struct fwr *f, const struct entry *e)
     return rc;
 }
 
-static int append_new(struct fwr *f, uint8_t type, uint32_t arg0,
-                      uint32_t arg1)
+static int append_new(struct fwr *f, uint8_t type, uint32_t arg0, uint32_t arg1)
 {
     struct entry e;
     set_entry(f, &e, type, arg0, arg1);
@@ -728,12 +725,12 @@ static int init(struct fwr *f, const struct fwr_config *c)
     if (!pow2(ps) || !pow2(es) || !pow2(bs) || !pow2(ws) || ws < ps ||
         bs < ws || es < ps || c->geometry.kind > FWR_FLASH_NAND ||
         (l->record_addr | l->record_size | l->data_addr | l->data_size |
-         (mirror ? l->mirror_addr : 0)) & (es - 1u) ||
+         (mirror ? l->mirror_addr : 0)) &
+            (es - 1u) ||
         !l->record_size || !l->data_size ||
         overlap(l->record_addr, l->data_addr, l->record_size, l->data_size) ||
         (mirror &&
-         (overlap(l->mirror_addr, l->data_addr, l->record_size,
-                  l->data_size) ||
+         (overlap(l->mirror_addr, l->data_addr, l->record_size, l->data_size) ||
           overlap(l->mirror_addr, l->record_addr, l->record_size,
                   l->record_size))))
         return FWR_E_GEOMETRY;
@@ -781,8 +778,8 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     if (!img->size || img->digest_len > FWR_HASH_MAX ||
         img->version_len > sizeof(img->version) ||
         (img->digest_kind &&
-         (!ih || ih->kind != img->digest_kind ||
-          ih->size < img->digest_len || !img->digest_len)) ||
+         (!ih || ih->kind != img->digest_kind || ih->size < img->digest_len ||
+          !img->digest_len)) ||
         (c->verify == FWR_VERIFY_TRUSTED && !ih))
         return FWR_E_INVAL;
     f->ih = ih;
@@ -793,8 +790,8 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     if (c->work_size < 2u * f->write_size + bitmaps ||
         ((c->work_size - bitmaps) & ~3u) < 2u * f->write_size)
         return FWR_E_INVAL;
-    f->done = (uint32_t *)((uint8_t *)c->work +
-                           ((c->work_size - bitmaps) & ~3u));
+    f->done =
+        (uint32_t *)((uint8_t *)c->work + ((c->work_size - bitmaps) & ~3u));
     f->rec = f->done + words;
     if (round_up(img->size, f->erase_size) > c->layout.data_size ||
         f->log_slots < FWR_LOG_SLOTS(f->nblocks))
@@ -823,8 +820,8 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     }
     f->generation = (uint32_t)keep;
     for (m = 0; m <= (f->flags & FL_MIRROR); m++)
-        if (gen[m] != keep &&
-            ((rc = set_protect(f, 0)) || (rc = reset_copy(f, m, f->generation))))
+        if (gen[m] != keep && ((rc = set_protect(f, 0)) ||
+                               (rc = reset_copy(f, m, f->generation))))
             return rc;
     rc = scan(f, c->verify == FWR_VERIFY_FULL, &complete, &tail);
     if (!rc && tail.type == SLOT_VOID && !FWR_MUTANT_IS(FWR_MUT_NO_VOID))
@@ -843,8 +840,8 @@ static int begin(struct fwr *f, const struct fwr_image *img)
         return set_protect(f, 1);
     }
     f->cursor = first_wanted(f, 0);
-    f->state = f->progress.blocks_resumed ? FWR_STATE_DOWNLOADING
-                                          : FWR_STATE_EMPTY;
+    f->state =
+        f->progress.blocks_resumed ? FWR_STATE_DOWNLOADING : FWR_STATE_EMPTY;
     /* A complete, locked image may just have failed its re-hash: release
      * the lock before anything is written again. */
     return set_protect(f, 0);
@@ -936,8 +933,7 @@ static int flush_stage(struct fwr *f)
     uint32_t a, ws = f->write_size;
     int rc;
 
-    memset(stage(f) + f->stage_fill, f->erased_value,
-           ws - f->stage_fill);
+    memset(stage(f) + f->stage_fill, f->erased_value, ws - f->stage_fill);
     a = f->cfg->layout.data_addr + f->wr_ptr;
     rc = fl_prog(f, a, stage(f), ws);
     if (!rc && !FWR_MUTANT_IS(FWR_MUT_NO_READBACK)) {

@@ -65,7 +65,7 @@ struct sim_flash {
      * destination of one (dst_*); lo > hi is empty. */
     uint32_t src_lo, src_hi, dst_lo, dst_hi;
     const struct sim_flash *synced_from; /* source of the last copy here */
-    uint64_t copy_gen;   /* copies made from this device */
+    uint64_t copy_gen;                   /* copies made from this device */
     uint64_t synced_gen; /* synced_from's copy_gen after that copy */
 };
 

@@ -128,8 +128,7 @@ void junit_set_program(struct junit *j, const char *prog)
 }
 
 int junit_replay_command(char *buf, size_t n, const char *prog,
-                         const char *db_path, int64_t run_id,
-                         uint64_t trial_id)
+                         const char *db_path, int64_t run_id, uint64_t trial_id)
 {
     return snprintf(buf, n, "%s replay %s --run %lld --trial %llu",
                     prog ? prog : "fotasim", db_path, (long long)run_id,
@@ -257,8 +256,10 @@ int junit_write(const struct junit *j, const char *path, char *err,
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", fp);
     fputs("  <testsuite name=\"", fp);
     xml_escape(fp, j->suite);
-    fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-                "time=\"%.3f\">\n", j->ncases, failing, total);
+    fprintf(fp,
+            "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+            "time=\"%.3f\">\n",
+            j->ncases, failing, total);
     for (i = 0; i < j->ncases; i++)
         write_case(fp, &j->cases[i]);
     fputs("  </testsuite>\n</testsuites>\n", fp);

@@ -160,8 +160,8 @@ static int sink(void *user, const struct trial *t)
     if (t->failed && !rs->silent) {
         if (rs->printed_failures++ < PRINT_FAILURES) {
             char replay[320];
-            junit_replay_command(replay, sizeof(replay), prog_name,
-                                 rs->db_path, rs->run_id, t->id);
+            junit_replay_command(replay, sizeof(replay), prog_name, rs->db_path,
+                                 rs->run_id, t->id);
             if (rs->tty && !rs->quiet)
                 fputc('\n', stderr);
             printf("FAIL trial %llu (cut at boundary %llu, %s): %s: %s\n"
@@ -390,8 +390,8 @@ static int cmd_run(int argc, char **argv)
     rs.db_path = db_path;
     if (junit) {
         rs.junit = junit_new("fotasim", 0);
-        if (!rs.junit || junit_case_begin(rs.junit, "fotasim.torture",
-                                          sc.name)) {
+        if (!rs.junit ||
+            junit_case_begin(rs.junit, "fotasim.torture", sc.name)) {
             fprintf(stderr, "fotasim: out of memory for the JUnit report\n");
             status = EXIT_USAGE;
             goto out;

@@ -719,7 +719,8 @@ static int validate(struct parse *p)
     if (!pow2(g->prog_size) || !pow2(g->erase_size)) {
         kerr(p, C("device.prog_size", "device.erase_size", "device.preset"),
              "the engine needs power-of-two program and erase units "
-             "(%u, %u)", g->prog_size, g->erase_size);
+             "(%u, %u)",
+             g->prog_size, g->erase_size);
         return -1;
     }
     if (!pow2(sc->engine.block_size)) {
@@ -734,8 +735,7 @@ static int validate(struct parse *p)
         return -1;
     }
     if (sc->engine.write_size &&
-        (!pow2(sc->engine.write_size) ||
-         sc->engine.write_size % g->prog_size ||
+        (!pow2(sc->engine.write_size) || sc->engine.write_size % g->prog_size ||
          sc->engine.write_size > sc->engine.block_size)) {
         kerr(p, C("engine.write_size", "engine.block_size"),
              "%u is not a power of two from the program unit (%u) to the "
@@ -1000,8 +1000,7 @@ static int32_t record_need(const struct scenario *sc)
     rc = fwr_init(&f, &c);
     if (rc && rc != FWR_E_NOSPC)
         return rc;
-    return (int32_t)FWR_RECORD_AREA_SIZE(g->prog_size, es, h.size,
-                                         c.block_size,
+    return (int32_t)FWR_RECORD_AREA_SIZE(g->prog_size, es, h.size, c.block_size,
                                          sc->image.size ? sc->image.size : 1);
 }
 

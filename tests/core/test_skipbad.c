@@ -59,16 +59,16 @@ static void test_programs_and_reads_skip_bad_units(void **state)
     for (i = 0; i < sizeof(buf); i++)
         buf[i] = pattern(i);
     assert_int_equal(r.ops.erase(r.ops.user, r.l.data_addr, 3 * UNIT), 0);
-    assert_int_equal(
-        r.ops.program(r.ops.user, r.l.data_addr, buf, sizeof(buf)), 0);
+    assert_int_equal(r.ops.program(r.ops.user, r.l.data_addr, buf, sizeof(buf)),
+                     0);
     assert_memory_equal(r.d.mem + 2 * UNIT, buf, UNIT);
     assert_memory_equal(r.d.mem + 4 * UNIT, buf + UNIT, UNIT);
     assert_memory_equal(r.d.mem + 6 * UNIT, buf + 2 * UNIT, UNIT);
     /* The bad units were never touched: the old contents remain. */
     assert_int_equal(r.d.mem[3 * UNIT], 0x5A);
     assert_int_equal(r.d.mem[5 * UNIT + UNIT - 1], 0x5A);
-    assert_int_equal(
-        r.ops.read(r.ops.user, r.l.data_addr, back, sizeof(back)), 0);
+    assert_int_equal(r.ops.read(r.ops.user, r.l.data_addr, back, sizeof(back)),
+                     0);
     assert_memory_equal(back, buf, sizeof(buf));
     /* Backwards after forwards: the walk cache starts over. */
     assert_int_equal(

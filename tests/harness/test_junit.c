@@ -136,7 +136,8 @@ static void test_replay_command_and_errors(void **state)
     junit_replay_command(buf, sizeof(buf), NULL, "x.db", 3, 12);
     assert_string_equal(buf, "fotasim replay x.db --run 3 --trial 12");
     junit_replay_command(buf, sizeof(buf), "fotasim-mut-no_crc", "y.db", 1, 2);
-    assert_string_equal(buf, "fotasim-mut-no_crc replay y.db --run 1 --trial 2");
+    assert_string_equal(buf,
+                        "fotasim-mut-no_crc replay y.db --run 1 --trial 2");
     /* No open case: a failure has nowhere to go. */
     assert_int_equal(junit_failure_text(j, "lost"), -1);
     assert_int_not_equal(

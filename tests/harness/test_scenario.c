@@ -355,8 +355,7 @@ static void test_image_file_relative_and_sized(void **state)
     assert_int_equal(sc.image.size, 100000); /* from the file */
     scenario_free(&sc);
     snprintf(want, sizeof(want),
-             ":3: image.size: 200000 bytes, but %s holds only 100000",
-             bin);
+             ":3: image.size: 200000 bytes, but %s holds only 100000", bin);
     expect_error("[image]\nfile = fw.bin\nsize = 200000\n", want);
     (void)err;
 }

@@ -45,7 +45,7 @@ static void test_torture_tiny_run_and_replay(void **state)
     char err[512];
     const char *path =
         tmpdir_write("tiny.ini", "[device]\nsize = 512K\n[image]\nsize = 32K\n"
-                               "[cuts]\nstrategy = exhaustive\ndepth = 2\n");
+                                 "[cuts]\nstrategy = exhaustive\ndepth = 2\n");
     (void)state;
     assert_int_equal(scenario_load(&sc, path, err, sizeof(err)), 0);
     assert_int_equal(torture_create(&t, &sc, err, sizeof(err)), 0);

@@ -780,8 +780,9 @@ static void scribble(struct sim_flash *f, uint64_t *x, int ops)
             sim_flash_erase(f, a, es);
             break;
         case 1:
-            sim_flash_program(f, a + (uint32_t)(sim_rng_next(x) % (es / len)) *
-                                         len, buf, len);
+            sim_flash_program(
+                f, a + (uint32_t)(sim_rng_next(x) % (es / len)) * len, buf,
+                len);
             break;
         case 2: /* bits leak from anything programmed earlier */
             sim_flash_lose_bits(f, 0, c->geo.size, 2);
