@@ -948,28 +948,19 @@ static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
     f->stats.erases++;
 }
 
-int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
+/* One erase command: [addr, addr + len) is one unit, or one 32/64 KiB NOR
+ * block (blk) charged the block erase time. */
+static int erase_command(struct sim_flash *f, uint32_t addr, uint32_t len,
+                         uint32_t blk)
 {
-    uint32_t u0, u1, u, blk, n;
-    int rc;
+    uint32_t u0 = unit_of(f, addr), u1 = unit_of(f, addr + len - 1) + 1, u;
 
-    if (!f->powered)
-        return SIM_E_POWER_OFF;
-    rc = check_erase(f, addr, len, &u0, &u1);
-    if (rc)
-        return rc;
-    for (u = u0; u < u1; u++)
-        if (f->bad[u]) {
-            violate(f, SIM_VIOL_BAD_BLOCK, SIM_OP_ERASE, addr, len);
-            return SIM_E_ERASE_FAIL;
-        }
     if (boundary(f, SIM_OP_ERASE, addr, len, NULL))
         return SIM_E_POWER_OFF;
     touch(f, addr, addr + len);
     if (f->fiu && fiu_fail("sim/flash/erase"))
         return SIM_E_ERASE_FAIL;
-    blk = erase_block_size(f, addr, len);
-    for (n = 0; blk && n < len / blk; n++)
+    if (blk)
         f->clock_ns += blk == f->cfg.timing.blk64_size
                            ? draw_time(f, f->cfg.timing.blk64_typ_ns,
                                        f->cfg.timing.blk64_max_ns)
@@ -985,6 +976,37 @@ int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
             return SIM_E_ERASE_FAIL;
         }
         erase_unit(f, u, !blk);
+    }
+    return 0;
+}
+
+/*
+ * A range is erased as a driver does it: command by command (32/64 KiB
+ * NOR blocks when the range is made of them, else unit by unit), each its
+ * own write boundary, so power can fail between two of them: the units
+ * before are erased, the one in flight is torn, the rest untouched.
+ */
+int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    uint32_t u0, u1, u, blk, a, n;
+    int rc;
+
+    if (!f->powered)
+        return SIM_E_POWER_OFF;
+    rc = check_erase(f, addr, len, &u0, &u1);
+    if (rc)
+        return rc;
+    for (u = u0; u < u1; u++)
+        if (f->bad[u]) {
+            violate(f, SIM_VIOL_BAD_BLOCK, SIM_OP_ERASE, addr, len);
+            return SIM_E_ERASE_FAIL;
+        }
+    blk = erase_block_size(f, addr, len);
+    for (a = addr; a < addr + len; a += n) {
+        n = blk ? blk : unit_size(f, unit_of(f, a));
+        rc = erase_command(f, a, n, blk);
+        if (rc)
+            return rc;
     }
     return 0;
 }
