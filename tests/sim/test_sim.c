@@ -943,6 +943,48 @@ static void test_reseed_gives_each_copy_its_own_faults(void **state)
     sim_flash_destroy(live);
 }
 
+struct count_cut {
+    uint32_t seen, at;
+};
+
+static bool cut_at_boundary(void *user, const struct sim_boundary *b)
+{
+    struct count_cut *c = user;
+    (void)b;
+    return c->seen++ == c->at;
+}
+
+/* A range erase is one boundary per command: four 4 KiB sectors are four
+ * (a cut in the third leaves two erased, one torn, one untouched); an
+ * aligned 64 KiB block is one. */
+static void test_range_erase_is_a_boundary_per_command(void **state)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    struct count_cut cut = {0, 99};
+    uint8_t page[256];
+    uint32_t i;
+    (void)state;
+    memset(page, 0x00, sizeof(page));
+    for (i = 0; i < 4; i++)
+        sim_flash_program(f, i * 4096, page, 256);
+    sim_flash_set_boundary_hook(f, cut_at_boundary, NULL, &cut);
+    assert_int_equal(sim_flash_erase(f, 0, 16384), 0);
+    assert_int_equal(cut.seen, 4);
+    cut.seen = 0;
+    assert_int_equal(sim_flash_erase(f, 0, 65536), 0);
+    assert_int_equal(cut.seen, 1);
+    for (i = 0; i < 4; i++)
+        sim_flash_program(f, i * 4096, page, 256);
+    cut.seen = 0;
+    cut.at = 2;
+    assert_int_equal(sim_flash_erase(f, 0, 16384), SIM_E_POWER_OFF);
+    assert_int_equal(sim_flash_raw(f)[0], 0xFF);
+    assert_int_equal(sim_flash_raw(f)[4096], 0xFF);
+    assert_int_equal(sim_flash_raw(f)[3 * 4096], 0x00); /* never reached */
+    sim_flash_destroy(f);
+}
+
 static void test_incremental_copy_equals_full_copy(void **state)
 {
     struct sim_config c;
@@ -992,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_read_spare_shows_factory_marks),
         cmocka_unit_test(test_libfiu_points_gated),
         cmocka_unit_test(test_incremental_copy_equals_full_copy),
+        cmocka_unit_test(test_range_erase_is_a_boundary_per_command),
         cmocka_unit_test(test_reseed_gives_each_copy_its_own_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
