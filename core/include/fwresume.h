@@ -332,6 +332,9 @@ enum fwr_state fwr_state(const struct fwr *f);
  * block may hold bytes other than the image's. */
 int fwr_block_done(const struct fwr *f, uint32_t i);
 void fwr_get_progress(const struct fwr *f, struct fwr_progress *p);
+/* In state FAILED, the error that stopped the engine (a later call's
+ * FWR_E_STATE does not replace it); otherwise the last error any call
+ * returned, 0 when none has. */
 int fwr_last_error(const struct fwr *f);
 
 #ifdef __cplusplus
