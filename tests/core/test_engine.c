@@ -539,6 +539,13 @@ static void test_digest_mismatch_restarts_then_fails(void **state)
     assert_int_equal(feed_some(&r.f, 65536, bad), FWR_E_DIGEST);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
     assert_int_equal(fwr_last_error(&r.f), FWR_E_DIGEST);
+    {
+        /* Later calls are refused without hiding why it stopped. */
+        uint32_t off, len;
+        assert_int_equal(fwr_next_range(&r.f, &off, &len), FWR_E_STATE);
+        assert_int_equal(fwr_feed(&r.f, img, 1), FWR_E_STATE);
+        assert_int_equal(fwr_last_error(&r.f), FWR_E_DIGEST);
+    }
     /* A clean download after the restart completes. */
     assert_int_equal(fwr_init(&r.f, &r.c), 0);
     assert_int_equal(fwr_begin(&r.f, &r.im), 0);
