@@ -364,6 +364,7 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
             "  WHERE t.run_id = r.id)"
             " FROM runs r WHERE r.scenario_text = ? AND r.seed = ?"
             " AND r.shard_index = ? AND r.shard_count = ?"
+            " AND r.tool_version = ?"
             " AND r.status IN ('running', 'interrupted')"
             " ORDER BY r.id DESC LIMIT 1",
             -1, &st, NULL) != SQLITE_OK) {
@@ -374,6 +375,9 @@ int db_run_find_resumable(struct db *db, const struct scenario *sc,
     sqlite3_bind_int64(st, 2, (sqlite3_int64)sc->seed);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)shard_index);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)shard_count);
+    /* Another version may run another engine or simulator: its trials
+     * and this one's must not mix in one run. */
+    sqlite3_bind_text(st, 5, FOTASIM_VERSION, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         info->run_id = sqlite3_column_int64(st, 0);

@@ -415,6 +415,14 @@ static void test_interrupted_run_is_resumable(void **state)
     other.seed = 43;
     assert_int_equal(db_run_find_resumable(db, &other, 0, 1, &again), 0);
     db_close(db);
+    /* A run another fotasim version began is not carried on by this one. */
+    sql(path, "UPDATE runs SET tool_version = '0.0.1'");
+    {
+        char err[512];
+        assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    }
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &again), 0);
+    db_close(db);
     scenario_free(&sc);
     scenario_free(&other);
 }
