@@ -310,6 +310,14 @@ static void rig_up(struct rig *r, const struct setup *s)
     make_image(&r->im, s->image, "v1");
 }
 
+/* Power on: a fresh context over the rig's flash, begun (resumed) on its
+ * image. */
+static void boot(struct rig *r)
+{
+    assert_int_equal(fwr_init(&r->f, &r->c), 0);
+    assert_int_equal(fwr_begin(&r->f, &r->im), 0);
+}
+
 /* Feed exactly `count` bytes of what the engine asks for. */
 static int feed_some(struct fwr *f, uint32_t count, const uint8_t *src)
 {
@@ -337,13 +345,11 @@ static void test_resume_redownloads_only_missing(void **state)
     uint32_t off, len;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
     assert_int_equal(feed_some(&r.f, 10 * 4096 + 100, img), 0);
     /* Power cut: the context is abandoned. A new one resumes. */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 10);
@@ -365,12 +371,10 @@ static void test_corrupt_data_is_redownloaded(void **state)
     uint32_t off, len;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
     fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 7);
     assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
@@ -392,12 +396,10 @@ static void test_trusted_skips_rehash_then_digest_catches(void **state)
     (void)state;
     s.verify = FWR_VERIFY_TRUSTED;
     rig_up(&r, &s);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
     fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 8); /* trusted: no re-hash */
     assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
@@ -416,8 +418,7 @@ static void test_torn_record_is_never_valid(void **state)
     uint32_t slot0, i;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 2 * 4096, img), 0);
     /* Block 0's record is the first slot after the header in both copies:
      * wreck its check value in one copy and its commit in the other. */
@@ -427,8 +428,7 @@ static void test_torn_record_is_never_valid(void **state)
         uint32_t slot = base + slot0; /* block 0: the first slot */
         r.d.mem[slot + (i ? r.f.slot_size - 4 : 16)] ^= 0x10;
     }
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 1);
     fd_free(&r.d);
@@ -441,15 +441,13 @@ static void test_mirror_bitflip_costs_nothing(void **state)
     uint32_t slot;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
     slot = r.c.layout.record_addr + r.f.hdr_size;
     fd_flip(&r.d, slot + 5, 0); /* primary record of block 0 */
     fd_flip(&r.d, r.c.layout.mirror_addr + r.f.hdr_size + r.f.slot_size + 6,
             3); /* mirror record of block 1 */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 4);
     fd_free(&r.d);
@@ -463,8 +461,7 @@ static void test_new_image_voids_old_records(void **state)
     uint32_t n, k;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 12 * 4096, img), 0);
     /* Same size, same bytes for the first blocks, new version: nothing of
      * the old download may count, also when power fails while voiding. */
@@ -503,8 +500,7 @@ static void test_complete_locks_and_refuses(void **state)
     uint32_t ops, off, len;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     assert_int_equal(r.d.prot_addr, r.c.layout.mirror_addr);
@@ -513,8 +509,7 @@ static void test_complete_locks_and_refuses(void **state)
     assert_int_equal(len, 0);
     /* A reboot finds it complete and writes nothing. */
     ops = r.d.ops;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     assert_int_equal(r.d.ops, ops);
     assert_int_equal(r.d.violations, 0);
@@ -530,8 +525,7 @@ static void test_digest_mismatch_restarts_then_fails(void **state)
     rig_up(&r, &nor_4k);
     memcpy(bad, img, sizeof(bad));
     bad[5000] ^= 1; /* the link corrupts a byte: its block hash agrees */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, bad), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY); /* restarted */
     fwr_get_progress(&r.f, &p);
@@ -547,8 +541,7 @@ static void test_digest_mismatch_restarts_then_fails(void **state)
         assert_int_equal(fwr_last_error(&r.f), FWR_E_DIGEST);
     }
     /* A clean download after the restart completes. */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     fd_free(&r.d);
@@ -561,8 +554,7 @@ static void test_program_failure_retried_then_reported(void **state)
     rig_up(&r, &nor_4k);
     r.d.fail_prog_at = 30; /* one worn program */
     r.d.fail_prog_count = 1;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
@@ -572,8 +564,7 @@ static void test_program_failure_retried_then_reported(void **state)
     rig_up(&r, &nor_4k);
     r.d.fail_prog_at = 30; /* worn for good */
     r.d.fail_prog_count = 100000;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), FWR_E_PROG);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
     fd_free(&r.d);
@@ -594,8 +585,7 @@ static void test_bad_units_are_skipped(void **state)
     r.d.bad_unit_mask = 1u << (data_unit0 + 1); /* second data unit bad */
     fd_ops(&r.d, &raw);
     fwr_skipbad_init(&sb, &raw, fd_is_bad, &r.c.layout, s.erase, &r.c.flash);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 300000, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 131072);
@@ -734,11 +724,9 @@ static void test_small_block_resume_redownloads_neighbours(void **state)
     (void)state;
     s.block = 1024;
     rig_up(&r, &s);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 4096 + 2048, img), 0); /* 6 blocks */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 6);
     /* Block 6 is wanted, but blocks 4 and 5 share its erase unit. */
@@ -748,8 +736,7 @@ static void test_small_block_resume_redownloads_neighbours(void **state)
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_rewritten, 2);
     /* Cut right here (void appended, unit erased): blocks 4, 5 are gone. */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 4);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
@@ -767,19 +754,16 @@ static void test_ecc_failure_in_one_copy(void **state)
     struct fwr_progress p;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
     r.d.ecc_addr = r.c.layout.record_addr + r.f.hdr_size + r.f.slot_size;
     r.d.ecc_len = 1; /* primary slot of block 1 */
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 4);
     /* ECC failure in the data of block 2: it is downloaded again. */
     r.d.ecc_addr = r.c.layout.data_addr + 2 * 4096 + 100;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 3);
     r.d.ecc_len = 0;
@@ -797,13 +781,11 @@ static void test_header_flip_in_one_copy(void **state)
     struct fwr_progress p;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 5 * 4096, img), 0);
     fd_flip(&r.d, r.c.layout.mirror_addr + 30, 1); /* mirror header */
     fd_flip(&r.d, r.c.layout.record_addr + r.f.hdr_size + 2, 4);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     /* Block 0's primary slot is corrupt and the mirror was re-made: block
      * 0 alone is lost (redundancy was gone for it). */
@@ -825,8 +807,7 @@ static void test_begin_finishes_when_only_complete_is_missing(void **state)
     uint32_t off, len, slot16, lo;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     /* A fresh log: BLOCK 0..15 in slots 0..15, COMPLETE in slot 16. */
@@ -836,8 +817,7 @@ static void test_begin_finishes_when_only_complete_is_missing(void **state)
     fd_flip(&r.d, r.c.layout.mirror_addr + slot16 + 5, 2);
     r.d.lo_written = UINT32_MAX;
     r.d.hi_written = 0;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 16);
@@ -861,22 +841,19 @@ static void test_transient_ecc_failure_is_read_again(void **state)
     struct fwr_progress p;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 5 * 4096, img), 0);
     r.d.ecc_addr = r.c.layout.data_addr + 4096 + 100; /* in block 1 */
     r.d.ecc_len = 1;
     r.d.ecc_transient = 2;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 5);
     assert_int_equal(r.d.ecc_len, 0); /* it was read, and read again */
     /* Persistent: block 1 is downloaded again. */
     r.d.ecc_len = 1;
     r.d.ecc_transient = 0;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     fwr_get_progress(&r.f, &p);
     assert_int_equal(p.blocks_resumed, 4);
     r.d.ecc_len = 0;
@@ -893,8 +870,7 @@ static void test_new_image_after_locked_complete(void **state)
     struct fwr_progress p;
     (void)state;
     rig_up(&r, &nor_4k);
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     assert_true(r.d.prot_len > 0);
@@ -1003,8 +979,7 @@ static void test_commit_is_a_separate_later_program(void **state)
     rig_up(&r, &nor_4k);
     r.d.log = log;
     r.d.log_cap = 8192;
-    assert_int_equal(fwr_init(&r.f, &r.c), 0);
-    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    boot(&r);
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     assert_true(r.d.log_n < r.d.log_cap);
