@@ -2,16 +2,14 @@
 # SIGINT mid-run: exit 130, the run marked interrupted with its committed
 # trials kept, and --resume finishes it with every planned trial once.
 set -euo pipefail
+. "$(dirname "$0")/cli_wait.sh"
 cli=$1 scenario=$2
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 "$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=1M &
 pid=$!
-# Wait for the first committed trials, so the signal lands mid-run.
-for _ in $(seq 100); do
-    n=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials' 2>/dev/null || echo 0)
-    [ "${n:-0}" -gt 0 ] && break
-    sleep 0.1
-done
+# A full run takes seconds: the signal comes within a tenth of one after
+# the first commit.
+wait_for_trials "$dir/r.db"
 kill -INT $pid
 rc=0; wait $pid || rc=$?
 status=$(sqlite3 "$dir/r.db" 'SELECT status FROM runs')

@@ -2,17 +2,14 @@
 # kill -9 mid-run: the database passes integrity_check, keeps its committed
 # trials, and --resume finishes the run with every planned trial once.
 set -euo pipefail
+. "$(dirname "$0")/cli_wait.sh"
 cli=$1 scenario=$2
 dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 "$cli" run "$scenario" --db "$dir/r.db" --quiet --set image.size=1M &
 pid=$!
-# Wait for the first committed trials, so the kill lands mid-run (a full
-# run takes seconds: the kill comes within a tenth of one after a commit).
-for _ in $(seq 100); do
-    n=$(sqlite3 "$dir/r.db" 'SELECT count(*) FROM trials' 2>/dev/null || echo 0)
-    [ "${n:-0}" -gt 0 ] && break
-    sleep 0.1
-done
+# A full run takes seconds: the signal comes within a tenth of one after
+# the first commit.
+wait_for_trials "$dir/r.db"
 kill -9 $pid
 wait $pid 2>/dev/null || true
 [ "$(sqlite3 "$dir/r.db" 'PRAGMA integrity_check')" = ok ]
