@@ -26,8 +26,8 @@
 static int md5_start(void *ctx)
 {
     struct fwr_mbedtls_md5 *m = ctx;
-    /* init is a memset; redoing it makes a context reusable after finish
-     * without a free (MD5/SHA-256 hold no heap). */
+    /* init is a memset; redoing it makes a context reusable after finish:
+     * mbedTLS's MD5 and SHA-256 contexts own no dynamic memory. */
     mbedtls_md5_init(&m->c);
     return MD5_STARTS(&m->c) ? -1 : 0;
 }
