@@ -179,9 +179,12 @@ static int fl_erase(struct fwr *f, uint32_t addr, uint32_t len)
     const struct fwr_flash_ops *o = &f->cfg->flash;
     uint32_t tries = 0;
     int rc;
-    while ((rc = o->erase(o->user, addr, len)) < 0)
-        if (rc == FWR_E_BADBLOCK || ++tries > f->max_retries)
-            return rc == FWR_E_BADBLOCK ? rc : FWR_E_ERASE;
+    while ((rc = o->erase(o->user, addr, len)) < 0) {
+        if (rc == FWR_E_BADBLOCK)
+            return rc; /* the bad-block layer has no good unit left */
+        if (++tries > f->max_retries)
+            return FWR_E_ERASE;
+    }
     return 0;
 }
 

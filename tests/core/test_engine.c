@@ -594,6 +594,19 @@ static void test_bad_units_are_skipped(void **state)
     /* The bad unit was never touched (old contents remain). */
     assert_int_equal(r.d.mem[r.c.layout.data_addr + 131072], 0x5A);
     fd_free(&r.d);
+
+    /* No spare unit for the bad one: the engine stops with the layer's
+     * FWR_E_BADBLOCK when it needs the third unit, not a generic error. */
+    rig_up(&r, &s);
+    r.d.bad_unit_mask = 1u << (data_unit0 + 1);
+    r.c.layout.data_size = 3 * 131072;
+    fd_ops(&r.d, &raw);
+    fwr_skipbad_init(&sb, &raw, fd_is_bad, &r.c.layout, s.erase, &r.c.flash);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 300000, img), FWR_E_BADBLOCK);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    assert_int_equal(fwr_last_error(&r.f), FWR_E_BADBLOCK);
+    fd_free(&r.d);
 }
 
 static void test_config_refusals(void **state)
