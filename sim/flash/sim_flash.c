@@ -69,17 +69,20 @@ struct sim_flash {
     uint64_t synced_gen; /* synced_from's copy_gen after that copy */
 };
 
+/* Widen the span [*lo, *hi) to hold [a, b). */
+static void widen(uint32_t *lo, uint32_t *hi, uint32_t a, uint32_t b)
+{
+    if (a < *lo)
+        *lo = a;
+    if (b > *hi)
+        *hi = b;
+}
+
 /* Record that bytes [lo, hi) may have changed. */
 static void touch(struct sim_flash *f, uint32_t lo, uint32_t hi)
 {
-    if (lo < f->src_lo)
-        f->src_lo = lo;
-    if (hi > f->src_hi)
-        f->src_hi = hi;
-    if (lo < f->dst_lo)
-        f->dst_lo = lo;
-    if (hi > f->dst_hi)
-        f->dst_hi = hi;
+    widen(&f->src_lo, &f->src_hi, lo, hi);
+    widen(&f->dst_lo, &f->dst_hi, lo, hi);
 }
 
 /* ------------------------------------------------------------ rng */
@@ -1231,10 +1234,7 @@ uint32_t sim_flash_unstable_count(const struct sim_flash *f, uint32_t lo,
 
 static void note_span(struct sim_flash *f, uint32_t addr, uint32_t len)
 {
-    if (addr < f->stats.write_lo)
-        f->stats.write_lo = addr;
-    if (addr + len > f->stats.write_hi)
-        f->stats.write_hi = addr + len;
+    widen(&f->stats.write_lo, &f->stats.write_hi, addr, addr + len);
 }
 
 const char *sim_violation_name(enum sim_violation v)
