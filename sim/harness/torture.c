@@ -13,11 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "fwr_skipbad.h"
 #include "fwresume.h"
 #include "hashes.h"
 #include "link.h"
 #include "oracle.h"
-#include "fwr_skipbad.h"
 #include "sim_flash.h"
 #include "sim_rng.h"
 
