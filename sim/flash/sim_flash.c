@@ -14,6 +14,7 @@
 #include "sim_rng.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,9 @@ struct sim_flash {
     struct sim_violation_record first;
     bool powered;
     bool fiu; /* consult libfiu points (costly: off unless asked) */
+    /* faults.fail_burst: program/erase ops since power-on, and the unit
+     * the burst hit with the failures it has left. */
+    uint32_t writes_since_on, burst_unit, burst_left;
     sim_boundary_fn hook;
     sim_power_loss_fn on_loss;
     void *hook_user;
@@ -236,20 +240,129 @@ static bool protected_range(const struct sim_flash *f, uint32_t addr,
 
 /* ------------------------------------------------------------ create */
 
+/* Writes "why" for the setting key and returns SIM_E_INVAL. */
+static int refuse(const char **key, const char *name, char *why, size_t n,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int refuse(const char **key, const char *name, char *why, size_t n,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    *key = name;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+    return SIM_E_INVAL;
+}
+
+/* Units of the device (uniform or region map), counted as create does. */
+static uint64_t config_units(const struct sim_geometry *g)
+{
+    uint64_t units = 0, a = 0;
+    uint32_t r;
+    if (!g->nregions)
+        return g->size / g->erase_size;
+    for (r = 0; r < g->nregions && a < g->size; r++) {
+        uint64_t k = g->regions[r].count;
+        uint64_t need = (g->size - a + g->regions[r].size - 1) /
+                        g->regions[r].size;
+        units += k < need ? k : need;
+        a += (k < need ? k : need) * g->regions[r].size;
+    }
+    return units;
+}
+
+int sim_config_check(const struct sim_config *cfg, const char **key,
+                     char *why, size_t n)
+{
+    const struct sim_geometry *g = &cfg->geo;
+    const struct sim_faults *x = &cfg->faults;
+    uint64_t map = 0;
+    uint32_t r;
+
+    *key = NULL;
+    if (!g->prog_size)
+        return refuse(key, "device.prog_size", why, n,
+                      "0: the program unit is at least a byte");
+    if (!g->erase_size || g->erase_size % g->prog_size)
+        return refuse(key, "device.erase_size", why, n,
+                      "erase unit %u is not a multiple of the program unit %u",
+                      g->erase_size, g->prog_size);
+    if (!g->size || g->size > SIM_MAX_SIZE)
+        return refuse(key, "device.size", why, n,
+                      "%u bytes: the simulator takes 1 byte to %u MiB", g->size,
+                      SIM_MAX_SIZE >> 20);
+    if (!g->nregions && g->size % g->erase_size)
+        return refuse(key, "device.size", why, n,
+                      "%u is not a whole number of %u-byte erase units",
+                      g->size, g->erase_size);
+    if (g->nregions > 8)
+        return refuse(key, "device.preset", why, n, "%u erase regions (max 8)",
+                      g->nregions);
+    for (r = 0; r < g->nregions; r++) {
+        if (!g->regions[r].size || g->regions[r].size % g->prog_size)
+            return refuse(key, "device.preset", why, n,
+                          "erase region %u: %u-byte units are not a multiple "
+                          "of the program unit %u",
+                          r, g->regions[r].size, g->prog_size);
+        map += (uint64_t)g->regions[r].count * g->regions[r].size;
+    }
+    if (g->nregions && map < g->size)
+        return refuse(key, "device.size", why, n,
+                      "%u bytes, but the part's sector map covers %llu",
+                      g->size, (unsigned long long)map);
+    if (!g->page_size || g->page_size % g->prog_size ||
+        (!g->nregions && g->erase_size % g->page_size) ||
+        (g->nregions && g->regions[0].size % g->page_size))
+        return refuse(key, "device.page_size", why, n,
+                      "%u is not a multiple of the program unit (%u) that "
+                      "divides the erase unit",
+                      g->page_size, g->prog_size);
+    if (g->kind == SIM_NAND && g->prog_size != g->page_size)
+        return refuse(key, "device.prog_size", why, n,
+                      "%u: NAND programs whole pages (page_size %u)",
+                      g->prog_size, g->page_size);
+    if (g->kind == SIM_NAND && g->spare_size > g->page_size)
+        return refuse(key, "device.spare_size", why, n,
+                      "%u spare bytes for a %u-byte page", g->spare_size,
+                      g->page_size);
+    if (g->kind == SIM_NAND && g->ecc_bits &&
+        (!g->ecc_codeword || g->page_size % g->ecc_codeword))
+        return refuse(key, "device.ecc_codeword", why, n,
+                      "%u does not divide the %u-byte page into ECC codewords",
+                      g->ecc_codeword, g->page_size);
+    if (g->kind == SIM_NAND && g->ecc_bits > g->ecc_codeword * 8u)
+        return refuse(key, "device.ecc_bits", why, n,
+                      "%u correctable bits in a %u-byte codeword", g->ecc_bits,
+                      g->ecc_codeword);
+    if (g->kind == SIM_NAND && g->factory_bad &&
+        g->factory_bad >= config_units(g) / 2)
+        return refuse(key, "device.factory_bad", why, n,
+                      "%u bad blocks of %llu: at most half the part may be bad",
+                      g->factory_bad, (unsigned long long)config_units(g));
+    if (cfg->timing.prog_max_ns < cfg->timing.prog_typ_ns)
+        return refuse(key, "device.prog_max", why, n,
+                      "shorter than the typical program time");
+    if (cfg->timing.erase_max_ns < cfg->timing.erase_typ_ns)
+        return refuse(key, "device.erase_max", why, n,
+                      "shorter than the typical erase time");
+    if (x->initial_wear < 0 || x->initial_wear * x->endurance > 1e9)
+        return refuse(key, "faults.initial_wear", why, n,
+                      "%g of %u cycles: starting wear beyond 10^9 erases",
+                      x->initial_wear, x->endurance);
+    return 0;
+}
+
 int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg)
 {
     const struct sim_geometry *g = &cfg->geo;
     struct sim_flash *f;
     uint32_t u, i, r, a;
+    const char *key;
+    char why[160];
+
 
     *out = NULL;
-    if (!g->size || !g->prog_size || !g->erase_size || g->size % g->prog_size ||
-        g->erase_size % g->prog_size ||
-        (g->kind == SIM_NAND && g->prog_size != g->page_size) ||
-        (g->kind == SIM_NAND && g->ecc_bits && !g->ecc_codeword) ||
-        g->nregions > 8)
-        return SIM_E_INVAL;
-    if (!g->nregions && g->size % g->erase_size)
+    if (sim_config_check(cfg, &key, why, sizeof(why)))
         return SIM_E_INVAL;
     f = calloc(1, sizeof(*f));
     if (f)
@@ -258,14 +371,8 @@ int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg)
         return SIM_E_NOMEM;
     f->cfg = *cfg;
     if (g->nregions) {
-        for (r = 0, a = 0; r < g->nregions; r++) {
-            if (!g->regions[r].size || g->regions[r].size % g->prog_size)
-                goto inval;
+        for (r = 0; r < g->nregions; r++)
             f->units += g->regions[r].count;
-            a += g->regions[r].count * g->regions[r].size;
-        }
-        if (a < g->size)
-            goto inval;
     } else {
         f->units = g->size / g->erase_size;
     }
@@ -329,9 +436,6 @@ int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg)
     }
     *out = f;
     return 0;
-inval:
-    free(f);
-    return SIM_E_INVAL;
 }
 
 void sim_flash_destroy(struct sim_flash *f)
@@ -408,6 +512,9 @@ int sim_flash_copy(struct sim_flash *dst, struct sim_flash *src)
     dst->stats = src->stats;
     dst->first = src->first;
     dst->powered = src->powered;
+    dst->writes_since_on = src->writes_since_on;
+    dst->burst_unit = src->burst_unit;
+    dst->burst_left = src->burst_left;
     /* The hook belongs to whoever drives each device: not copied. */
     return 0;
 }
@@ -781,6 +888,22 @@ static void tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
 
 static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len);
 
+/* faults.fail_burst: does this program or erase (at addr) fail? */
+static bool burst_fails(struct sim_flash *f, uint32_t addr)
+{
+    const struct sim_faults *x = &f->cfg.faults;
+    if (!x->fail_burst)
+        return false;
+    if (f->writes_since_on++ == x->fail_burst_after) {
+        f->burst_unit = unit_of(f, addr);
+        f->burst_left = x->fail_burst;
+    }
+    if (!f->burst_left || unit_of(f, addr) != f->burst_unit)
+        return false;
+    f->burst_left--;
+    return true;
+}
+
 /* Run the boundary hook; true when power was cut during this op. */
 static bool boundary(struct sim_flash *f, uint8_t op, uint32_t addr,
                      uint32_t len, const void *data)
@@ -825,7 +948,7 @@ int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,
     if (boundary(f, SIM_OP_PROGRAM, addr, len, buf))
         return SIM_E_POWER_OFF;
     touch(f, addr, addr + len);
-    if (f->fiu && fiu_fail("sim/flash/program")) {
+    if ((f->fiu && fiu_fail("sim/flash/program")) || burst_fails(f, addr)) {
         account_program(f, addr, len);
         tear_program(f, addr, src, len);
         return SIM_E_PROG_FAIL;
@@ -961,7 +1084,7 @@ static int erase_command(struct sim_flash *f, uint32_t addr, uint32_t len,
     if (boundary(f, SIM_OP_ERASE, addr, len, NULL))
         return SIM_E_POWER_OFF;
     touch(f, addr, addr + len);
-    if (f->fiu && fiu_fail("sim/flash/erase"))
+    if ((f->fiu && fiu_fail("sim/flash/erase")) || burst_fails(f, addr))
         return SIM_E_ERASE_FAIL;
     if (blk)
         f->clock_ns += blk == f->cfg.timing.blk64_size
@@ -1075,6 +1198,8 @@ int sim_flash_read_spare(const struct sim_flash *f, uint32_t addr, void *buf,
 void sim_flash_power_on(struct sim_flash *f)
 {
     f->powered = true;
+    f->writes_since_on = 0; /* the next burst counts from here */
+    f->burst_left = 0;
 }
 
 bool sim_flash_powered(const struct sim_flash *f)
@@ -1220,6 +1345,8 @@ void sim_flash_reset_counters(struct sim_flash *f)
     memset(&f->stats, 0, sizeof(f->stats));
     memset(&f->first, 0, sizeof(f->first));
     f->stats.write_lo = UINT32_MAX;
+    f->writes_since_on = 0; /* a fresh run meets the burst too */
+    f->burst_left = 0;
 }
 
 uint32_t sim_flash_unstable_count(const struct sim_flash *f, uint32_t lo,

@@ -124,6 +124,13 @@ struct sim_faults {
     uint32_t offline_record_flips; /* harness: the same in the record
                                       area (both copies) */
     bool fiu_points; /* consult the libfiu points (also FOTASIM_FIU=1) */
+    /* A burst of failures on one unit: after each power-on, the
+     * fail_burst_after-th program or erase (from 0) fails, and so do the
+     * next fail_burst - 1 ones on the same unit; then it works again. A
+     * failed program leaves its bits torn, a failed erase leaves the unit
+     * untouched. 0: off. */
+    uint32_t fail_burst;
+    uint32_t fail_burst_after;
 };
 
 struct sim_config {
@@ -165,6 +172,16 @@ struct sim_stats {
 };
 
 struct sim_flash; /* opaque */
+
+/* Largest device main area the simulator allocates (the torture loop
+ * holds three devices). */
+#define SIM_MAX_SIZE (256u << 20)
+
+/* Can cfg be a device? 0 if so; else SIM_E_INVAL with *key naming the
+ * setting at fault as the scenario files spell it ("device.page_size")
+ * and why (one line) in why. sim_flash_create refuses what this refuses. */
+int sim_config_check(const struct sim_config *cfg, const char **key,
+                     char *why, size_t n);
 
 int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg);
 void sim_flash_destroy(struct sim_flash *f);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_args.h"
 #include "db.h"
 #include "junit.h"
 #include "report.h"
@@ -103,9 +104,12 @@ static int usage_replay(FILE *to)
 
 static int usage_list(FILE *to)
 {
-    fprintf(to, "usage: fotasim list [--dir DIR]\n\n"
+    fprintf(to, "usage: fotasim list [--dir DIR]\n"
+                "       fotasim list --keys [--markdown]\n\n"
                 "Lists the scenarios in DIR (default: scenarios) with their "
-                "descriptions, and the device presets.\n");
+                "descriptions, and the device presets;\nwith --keys, every "
+                "scenario key with its type, range, default and meaning "
+                "(--markdown:\nthe tables of docs/scenarios.md).\n");
     return to == stderr ? EXIT_USAGE : 0;
 }
 
@@ -270,6 +274,7 @@ static int load_with_sets(struct scenario *sc, const char *path, char **sets,
     for (i = 0; i < nsets; i++)
         if (scenario_set(sc, sets[i], err, sizeof(err))) {
             fprintf(stderr, "fotasim: %s\n", err);
+            scenario_free(sc);
             return -1;
         }
     append_sets(sc, sets, nsets);
@@ -286,7 +291,8 @@ static int cmd_run(int argc, char **argv)
     uint8_t *skip = NULL;
     uint32_t *worst = NULL;
     uint64_t id, done_before = 0;
-    long long seed = -1;
+    uint64_t seed = 0, u64;
+    int have_seed = 0;
     struct scenario sc;
     struct torture *t = NULL;
     struct torture_result res;
@@ -307,16 +313,17 @@ static int cmd_run(int argc, char **argv)
             db_path = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--junit"))
             junit = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--seed"))
-            seed = strtoll(argv[++i], NULL, 0);
+        else if (i + 1 < argc && !strcmp(a, "--seed")) {
+            if (arg_u64("run", a, argv[++i], 0, UINT64_MAX, &seed))
+                return EXIT_USAGE;
+            have_seed = 1;
+        }
         else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "-j")) {
-            jobs = (unsigned)strtoul(argv[++i], NULL, 10);
-            if (jobs < 1 || jobs > 64) {
-                fprintf(stderr, "fotasim run: -j %s: 1 to 64\n", argv[i]);
+            if (arg_u64("run", a, argv[++i], 1, 64, &u64))
                 return EXIT_USAGE;
-            }
+            jobs = (unsigned)u64;
         } else if (i + 1 < argc && !strcmp(a, "--shard")) {
             if (shard_parse(argv[++i], &sh, err, sizeof(err))) {
                 fprintf(stderr, "fotasim run: %s\n", err);
@@ -334,8 +341,8 @@ static int cmd_run(int argc, char **argv)
         return usage_run(stderr);
     if (load_with_sets(&sc, path, sets, nsets))
         return EXIT_USAGE;
-    if (seed >= 0)
-        sc.seed = (uint64_t)seed;
+    if (have_seed)
+        sc.seed = seed;
     if (torture_create(&t, &sc, err, sizeof(err))) {
         fprintf(stderr, "fotasim: %s\n", err);
         scenario_free(&sc);
@@ -464,6 +471,7 @@ static int cmd_replay(int argc, char **argv)
 {
     const char *src = NULL, *before = NULL, *after = NULL, *cutlist = NULL;
     long long run = -1, trial = -1;
+    uint64_t u64;
     char *sets[32], err[512];
     int nsets = 0, i, status = 0;
     struct scenario sc;
@@ -477,10 +485,15 @@ static int cmd_replay(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
             return usage_replay(stdout);
-        if (i + 1 < argc && !strcmp(a, "--run"))
-            run = strtoll(argv[++i], NULL, 0);
-        else if (i + 1 < argc && !strcmp(a, "--trial"))
-            trial = strtoll(argv[++i], NULL, 0);
+        if (i + 1 < argc && !strcmp(a, "--run")) {
+            if (arg_u64("replay", a, argv[++i], 1, INT64_MAX, &u64))
+                return EXIT_USAGE;
+            run = (long long)u64;
+        } else if (i + 1 < argc && !strcmp(a, "--trial")) {
+            if (arg_u64("replay", a, argv[++i], 0, INT64_MAX, &u64))
+                return EXIT_USAGE;
+            trial = (long long)u64;
+        }
         else if (i + 1 < argc && !strcmp(a, "--cut"))
             cutlist = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--dump-before"))
@@ -499,11 +512,10 @@ static int cmd_replay(int argc, char **argv)
     if (!src || (!cutlist && (run < 0 || trial < 0)))
         return usage_replay(stderr);
     if (cutlist) {
-        char *end;
-        const char *p = cutlist;
+        const char *end, *p = cutlist;
         while (*p && depth < TRIAL_MAX_DEPTH) {
-            cuts[depth++] = strtoull(p, &end, 0);
-            if (end == p || (*end && *end != ',')) {
+            if (parse_u64_prefix(p, &cuts[depth++], &end) ||
+                (*end && *end != ',') || (*end == ',' && !end[1])) {
                 fprintf(stderr, "fotasim replay: --cut %s: expected N[,M...]\n",
                         cutlist);
                 return EXIT_USAGE;
@@ -657,10 +669,15 @@ static int cmd_sweep(int argc, char **argv)
             }
         } else if (i + 1 < argc && !strcmp(a, "--db"))
             db_path = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "--cut-rate"))
-            cut_rate = strtod(argv[++i], NULL);
-        else if (i + 1 < argc && !strcmp(a, "-j"))
-            jobs = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (i + 1 < argc && !strcmp(a, "--cut-rate")) {
+            if (arg_real("sweep", a, argv[++i], 0, 1e6, &cut_rate))
+                return EXIT_USAGE;
+        } else if (i + 1 < argc && !strcmp(a, "-j")) {
+            uint64_t n;
+            if (arg_u64("sweep", a, argv[++i], 1, 64, &n))
+                return EXIT_USAGE;
+            jobs = (unsigned)n;
+        }
         else if (!strcmp(a, "--quiet"))
             quiet = 1;
         else if (a[0] != '-' && !path)
@@ -859,15 +876,23 @@ static int cmd_list(int argc, char **argv)
     const char *dir = "scenarios";
     const char *const *p;
     struct dirent **names;
-    int i, n;
+    int i, n, keys = 0, markdown = 0;
 
     for (i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return usage_list(stdout);
         if (i + 1 < argc && !strcmp(argv[i], "--dir"))
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--keys"))
+            keys = 1;
+        else if (!strcmp(argv[i], "--markdown"))
+            markdown = 1;
         else
             return usage_list(stderr);
+    }
+    if (keys) {
+        scenario_print_keys(stdout, markdown);
+        return 0;
     }
     printf("scenarios in %s:\n", dir);
     n = scandir(dir, &names, NULL, alphasort);

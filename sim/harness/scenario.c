@@ -10,11 +10,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "trial.h"
 
 /* Keys a file set, with their lines: cross-field checks run after the
  * whole file is read and must still name the line of the key at fault. */
@@ -32,6 +35,7 @@ struct parse {
     size_t errlen;
     int failed;
     int fail_line; /* line of the first error */
+    int nset;      /* key lines read */
     int nkeys;
     struct {
         char sk[48]; /* "section.key" */
@@ -39,15 +43,35 @@ struct parse {
     } keys[MAX_KEYS];
 };
 
+/* Text from a file, fit for a message: a binary file's bytes are not
+ * echoed raw to the terminal, and a long name is cut short. */
+static const char *printable(const char *s, char *buf, size_t n)
+{
+    size_t i = 0;
+    for (; *s && i + 8 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c < 0x7f)
+            buf[i++] = (char)c;
+        else
+            i += (size_t)snprintf(buf + i, n - i, "\\x%02x", c);
+    }
+    if (*s)
+        i += (size_t)snprintf(buf + i, n - i, "...");
+    buf[i < n ? i : n - 1] = 0;
+    return buf;
+}
+
 static void vperr(struct parse *p, const char *sec, const char *key,
                   const char *fmt, va_list ap)
 {
-    char sk[160];
+    char sk[160], s1[64], s2[64];
     int n;
     if (p->failed)
         return;
     p->failed = 1;
     p->fail_line = p->line;
+    sec = printable(sec, s1, sizeof(s1));
+    key = printable(key, s2, sizeof(s2));
     snprintf(sk, sizeof(sk), "%s.%s", sec, key);
     if (!*sec) /* a key above the first [section] */
         snprintf(sk, sizeof(sk), "%s", key);
@@ -136,99 +160,120 @@ static int32_t record_need(const struct scenario *sc);
 
 /* ------------------------------------------------------------ values */
 
-/* Sizes: 4096, 0x1000, 4K, 4KiB, 1M, 1MiB, 1G. */
-static int parse_size(const char *v, uint64_t *out)
+/* Integers: 4096, 0x1000, and binary multiples 4K, 4KiB, 1M, 1MiB, 1G.
+ * No sign, no spaces, and no octal surprise: "010" is ten. */
+static int parse_uint(const char *v, uint64_t *out)
 {
-    char *end;
-    unsigned long long n;
-    uint64_t mul = 1;
-    errno = 0;
-    if (!isdigit((unsigned char)*v))
+    const char *d = v;
+    uint64_t n = 0, mul = 1;
+    unsigned base = 10;
+
+    if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
+        base = 16, d = v + 2;
+    if (!isdigit((unsigned char)*d) &&
+        !(base == 16 && isxdigit((unsigned char)*d)))
         return -1;
-    n = strtoull(v, &end, 0);
-    if (errno)
+    for (; *d; d++) {
+        unsigned k;
+        if (isdigit((unsigned char)*d))
+            k = (unsigned)(*d - '0');
+        else if (base == 16 && isxdigit((unsigned char)*d))
+            k = (unsigned)(tolower((unsigned char)*d) - 'a' + 10);
+        else
+            break;
+        if (n > (UINT64_MAX - k) / base)
+            return -1;
+        n = n * base + k;
+    }
+    if (*d == 'K' || *d == 'k')
+        mul = 1ull << 10, d++;
+    else if (*d == 'M')
+        mul = 1ull << 20, d++;
+    else if (*d == 'G')
+        mul = 1ull << 30, d++;
+    if (mul > 1 && (!strcmp(d, "iB") || !strcmp(d, "B")))
+        d += strlen(d);
+    if (*d || n > UINT64_MAX / mul)
         return -1;
-    if (*end == 'K' || *end == 'k')
-        mul = 1024, end++;
-    else if (*end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'G')
-        mul = 1024ull * 1024 * 1024, end++;
-    if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
-        end += strlen(end);
-    if (*end || (uint64_t)n > UINT64_MAX / mul)
-        return -1;
-    *out = (uint64_t)n * mul;
+    *out = n * mul;
     return 0;
 }
 
-static int parse_u32(const char *v, uint32_t *out)
-{
-    uint64_t n;
-    if (parse_size(v, &n) || n > UINT32_MAX)
-        return -1;
-    *out = (uint32_t)n;
-    return 0;
-}
-
-static int parse_double(const char *v, double lo, double hi, double *out)
+/* A finite decimal number: nan, inf and out-of-range exponents are not. */
+static int parse_real(const char *v, double *out)
 {
     char *end;
     double d;
+    if (!*v || isspace((unsigned char)*v))
+        return -1;
     errno = 0;
     d = strtod(v, &end);
-    if (errno || end == v || *end || d < lo || d > hi)
+    if (end == v || *end || errno == ERANGE || !isfinite(d))
         return -1;
     *out = d;
     return 0;
 }
 
-/* Durations: 10ms, 250us, 2s, 100ns (a bare number is microseconds). */
-static int parse_time(const char *v, uint64_t *ns)
+/* The number in front of a unit suffix of letters. */
+static int split_unit(const char *v, char *num, size_t n, const char **unit)
 {
-    char *end;
-    double d;
-    errno = 0;
-    d = strtod(v, &end);
-    if (errno || end == v || d < 0)
+    const char *u = v + strlen(v);
+    while (u > v && isalpha((unsigned char)u[-1]))
+        u--;
+    if (u == v || (size_t)(u - v) >= n)
         return -1;
-    if (!strcmp(end, "ns"))
-        *ns = (uint64_t)d;
-    else if (!strcmp(end, "us") || !*end)
-        *ns = (uint64_t)(d * 1e3);
-    else if (!strcmp(end, "ms"))
-        *ns = (uint64_t)(d * 1e6);
-    else if (!strcmp(end, "s"))
-        *ns = (uint64_t)(d * 1e9);
-    else
-        return -1;
+    memcpy(num, v, (size_t)(u - v));
+    num[u - v] = 0;
+    *unit = u;
     return 0;
 }
 
-/* Bandwidth: bytes/s with K/M suffix, or 250kbit / 1Mbit. */
-static int parse_bandwidth(const char *v, uint64_t *bps)
+/* Durations: 10ms, 250us, 2s, 100ns (a bare number is microseconds). */
+static int parse_time(const char *v, double *ns)
 {
-    char buf[64], *end;
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = {{"", 1e3}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+    char num[64];
+    const char *unit;
     double d;
-    size_t n = strlen(v);
-    if (n >= sizeof(buf))
+    size_t i;
+    if (split_unit(v, num, sizeof(num), &unit) || parse_real(num, &d) || d < 0)
         return -1;
-    memcpy(buf, v, n + 1);
-    if (n > 3 && !strcmp(buf + n - 3, "bit")) {
-        buf[n - 3] = 0;
-        d = strtod(buf, &end);
-        if (end == buf || d <= 0)
-            return -1;
-        if (*end == 'k' || *end == 'K')
-            d *= 1000, end++;
-        else if (*end == 'M')
-            d *= 1e6, end++;
-        if (*end)
-            return -1;
-        *bps = (uint64_t)(d / 8);
-        return *bps ? 0 : -1;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (!strcmp(unit, units[i].unit)) {
+            *ns = d * units[i].ns;
+            return 0;
+        }
+    return -1;
+}
+
+/* Bandwidth in bytes/s: a size (1M, 250K) or a bit rate (250kbit, 2Mbit). */
+static int parse_bandwidth(const char *v, double *bps)
+{
+    static const struct {
+        const char *unit;
+        double mul;
+    } units[] = {{"bit", 1}, {"kbit", 1e3}, {"Kbit", 1e3}, {"Mbit", 1e6},
+                 {"Gbit", 1e9}};
+    char num[64];
+    const char *unit;
+    uint64_t u;
+    double d;
+    size_t i;
+    if (!parse_uint(v, &u)) {
+        *bps = (double)u;
+        return 0;
     }
-    return parse_size(v, bps) || !*bps ? -1 : 0;
+    if (split_unit(v, num, sizeof(num), &unit) || parse_real(num, &d))
+        return -1;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (!strcmp(unit, units[i].unit)) {
+            *bps = d * units[i].mul / 8;
+            return 0;
+        }
+    return -1;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -272,304 +317,583 @@ static void list_names(char *buf, size_t n, const char *const *names)
             (size_t)snprintf(buf + at, n - at, "%s%s", i ? "|" : "", names[i]);
 }
 
-/* ------------------------------------------------------------ keys */
+/* ------------------------------------------------------------ the keys */
 
-#define IS(s, k) (!strcmp(sec, s) && !strcmp(key, k))
+enum key_type {
+    KT_TEXT,      /* char array; lo..hi characters, no control bytes */
+    KT_UINT,      /* integer field of 1, 4 or 8 bytes */
+    KT_TIME,      /* uint64_t nanoseconds */
+    KT_REAL,      /* double */
+    KT_BANDWIDTH, /* uint64_t bytes per second */
+    KT_BOOL,
+    KT_ENUM,   /* uint8_t index into names */
+    KT_PRESET, /* device.preset: loads a part */
+    KT_FILE    /* image.file: a path relative to the scenario */
+};
+
+/* A word an integer key takes besides numbers ("auto", "min"). */
+struct key_word {
+    const char *name;
+    uint64_t value;
+};
+
+/* One scenario key: where it goes, what it takes, what it means. Parsing,
+ * --set, range checks, error messages and `fotasim list --keys` (and so
+ * docs/scenarios.md) all read this one table. */
+struct key_def {
+    const char *section, *name;
+    enum key_type type;
+    size_t offset, size; /* the field in struct scenario */
+    double lo, hi; /* allowed range: bytes, counts, ns, bytes/s, characters */
+    const char *const *names;     /* KT_ENUM */
+    const struct key_word *words; /* NULL-terminated, or NULL */
+    const char *dflt, *help;      /* for the docs */
+};
+
+#define AT(f) offsetof(struct scenario, f), sizeof(((struct scenario *)0)->f)
+#define KiB   1024.0
+#define MiB   (1024.0 * 1024.0)
+#define SEC   1e9
+#define U32   4294967295.0
+#define U64   18446744073709551615.0
+
+static const struct key_word w_record[] = {{"min", SCENARIO_RECORD_MIN},
+                                           {NULL, 0}};
+static const struct key_word w_bound[] = {
+    {"auto", EXPECT_AUTO}, {"off", 0}, {NULL, 0}};
+
+static const struct key_def keys[] = {
+    {"scenario", "name", KT_TEXT, AT(name), 1, 63, NULL, NULL, "`unnamed`",
+     "short name (reports, JUnit test case)"},
+    {"scenario", "description", KT_TEXT, AT(description), 0, 159, NULL, NULL,
+     "empty", "one line, shown by `fotasim list`"},
+    {"scenario", "seed", KT_UINT, AT(seed), 0, U64, NULL, NULL, "1",
+     "run seed; every trial seed derives from it (`--seed` overrides)"},
+
+    {"device", "preset", KT_PRESET, AT(preset), 0, 0, NULL, NULL, "`w25q128`",
+     "a part's datasheet geometry, timing and endurance (`fotasim list`); "
+     "the other keys override it"},
+    {"device", "size", KT_UINT, AT(device.geo.size), 1, SIM_MAX_SIZE, NULL,
+     NULL, "4M (no preset named); the part's size",
+     "device bytes (the part, shrunk to what the test needs; the torture "
+     "loop holds three devices of this size in memory)"},
+    {"device", "prog_size", KT_UINT, AT(device.geo.prog_size), 1, 64 * KiB,
+     NULL, NULL, "preset",
+     "program unit, a power of two: NOR 1, MCU 8/16, NAND a page"},
+    {"device", "page_size", KT_UINT, AT(device.geo.page_size), 1, 64 * KiB,
+     NULL, NULL, "preset",
+     "NOR page-program window (256); NAND page: a multiple of prog_size "
+     "that divides the erase unit"},
+    {"device", "erase_size", KT_UINT, AT(device.geo.erase_size), 1, 16 * MiB,
+     NULL, NULL, "preset",
+     "erase unit (NOR sector, NAND block): a power-of-two multiple of "
+     "prog_size; size is a whole number of them"},
+    {"device", "spare_size", KT_UINT, AT(device.geo.spare_size), 0, 64 * KiB,
+     NULL, NULL, "preset", "NAND spare bytes per page (at most a page)"},
+    {"device", "nop", KT_UINT, AT(device.geo.nop), 0, 16, NULL, NULL, "preset",
+     "NAND partial programs per page"},
+    {"device", "ecc_bits", KT_UINT, AT(device.geo.ecc_bits), 0, 64, NULL, NULL,
+     "preset", "NAND ECC: correctable bits per codeword (0: none)"},
+    {"device", "ecc_codeword", KT_UINT, AT(device.geo.ecc_codeword), 0,
+     64 * KiB, NULL, NULL, "preset",
+     "NAND ECC codeword bytes; divides the page when ecc_bits > 0"},
+    {"device", "factory_bad", KT_UINT, AT(device.geo.factory_bad), 0, 65536,
+     NULL, NULL, "preset",
+     "NAND factory bad blocks (seeded placement; under half the part)"},
+    {"device", "erased_value", KT_UINT, AT(device.geo.erased_value), 0, 255,
+     NULL, NULL, "0xFF", "erased byte"},
+    {"device", "read_setup", KT_TIME, AT(device.timing.read_setup_ns), 0, SEC,
+     NULL, NULL, "preset", "NOR read: per command"},
+    {"device", "read_per_byte", KT_TIME, AT(device.timing.read_per_byte_ns), 0,
+     1e6, NULL, NULL, "preset", "NOR read: per byte"},
+    {"device", "page_read", KT_TIME, AT(device.timing.page_read_typ_ns), 0,
+     SEC, NULL, NULL, "preset", "NAND page read (tR)"},
+    {"device", "prog_typ", KT_TIME, AT(device.timing.prog_typ_ns), 0, 10 * SEC,
+     NULL, NULL, "preset", "page program, typical"},
+    {"device", "prog_max", KT_TIME, AT(device.timing.prog_max_ns), 0, 10 * SEC,
+     NULL, NULL, "preset", "page program, maximum (at least typical)"},
+    {"device", "erase_typ", KT_TIME, AT(device.timing.erase_typ_ns), 0,
+     100 * SEC, NULL, NULL, "preset", "erase of one unit, typical"},
+    {"device", "erase_max", KT_TIME, AT(device.timing.erase_max_ns), 0,
+     100 * SEC, NULL, NULL, "preset",
+     "erase of one unit, maximum (at least typical)"},
+    {"device", "draw_times", KT_BOOL, AT(device.timing.draw_times), 0, 0, NULL,
+     NULL, "no",
+     "draw each op's time between typical and maximum (seeded) instead of "
+     "typical"},
+
+    {"image", "size", KT_UINT, AT(image.size), 1, SIM_MAX_SIZE, NULL, NULL,
+     "1M; with `file`: the file's size", "image bytes"},
+    {"image", "seed", KT_UINT, AT(image.seed), 0, U64, NULL, NULL, "1",
+     "content generator seed"},
+    {"image", "file", KT_FILE, AT(image.file), 0, 0, NULL, NULL, "none",
+     "image file instead of generated content, relative to the scenario's "
+     "folder; must exist when the scenario is read and hold at least `size` "
+     "bytes"},
+    {"image", "version2_seed", KT_UINT, AT(image.version2_seed), 0, U32, NULL,
+     NULL, "2",
+     "content of the image the server switches to (`link.change_after`)"},
+
+    {"engine", "block_size", KT_UINT, AT(engine.block_size), 1, 16 * MiB, NULL,
+     NULL, "4K",
+     "bytes per block and record; a power of two, at least the program "
+     "unit; smaller than the erase unit is allowed (neighbours are voided "
+     "and fetched again)"},
+    {"engine", "write_size", KT_UINT, AT(engine.write_size), 0, 16 * MiB, NULL,
+     NULL, "0: engine default (256 B or a page)",
+     "engine staging chunk; a power of two from the program unit to "
+     "block_size"},
+    {"engine", "hash", KT_ENUM, AT(engine.hash), 0, 0, hash_names, NULL,
+     "`crc32`",
+     "block hash: `crc32`, `md5`, `sha256` (mbedTLS adapter); `none` is "
+     "refused"},
+    {"engine", "digest", KT_ENUM, AT(engine.digest), 0, 0, hash_names, NULL,
+     "`crc32`", "whole-image digest"},
+    {"engine", "verify", KT_ENUM, AT(engine.verify), 0, 0, verify_names, NULL,
+     "`full`",
+     "`full`: re-hash every recorded block at resume; `trusted`: believe "
+     "the records (needs a digest)"},
+    {"engine", "mirror", KT_BOOL, AT(engine.mirror), 0, 0, NULL, NULL, "yes",
+     "second copy of the record area"},
+    {"engine", "record_size", KT_UINT, AT(engine.record_size), 0, SIM_MAX_SIZE,
+     NULL, w_record, "0: the engine's minimum + one erase unit",
+     "bytes per record copy, rounded up to erase units, at least what the "
+     "engine needs; `min`: exactly the minimum, so the log fills and is "
+     "compacted"},
+    {"engine", "partition_addr", KT_UINT, AT(engine.partition_addr), 0,
+     SIM_MAX_SIZE, NULL, NULL, "0",
+     "where the record area starts (rounded up to an erase unit); mirror "
+     "and data follow"},
+    {"engine", "cpu_hash_rate", KT_UINT, AT(engine.cpu_hash_rate), 1, 1e12,
+     NULL, NULL, "10M (built-in CRC-32, Cortex-M4 at 100 MHz)",
+     "the target MCU's block-hash speed in bytes/s, for the boot-scan time"},
+
+    {"link", "bandwidth", KT_BANDWIDTH, AT(link.bandwidth_bps), 1, 1e11, NULL,
+     NULL, "1M", "payload rate: bytes/s (1M, 250K) or bits (2Mbit, 250kbit)"},
+    {"link", "latency", KT_TIME, AT(link.latency_ns), 0, 60 * SEC, NULL, NULL,
+     "50ms", "per request"},
+    {"link", "drop_rate", KT_REAL, AT(link.drop_rate), 0, 0.95, NULL, NULL,
+     "0", "share of requests that drop part-way"},
+    {"link", "corrupt_rate", KT_REAL, AT(link.corrupt_rate), 0, 0.01, NULL,
+     NULL, "0", "share of delivered bytes corrupted (only a digest catches "
+                "them)"},
+    {"link", "change_after", KT_UINT, AT(link.change_after), 0, 1e12, NULL,
+     NULL, "0: never",
+     "the server switches to image v2 after this many bytes served"},
+    {"link", "max_request", KT_UINT, AT(link.max_request), 0, SIM_MAX_SIZE,
+     NULL, NULL, "0: unlimited", "largest range per request"},
+
+    {"faults", "seed", KT_UINT, AT(device.faults.seed), 0, U64, NULL, NULL,
+     "0", "device fault generator seed"},
+    {"faults", "torn", KT_ENUM, AT(device.faults.torn_mode), 0, 0, torn_names,
+     NULL, "`random`",
+     "what a cut program leaves: nothing, everything, a prefix, a random "
+     "subset of bits"},
+    {"faults", "unstable", KT_REAL, AT(device.faults.unstable_fraction), 0, 1,
+     NULL, NULL, "0.1",
+     "share of torn bits that read differently each time until erased"},
+    {"faults", "erase_cut", KT_REAL, AT(device.faults.erase_cut_fraction), 0,
+     1, NULL, NULL, "0.5", "share of bits a cut erase leaves programmed"},
+    {"faults", "read_flip_rate", KT_REAL, AT(device.faults.read_flip_rate), 0,
+     1e-3, NULL, NULL, "0", "bit flips per bit per read"},
+    {"faults", "retention_rate", KT_REAL, AT(device.faults.retention_rate), 0,
+     1e-3, NULL, NULL, "0",
+     "programmed bits lost per bit per simulated second"},
+    {"faults", "read_disturb", KT_UINT, AT(device.faults.read_disturb_limit),
+     0, 1e9, NULL, NULL, "0: off", "reads of a unit before disturb flips"},
+    {"faults", "endurance", KT_UINT, AT(device.faults.endurance), 0, 1e8, NULL,
+     NULL, "preset", "P/E cycles per unit (0: unlimited)"},
+    {"faults", "initial_wear", KT_REAL, AT(device.faults.initial_wear), 0, 2,
+     NULL, NULL, "0",
+     "starting erase count as a share of endurance (0.95: near end of "
+     "life)"},
+    {"faults", "wear", KT_ENUM, AT(device.faults.wear_mode), 0, 0, wear_names,
+     NULL, "`none`",
+     "past endurance: no consequence, program/erase fail, bits stick, the "
+     "unit turns bad"},
+    {"faults", "offline_flips", KT_UINT, AT(device.faults.offline_flips), 0,
+     1e6, NULL, NULL, "0",
+     "programmed data bits that leak to 1 while the power is off after "
+     "each cut"},
+    {"faults", "offline_record_flips", KT_UINT,
+     AT(device.faults.offline_record_flips), 0, 1e6, NULL, NULL, "0",
+     "the same in the record area (both copies)"},
+    {"faults", "reprogram_as_and", KT_BOOL, AT(device.faults.reprogram_as_and),
+     0, 0, NULL, NULL, "no",
+     "NOR: a second program of a unit ANDs instead of being a violation"},
+    {"faults", "fiu_points", KT_BOOL, AT(device.faults.fiu_points), 0, 0, NULL,
+     NULL, "no",
+     "consult the libfiu points `sim/flash/*` (docs/flash-model.md)"},
+    {"faults", "fail_burst", KT_UINT, AT(device.faults.fail_burst), 0, 64,
+     NULL, NULL, "0: off",
+     "after each power-on, this many program/erase failures in a row on "
+     "one unit, then success"},
+    {"faults", "fail_burst_after", KT_UINT, AT(device.faults.fail_burst_after),
+     0, 1e9, NULL, NULL, "0",
+     "the burst starts at this program/erase after power-on (from 0)"},
+
+    {"cuts", "strategy", KT_ENUM, AT(cuts.strategy), 0, 0, cut_names, NULL,
+     "`exhaustive`",
+     "every write boundary, `count` seeded ones, `count` log-spaced ones "
+     "(denser early), every K-th"},
+    {"cuts", "count", KT_UINT, AT(cuts.count), 0, 1e8, NULL, NULL, "100",
+     "trials for random / logspaced; > 0"},
+    {"cuts", "every", KT_UINT, AT(cuts.every), 1, 1e9, NULL, NULL, "1",
+     "K for `every`"},
+    {"cuts", "depth", KT_UINT, AT(cuts.depth), 1, TRIAL_MAX_DEPTH, NULL, NULL,
+     "1", "cuts per trial; 2+ also cuts during recovery"},
+    {"cuts", "nested_count", KT_UINT, AT(cuts.nested_count), 1, 1, NULL, NULL,
+     "1",
+     "cuts tried per level below the first: one seeded cut per level (the "
+     "only value)"},
+    {"cuts", "max_boots", KT_UINT, AT(cuts.max_boots), 1, 1000, NULL, NULL,
+     "16", "reboots before a trial is judged `stuck`"},
+
+    {"expect", "max_redownload_blocks", KT_UINT,
+     AT(expect.max_redownload_blocks), 0, U32, NULL, NULL, "0: no bound",
+     "most blocks one trial may download again"},
+    {"expect", "max_redownload_bytes", KT_UINT,
+     AT(expect.max_redownload_bytes), 0, U32, NULL, NULL, "0: no bound",
+     "most bytes one trial may download again"},
+    {"expect", "allow_detected_failure", KT_BOOL,
+     AT(expect.allow_detected_failure), 0, 0, NULL, NULL, "no",
+     "engine errors the fault model makes unavoidable (worn flash) do not "
+     "fail the run"},
+    {"expect", "max_erases", KT_UINT, AT(expect.max_erases), 0, 1e12, NULL,
+     w_bound, "`auto`",
+     "most erases one trial may issue from its first cut to completion "
+     "(`auto`: derived, docs/fault-model.md; `off`: no bound)"},
+    {"expect", "max_programs", KT_UINT, AT(expect.max_programs), 0, 1e12,
+     NULL, w_bound, "`auto`", "the same for programs"},
+    {"expect", "max_unit_erases", KT_UINT, AT(expect.max_unit_erases), 0, 1e9,
+     NULL, w_bound, "`auto`",
+     "most erases of any one unit in one trial (wear)"},
+    {"expect", "max_recover_time", KT_TIME, AT(expect.max_recover_ns), 0,
+     86400 * SEC, NULL, w_bound, "`auto`",
+     "longest simulated recovery, first reboot to completion"},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const sections[] = {"scenario", "device", "image",
                                        "engine",   "link",   "faults",
                                        "cuts",     "expect", NULL};
 
-static int set_key(struct parse *p, const char *sec, const char *key,
-                   const char *v)
+static const struct key_def *find_key(const char *sec, const char *name)
+{
+    size_t i;
+    for (i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].section, sec) && !strcmp(keys[i].name, name))
+            return &keys[i];
+    return NULL;
+}
+
+static void store_uint(void *at, size_t size, uint64_t v)
+{
+    if (size == 1) {
+        uint8_t b = (uint8_t)v;
+        memcpy(at, &b, 1);
+    } else if (size == 4) {
+        uint32_t w = (uint32_t)v;
+        memcpy(at, &w, 4);
+    } else {
+        memcpy(at, &v, 8);
+    }
+}
+
+/* A bound for messages and docs, in the key's own unit. */
+static void format_bound(char *buf, size_t n, const struct key_def *k,
+                         double v)
+{
+    if (k->type == KT_TIME && v >= SEC)
+        snprintf(buf, n, "%gs", v / SEC);
+    else if (k->type == KT_TIME && v >= 1e6)
+        snprintf(buf, n, "%gms", v / 1e6);
+    else if (k->type == KT_TIME && v >= 1e3)
+        snprintf(buf, n, "%gus", v / 1e3);
+    else if (k->type == KT_TIME)
+        snprintf(buf, n, "%gns", v);
+    else if (k->type == KT_REAL)
+        snprintf(buf, n, "%g", v);
+    else if (v >= MiB && v < 1e12 && fmod(v, MiB) == 0)
+        snprintf(buf, n, "%.0fM", v / MiB);
+    else if (v >= KiB && v < 1e12 && fmod(v, KiB) == 0)
+        snprintf(buf, n, "%.0fK", v / KiB);
+    else if (v >= U32)
+        snprintf(buf, n, "%s", v >= U64 ? "2^64-1" : "2^32-1");
+    else
+        snprintf(buf, n, "%.0f", v);
+}
+
+/* What a key takes, for messages and docs. */
+static void describe_range(char *buf, size_t n, const struct key_def *k)
+{
+    char lo[32], hi[32];
+    size_t at = 0;
+    const struct key_word *w;
+    switch (k->type) {
+    case KT_TEXT:
+        at = (size_t)snprintf(buf, n, "up to %.0f characters", k->hi);
+        break;
+    case KT_BOOL:
+        at = (size_t)snprintf(buf, n, "yes|no");
+        break;
+    case KT_ENUM:
+        list_names(buf, n, k->names);
+        at = strlen(buf);
+        break;
+    case KT_PRESET:
+        at = (size_t)snprintf(buf, n, "a preset name");
+        break;
+    case KT_FILE:
+        at = (size_t)snprintf(buf, n, "a path");
+        break;
+    default:
+        format_bound(lo, sizeof(lo), k, k->lo);
+        format_bound(hi, sizeof(hi), k, k->hi);
+        at = (size_t)snprintf(buf, n, "%s to %s", lo, hi);
+    }
+    for (w = k->words; w && w->name && at < n; w++)
+        at += (size_t)snprintf(buf + at, n - at, ", %s", w->name);
+}
+
+static const char *type_name(const struct key_def *k)
+{
+    static const char *const names[] = {
+        [KT_TEXT] = "text",           [KT_UINT] = "size/count",
+        [KT_TIME] = "duration",       [KT_REAL] = "number",
+        [KT_BANDWIDTH] = "bandwidth", [KT_BOOL] = "bool",
+        [KT_ENUM] = "enum",           [KT_PRESET] = "name",
+        [KT_FILE] = "path"};
+    return names[k->type];
+}
+
+/* What a value of each type looks like, for "'x' is not ..." messages. */
+static const char *type_example(const struct key_def *k)
+{
+    switch (k->type) {
+    case KT_UINT:
+        return "a size or count (4096, 4K, 1MiB, 0x1000)";
+    case KT_TIME:
+        return "a duration (250us, 3ms, 2s)";
+    case KT_REAL:
+        return "a finite number";
+    case KT_BANDWIDTH:
+        return "a bandwidth (1M, 250K, 2Mbit)";
+    case KT_BOOL:
+        return "yes or no";
+    default:
+        return "valid";
+    }
+}
+
+void scenario_print_keys(FILE *to, int markdown)
+{
+    const char *const *s;
+    char range[160];
+    size_t i;
+    for (s = sections; *s; s++) {
+        if (markdown)
+            fprintf(to,
+                    "%s### [%s]\n\n| key | type | takes | default | meaning "
+                    "|\n|---|---|---|---|---|\n",
+                    s == sections ? "" : "\n", *s);
+        for (i = 0; i < NKEYS; i++) {
+            const struct key_def *k = &keys[i];
+            if (strcmp(k->section, *s))
+                continue;
+            describe_range(range, sizeof(range), k);
+            if (markdown) {
+                const char *c;
+                fprintf(to, "| %s | %s | ", k->name, type_name(k));
+                for (c = range; *c; c++) /* a bare | splits a cell */
+                    fputs(*c == '|' ? "\\|" : (char[2]){*c, 0}, to);
+                fprintf(to, " | %s | %s |\n", k->dflt, k->help);
+            }
+            else
+                fprintf(to, "  %s.%s (%s: %s; default %s)\n      %s\n", *s,
+                        k->name, type_name(k), range, k->dflt, k->help);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ setting */
+
+static int set_preset(struct parse *p, const struct key_def *k, const char *v)
 {
     struct scenario *sc = p->sc;
-    struct sim_geometry *g = &sc->device.geo;
-    struct sim_timing *t = &sc->device.timing;
-    struct sim_faults *x = &sc->device.faults;
-    uint64_t u64;
-    double rate_hi = 1;
-    uint8_t u8;
-    char names[128];
-    const char *const *en = NULL;
-    uint8_t *ep = NULL;
+    struct sim_faults keep = sc->device.faults;
+    const char *const *n;
+    char names[160], shown[80];
+    size_t at = 0, i;
 
-#define U32(field)                                                             \
-    do {                                                                       \
-        if (parse_u32(v, &(field)))                                            \
-            goto bad_number;                                                   \
-        return 0;                                                              \
-    } while (0)
-#define U8(field)                                                              \
-    do {                                                                       \
-        uint32_t tmp_;                                                         \
-        if (parse_u32(v, &tmp_) || tmp_ > 255)                                 \
-            goto bad_number;                                                   \
-        (field) = (uint8_t)tmp_;                                               \
-        return 0;                                                              \
-    } while (0)
-#define TIME(field)                                                            \
-    do {                                                                       \
-        if (parse_time(v, &(field)))                                           \
-            goto bad_time;                                                     \
-        return 0;                                                              \
-    } while (0)
-#define RATE(field, hi)                                                        \
-    do {                                                                       \
-        rate_hi = (hi);                                                        \
-        if (parse_double(v, 0, rate_hi, &(field)))                             \
-            goto bad_rate;                                                     \
-        return 0;                                                              \
-    } while (0)
-#define BOOL(field)                                                            \
-    do {                                                                       \
-        if (parse_bool(v, &(field)))                                           \
-            goto bad_bool;                                                     \
-        return 0;                                                              \
-    } while (0)
+    if (sim_preset(v, &sc->device)) {
+        n = sim_preset_names();
+        names[0] = 0;
+        for (i = 0; n[i] && at < sizeof(names); i++)
+            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s",
+                                   i ? "|" : "", n[i]);
+        perr(p, k->section, k->name, "unknown preset '%s' (one of %s)",
+             printable(v, shown, sizeof(shown)), names);
+        return -1;
+    }
+    /* A preset sets the part's endurance; other fault knobs keep what the
+     * file already said. */
+    keep.endurance = sc->device.faults.endurance;
+    sc->device.faults = keep;
+    snprintf(sc->preset, sizeof(sc->preset), "%s", v);
+    return 0;
+}
+
+/* Relative to the scenario's folder, so a scenario runs from anywhere; a
+ * --set is relative to the scenario it changes. */
+static int set_file(struct parse *p, const struct key_def *k, const char *v)
+{
+    struct scenario *sc = p->sc;
+    const char *base = p->set ? sc->path : p->name;
+    const char *slash = strrchr(base, '/');
+    int dn = slash ? (int)(slash - base) : 0;
+    size_t n;
+    if (v[0] == '/' || !dn)
+        n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file), "%s", v);
+    else
+        n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file), "%.*s/%s",
+                             dn, base, v);
+    if (n >= sizeof(sc->image.file)) {
+        perr(p, k->section, k->name, "path longer than %zu characters",
+             sizeof(sc->image.file) - 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_text(struct parse *p, const struct key_def *k, const char *v,
+                    char *at)
+{
+    size_t n = strlen(v), i;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+            perr(p, k->section, k->name, "control characters are not allowed");
+            return -1;
+        }
+    if ((double)n < k->lo || (double)n > k->hi) {
+        perr(p, k->section, k->name, "%zu characters (%.0f to %.0f)", n, k->lo,
+             k->hi);
+        return -1;
+    }
+    memcpy(at, v, n + 1);
+    return 0;
+}
+
+/* Parse v per the key's type into a number in the key's unit (bytes,
+ * counts, ns, bytes/s): 0, or -1 when v is not of that form. */
+static int parse_number(const struct key_def *k, const char *v, double *d)
+{
+    uint64_t u;
+    switch (k->type) {
+    case KT_UINT:
+        if (parse_uint(v, &u))
+            return -1;
+        *d = (double)u;
+        return 0;
+    case KT_TIME:
+        return parse_time(v, d);
+    case KT_REAL:
+        return parse_real(v, d);
+    default:
+        return parse_bandwidth(v, d);
+    }
+}
+
+static int set_key(struct parse *p, const char *sec, const char *name,
+                   const char *v)
+{
+    const struct key_def *k;
+    const struct key_word *w;
+    char shown[80], range[160];
+    char *at;
+    uint8_t u8;
+    uint64_t u;
+    double d;
+    bool b;
 
     if (!*sec) {
-        perr(p, sec, key, "key before any [section]");
+        perr(p, sec, name, "key before any [section]");
         return -1;
     }
     if (parse_enum(sec, sections, &u8)) {
-        list_names(names, sizeof(names), sections);
-        perr(p, sec, key, "unknown section [%s] (one of %s)", sec, names);
+        list_names(range, sizeof(range), sections);
+        perr(p, sec, name, "unknown section [%s] (one of %s)",
+             printable(sec, shown, sizeof(shown)), range);
         return -1;
     }
-    if (!*v && !IS("scenario", "description")) {
-        perr(p, sec, key, "no value");
+    if (!(k = find_key(sec, name))) {
+        perr(p, sec, name, "unknown key");
         return -1;
     }
-    if (IS("scenario", "name")) {
-        snprintf(sc->name, sizeof(sc->name), "%s", v);
-        return 0;
+    if (!*v && k->type != KT_TEXT) {
+        perr(p, sec, name, "no value");
+        return -1;
     }
-    if (IS("scenario", "description")) {
-        snprintf(sc->description, sizeof(sc->description), "%s", v);
+    at = (char *)p->sc + k->offset;
+    for (w = k->words; w && w->name; w++)
+        if (!strcmp(v, w->name)) {
+            store_uint(at, k->size, w->value);
+            return 0;
+        }
+    printable(v, shown, sizeof(shown));
+    describe_range(range, sizeof(range), k);
+    switch (k->type) {
+    case KT_TEXT:
+        return set_text(p, k, v, at);
+    case KT_PRESET:
+        return set_preset(p, k, v);
+    case KT_FILE:
+        return set_file(p, k, v);
+    case KT_BOOL:
+        if (parse_bool(v, &b))
+            break;
+        memcpy(at, &b, sizeof(b));
         return 0;
-    }
-    if (IS("scenario", "seed")) {
-        if (parse_size(v, &sc->seed))
-            goto bad_number;
-        return 0;
-    }
-    if (IS("device", "preset")) {
-        struct sim_faults keep = sc->device.faults;
-        if (sim_preset(v, &sc->device)) {
-            const char *const *n = sim_preset_names();
-            size_t at = 0, i;
-            names[0] = 0;
-            for (i = 0; n[i]; i++)
-                at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s",
-                                       i ? "|" : "", n[i]);
-            perr(p, sec, key, "unknown preset '%s' (one of %s)", v, names);
+    case KT_ENUM:
+        if (parse_enum(v, k->names, &u8)) {
+            perr(p, sec, name, "'%s' is not one of %s", shown, range);
             return -1;
         }
-        /* A preset sets the part's endurance; other fault knobs keep what
-         * the file already said. */
-        keep.endurance = sc->device.faults.endurance;
-        sc->device.faults = keep;
-        snprintf(sc->preset, sizeof(sc->preset), "%s", v);
+        *(uint8_t *)at = u8;
         return 0;
-    }
-    if (IS("device", "size")) {
-        U32(g->size);
-    }
-    if (IS("device", "prog_size"))
-        U32(g->prog_size);
-    if (IS("device", "page_size"))
-        U32(g->page_size);
-    if (IS("device", "erase_size"))
-        U32(g->erase_size);
-    if (IS("device", "spare_size"))
-        U32(g->spare_size);
-    if (IS("device", "nop"))
-        U8(g->nop);
-    if (IS("device", "ecc_bits"))
-        U8(g->ecc_bits);
-    if (IS("device", "ecc_codeword"))
-        U32(g->ecc_codeword);
-    if (IS("device", "factory_bad"))
-        U32(g->factory_bad);
-    if (IS("device", "erased_value"))
-        U8(g->erased_value);
-    if (IS("device", "read_setup"))
-        TIME(t->read_setup_ns);
-    if (IS("device", "read_per_byte"))
-        TIME(t->read_per_byte_ns);
-    if (IS("device", "page_read"))
-        TIME(t->page_read_typ_ns);
-    if (IS("device", "prog_typ"))
-        TIME(t->prog_typ_ns);
-    if (IS("device", "prog_max"))
-        TIME(t->prog_max_ns);
-    if (IS("device", "erase_typ"))
-        TIME(t->erase_typ_ns);
-    if (IS("device", "erase_max"))
-        TIME(t->erase_max_ns);
-    if (IS("device", "draw_times"))
-        BOOL(t->draw_times);
-
-    if (IS("image", "size"))
-        U32(sc->image.size);
-    if (IS("image", "seed")) {
-        if (parse_size(v, &sc->image.seed))
-            goto bad_number;
-        return 0;
-    }
-    if (IS("image", "version2_seed"))
-        U32(sc->image.version2_seed);
-    if (IS("image", "file")) {
-        /* Relative to the scenario's folder, so a scenario runs from
-         * anywhere; a --set is relative to the scenario it changes. */
-        const char *base = p->set ? sc->path : p->name;
-        const char *slash = strrchr(base, '/');
-        int dn = slash ? (int)(slash - base) : 0;
-        size_t n;
-        if (v[0] == '/' || !dn)
-            n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file), "%s",
-                                 v);
-        else
-            n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file),
-                                 "%.*s/%s", dn, base, v);
-        if (n >= sizeof(sc->image.file)) {
-            perr(p, sec, key, "path longer than %zu characters",
-                 sizeof(sc->image.file) - 1);
+    default:
+        if (parse_number(k, v, &d))
+            break;
+        if (d < k->lo || d > k->hi) {
+            perr(p, sec, name, "'%s' is out of range (%s)", shown, range);
             return -1;
         }
-        return 0;
-    }
-
-    if (IS("engine", "block_size"))
-        U32(sc->engine.block_size);
-    if (IS("engine", "write_size"))
-        U32(sc->engine.write_size);
-    if (IS("engine", "hash"))
-        en = hash_names, ep = &sc->engine.hash;
-    else if (IS("engine", "digest"))
-        en = hash_names, ep = &sc->engine.digest;
-    else if (IS("engine", "verify"))
-        en = verify_names, ep = &sc->engine.verify;
-    else if (IS("faults", "torn"))
-        en = torn_names, ep = &x->torn_mode;
-    else if (IS("faults", "wear"))
-        en = wear_names, ep = &x->wear_mode;
-    else if (IS("cuts", "strategy"))
-        en = cut_names, ep = &sc->cuts.strategy;
-    if (en) {
-        if (parse_enum(v, en, ep)) {
-            list_names(names, sizeof(names), en);
-            perr(p, sec, key, "'%s' is not one of %s", v, names);
+        if (k->type == KT_REAL) {
+            memcpy(at, &d, sizeof(d));
+            return 0;
+        }
+        /* In range, so the conversion is exact enough and defined; a
+         * bandwidth or duration below one unit rounds to at least it. */
+        u = (uint64_t)d;
+        if (k->type == KT_BANDWIDTH && !u) {
+            perr(p, sec, name, "'%s' is out of range (%s)", shown, range);
             return -1;
         }
+        store_uint(at, k->type == KT_UINT ? k->size : 8, u);
         return 0;
     }
-    if (IS("engine", "mirror"))
-        BOOL(sc->engine.mirror);
-    if (IS("engine", "record_size"))
-        U32(sc->engine.record_size);
-    if (IS("engine", "partition_addr"))
-        U32(sc->engine.partition_addr);
-    if (IS("engine", "cpu_hash_rate")) {
-        if (parse_size(v, &sc->engine.cpu_hash_rate) ||
-            !sc->engine.cpu_hash_rate)
-            goto bad_number;
-        return 0;
+    if (k->words) {
+        size_t n = 0;
+        for (w = k->words; w->name && n < sizeof(range); w++)
+            n += (size_t)snprintf(range + n, sizeof(range) - n, "%s%s",
+                                  n ? "|" : "", w->name);
+        perr(p, sec, name, "'%s' is not %s or %s", shown, type_example(k),
+             range);
+    } else {
+        perr(p, sec, name, "'%s' is not %s", shown, type_example(k));
     }
-
-    if (IS("link", "bandwidth")) {
-        if (parse_bandwidth(v, &sc->link.bandwidth_bps)) {
-            perr(p, sec, key, "'%s' is not a bandwidth (1M, 250K, 2Mbit)", v);
-            return -1;
-        }
-        return 0;
-    }
-    if (IS("link", "latency"))
-        TIME(sc->link.latency_ns);
-    if (IS("link", "drop_rate"))
-        RATE(sc->link.drop_rate, 0.95);
-    if (IS("link", "corrupt_rate"))
-        RATE(sc->link.corrupt_rate, 0.01);
-    if (IS("link", "change_after")) {
-        if (parse_size(v, &u64))
-            goto bad_number;
-        sc->link.change_after = u64;
-        return 0;
-    }
-    if (IS("link", "max_request"))
-        U32(sc->link.max_request);
-
-    if (IS("faults", "seed")) {
-        if (parse_size(v, &x->seed))
-            goto bad_number;
-        return 0;
-    }
-    if (IS("faults", "unstable"))
-        RATE(x->unstable_fraction, 1);
-    if (IS("faults", "erase_cut"))
-        RATE(x->erase_cut_fraction, 1);
-    if (IS("faults", "read_flip_rate"))
-        RATE(x->read_flip_rate, 1e-3);
-    if (IS("faults", "retention_rate"))
-        RATE(x->retention_rate, 1e-3);
-    if (IS("faults", "read_disturb"))
-        U32(x->read_disturb_limit);
-    if (IS("faults", "endurance"))
-        U32(x->endurance);
-    if (IS("faults", "initial_wear"))
-        RATE(x->initial_wear, 2);
-    if (IS("faults", "offline_flips"))
-        U32(x->offline_flips);
-    if (IS("faults", "offline_record_flips"))
-        U32(x->offline_record_flips);
-    if (IS("faults", "reprogram_as_and"))
-        BOOL(x->reprogram_as_and);
-
-    if (IS("cuts", "count"))
-        U32(sc->cuts.count);
-    if (IS("cuts", "every"))
-        U32(sc->cuts.every);
-    if (IS("cuts", "depth")) {
-        if (parse_u32(v, &sc->cuts.depth) || sc->cuts.depth < 1 ||
-            sc->cuts.depth > 4) {
-            perr(p, sec, key, "'%s': depth is 1 to 4", v);
-            return -1;
-        }
-        return 0;
-    }
-    if (IS("cuts", "nested_count"))
-        U32(sc->cuts.nested_count);
-    if (IS("cuts", "max_boots"))
-        U32(sc->cuts.max_boots);
-
-    if (IS("expect", "max_redownload_blocks"))
-        U32(sc->expect.max_redownload_blocks);
-    if (IS("expect", "max_redownload_bytes"))
-        U32(sc->expect.max_redownload_bytes);
-    if (IS("expect", "allow_detected_failure"))
-        BOOL(sc->expect.allow_detected_failure);
-
-    perr(p, sec, key, "unknown key");
     return -1;
-bad_number:
-    perr(p, sec, key, "'%s' is not a size or count (4096, 4K, 1MiB, 0x1000)",
-         v);
-    return -1;
-bad_time:
-    perr(p, sec, key, "'%s' is not a duration (250us, 3ms, 2s)", v);
-    return -1;
-bad_rate:
-    perr(p, sec, key, "'%s' is not a number from 0 to %g", v, rate_hi);
-    return -1;
-bad_bool:
-    perr(p, sec, key, "'%s' is not yes or no", v);
-    return -1;
-#undef U32
-#undef U8
-#undef TIME
-#undef RATE
-#undef BOOL
 }
 
 static int handler(void *user, const char *sec, const char *key, const char *v)
@@ -579,6 +903,7 @@ static int handler(void *user, const char *sec, const char *key, const char *v)
     int i;
     if (p->failed)
         return 0;
+    p->nset++;
     if (p->long_line && p->line == p->long_line) {
         perr(p, sec, key, "line longer than %d characters", p->max_line);
         return 0;
@@ -616,6 +941,22 @@ static char *reader(char *str, int num, void *stream)
     str[n] = 0;
     p->text += full;
     p->line++;
+    /* inih would take an indented line as the previous value's
+     * continuation: "  seed = 5" would silently become part of a
+     * description. Refuse it; blank and comment lines may be indented. */
+    if ((str[0] == ' ' || str[0] == '\t') && !p->failed) {
+        const char *c = str + strspn(str, " \t\r\n");
+        if (*c && *c != ';' && *c != '#') {
+            snprintf(p->err, p->errlen,
+                     "%s:%d: indented line: a value continued on the next "
+                     "line is not allowed (remove the leading blanks)",
+                     p->name, p->line);
+            p->failed = 1;
+            p->fail_line = p->line;
+        }
+    }
+    if (p->failed) /* inih reads on: give it nothing more to parse */
+        str[0] = 0;
     return str;
 }
 
@@ -650,6 +991,10 @@ static void defaults(struct scenario *sc)
     sc->cuts.depth = 1;
     sc->cuts.nested_count = 1;
     sc->cuts.max_boots = 16;
+    sc->expect.max_erases = EXPECT_AUTO;
+    sc->expect.max_programs = EXPECT_AUTO;
+    sc->expect.max_unit_erases = EXPECT_AUTO;
+    sc->expect.max_recover_ns = EXPECT_AUTO;
     sc->seed = 1;
 }
 
@@ -697,30 +1042,24 @@ static int validate(struct parse *p)
     struct scenario *sc = p->sc;
     const struct sim_geometry *g = &sc->device.geo;
     struct scenario_layout l;
+    const char *bad_key;
     char why[256];
     int32_t need;
     int rc;
 
     if (p->failed)
         return -1;
-    if (!g->prog_size || !g->erase_size || g->erase_size % g->prog_size) {
-        kerr(p, C("device.erase_size", "device.prog_size", "device.preset"),
-             "erase unit %u is not a multiple of the program unit %u",
-             g->erase_size, g->prog_size);
-        return -1;
-    }
-    if (!g->nregions && (!g->size || g->size % g->erase_size)) {
-        kerr(p, C("device.size", "device.erase_size", "device.preset"),
-             "%u is not a whole number of %u-byte erase units", g->size,
-             g->erase_size);
-        return -1;
-    }
     /* The engine takes power-of-two sizes only (docs/record-format.md). */
     if (!pow2(g->prog_size) || !pow2(g->erase_size)) {
         kerr(p, C("device.prog_size", "device.erase_size", "device.preset"),
              "the engine needs power-of-two program and erase units "
              "(%u, %u)",
              g->prog_size, g->erase_size);
+        return -1;
+    }
+    /* The simulator's rules first: what it refuses, named by its key. */
+    if (sim_config_check(&sc->device, &bad_key, why, sizeof(why))) {
+        kerr(p, C(bad_key, "device.preset"), "%s", why);
         return -1;
     }
     if (!pow2(sc->engine.block_size)) {
@@ -760,23 +1099,12 @@ static int validate(struct parse *p)
              sc->cuts.strategy == CUT_RANDOM ? "random" : "logspaced");
         return -1;
     }
-    if (!sc->cuts.every) {
-        kerr(p, C("cuts.every"), "must be > 0");
-        return -1;
-    }
-    if (!sc->cuts.max_boots) {
-        kerr(p, C("cuts.max_boots"), "must be > 0");
-        return -1;
-    }
-    if (sc->cuts.depth > 1 && !sc->cuts.nested_count) {
-        kerr(p, C("cuts.nested_count", "cuts.depth"),
-             "must be > 0 when depth is %u", sc->cuts.depth);
-        return -1;
-    }
     if (check_image_file(p))
         return -1;
-    if (!sc->image.size) {
-        kerr(p, C("image.size"), "must be > 0");
+    if (sc->engine.block_size > g->size) {
+        kerr(p, C("engine.block_size", "device.size", "device.preset"),
+             "%u is larger than the %u-byte device", sc->engine.block_size,
+             g->size);
         return -1;
     }
     rc = scenario_layout(sc, &l, why, sizeof(why));
@@ -786,7 +1114,8 @@ static int validate(struct parse *p)
     }
     need = record_need(sc);
     /* The layout rounds record_size up to whole erase units. */
-    if (!rc && sc->engine.record_size && need >= 0 &&
+    if (!rc && sc->engine.record_size &&
+        sc->engine.record_size != SCENARIO_RECORD_MIN && need >= 0 &&
         (uint64_t)l.record_size < (uint64_t)need) {
         kerr(p, C("engine.record_size"),
              "%u bytes; the engine needs %d for %u blocks",
@@ -833,6 +1162,14 @@ static int load(struct scenario *sc, const char *text, const char *name,
         p->failed = 1;
     } else if (rc < 0 && !p->failed) {
         snprintf(err, errlen, "%s: out of memory", name);
+        p->failed = 1;
+    }
+    if (!p->failed && !p->nset) {
+        /* An empty file would run the default scenario: most likely the
+         * wrong file was named. */
+        snprintf(err, errlen,
+                 "%s: no settings: the file is empty or holds only comments",
+                 name);
         p->failed = 1;
     }
     rc = p->failed || validate(p) ? -1 : 0;
@@ -1008,7 +1345,7 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                     char *err, size_t errlen)
 {
     const struct sim_geometry *g = &sc->device.geo;
-    uint64_t rec, data, addr, spare_units = 0;
+    uint64_t rec, data, addr, group, spare_units = 0;
     /* Areas use the device's erase unit at the partition: the largest
      * sector size for non-uniform MCU flash. */
     uint32_t es = g->erase_size;
@@ -1018,17 +1355,24 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
     need = record_need(sc);
     if (need < 0) {
         snprintf(err, errlen,
-                 "the engine refuses this geometry (error %d): block %u, "
+                 "the engine refuses this geometry (%s): block %u, "
                  "program unit %u, erase unit %u",
-                 (int)need, sc->engine.block_size, g->prog_size, es);
+                 fwr_error_name(need), sc->engine.block_size, g->prog_size,
+                 es);
         return -2;
     }
     /* 64-bit sums: a huge size in a file must not wrap into "fits". */
-    rec = sc->engine.record_size ? sc->engine.record_size : (uint64_t)need + es;
+    rec = sc->engine.record_size == SCENARIO_RECORD_MIN ? (uint64_t)need
+          : sc->engine.record_size ? sc->engine.record_size
+                                   : (uint64_t)need + es;
     rec = (rec + es - 1) / es * es;
     if (g->kind == SIM_NAND)
-        spare_units = g->factory_bad + 2; /* room to skip bad blocks */
-    data = ((uint64_t)sc->image.size + es - 1) / es * es + spare_units * es;
+        spare_units = (uint64_t)g->factory_bad + 2; /* to skip bad blocks */
+    /* Whole block groups: a block larger than the erase unit is erased
+     * and written as one group, the last one too. */
+    group = sc->engine.block_size > es ? sc->engine.block_size : es;
+    data = ((uint64_t)sc->image.size + group - 1) / group * group +
+           spare_units * es;
     addr = ((uint64_t)sc->engine.partition_addr + es - 1) / es * es;
     l->part_lo = (uint32_t)addr;
     l->record_addr = (uint32_t)addr;

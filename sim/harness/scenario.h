@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fwresume.h"
 #include "sim_flash.h"
@@ -40,7 +41,9 @@ struct scenario_engine {
     uint8_t verify;      /* enum fwr_verify */
     bool mirror;
     uint32_t record_size;    /* bytes per record copy; 0: computed minimum
-                                rounded up to erase units, plus one unit */
+                                rounded up to erase units, plus one unit;
+                                SCENARIO_RECORD_MIN: the minimum exactly
+                                (the log fills and is compacted) */
     uint32_t partition_addr; /* where the record area starts; data follows */
     uint64_t cpu_hash_rate;  /* target MCU's block-hash speed, bytes/s: the
                                 CPU part of the boot-time resume scan */
@@ -65,10 +68,20 @@ struct scenario_cuts {
     uint32_t max_boots;    /* a trial is "stuck" past this many reboots */
 };
 
+#define SCENARIO_RECORD_MIN UINT32_MAX
+/* A cost bound derived from the scenario (oracle.c says how). */
+#define EXPECT_AUTO UINT64_MAX
+
 struct scenario_expect {
     uint32_t max_redownload_blocks; /* per trial; 0: no bound */
     uint32_t max_redownload_bytes;  /* per trial; 0: no bound */
     bool allow_detected_failure;    /* detected failures are acceptable */
+    /* Cost bounds per trial, from the first cut to completion: 0 no
+     * bound, EXPECT_AUTO derived from the scenario. A trial beyond one is
+     * judged over_budget. */
+    uint64_t max_erases, max_programs; /* flash ops */
+    uint64_t max_unit_erases;          /* erases of the most-erased unit */
+    uint64_t max_recover_ns;           /* simulated time, reboot to done */
 };
 
 /* Where the engine's areas land on the device (derived, see
@@ -112,5 +125,10 @@ int scenario_load_text(struct scenario *sc, const char *text, const char *name,
 int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                     char *err, size_t errlen);
 void scenario_free(struct scenario *sc);
+
+/* The scenario keys, one line each (section.key, type, range, default,
+ * meaning), from the one table parsing uses: as Markdown tables, one per
+ * section (docs/scenarios.md holds this output), or as plain text. */
+void scenario_print_keys(FILE *to, int markdown);
 
 #endif /* FOTASIM_SCENARIO_H */

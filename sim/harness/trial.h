@@ -28,6 +28,9 @@ enum verdict {
 };
 
 const char *verdict_name(enum verdict v);
+/* "FWR_E_GEOMETRY (sizes/alignments the engine cannot work with)" for an
+ * enum fwr_err value: messages name engine errors, not numbers. */
+const char *fwr_error_name(int err);
 /* True for verdicts that fail a run regardless of expectations. */
 int verdict_is_failure(enum verdict v, int allow_detected_failure);
 

@@ -107,7 +107,7 @@ static void test_defaults(void **state)
 {
     struct scenario sc;
     (void)state;
-    assert_int_equal(load_ok(&sc, "; nothing but defaults\n"), 0);
+    assert_int_equal(load_ok(&sc, "[scenario]\nseed = 1\n"), 0);
     assert_string_equal(sc.name, "unnamed");
     assert_string_equal(sc.preset, "w25q128");
     assert_int_equal(sc.image.size, 1u << 20);
@@ -208,8 +208,7 @@ static void test_error_bad_values(void **state)
                  ":2: image.size: '99999999999999999999' is not a size or "
                  "count (4096, 4K, 1MiB, 0x1000)");
     expect_error("[image]\nsize = 8G\n",
-                 ":2: image.size: '8G' is not a size or count (4096, 4K, "
-                 "1MiB, 0x1000)");
+                 ":2: image.size: '8G' is out of range (1 to 256M)");
     expect_error("[link]\nlatency = soon\n",
                  ":2: link.latency: 'soon' is not a duration (250us, 3ms, "
                  "2s)");
@@ -241,19 +240,20 @@ static void test_error_bad_enum(void **state)
 static void test_error_out_of_range(void **state)
 {
     (void)state;
-    expect_error("[cuts]\ndepth = 5\n", ":2: cuts.depth: '5': depth is 1 to 4");
-    expect_error("[cuts]\ndepth = 0\n", ":2: cuts.depth: '0': depth is 1 to 4");
+    expect_error("[cuts]\ndepth = 5\n",
+                 ":2: cuts.depth: '5' is out of range (1 to 4)");
+    expect_error("[cuts]\ndepth = 0\n",
+                 ":2: cuts.depth: '0' is out of range (1 to 4)");
     expect_error("[link]\ndrop_rate = 1.5\n",
-                 ":2: link.drop_rate: '1.5' is not a number from 0 to 0.95");
+                 ":2: link.drop_rate: '1.5' is out of range (0 to 0.95)");
     expect_error("[faults]\ninitial_wear = -0.1\n",
-                 ":2: faults.initial_wear: '-0.1' is not a number from 0 "
-                 "to 2");
+                 ":2: faults.initial_wear: '-0.1' is out of range (0 to 2)");
     expect_error("[device]\nnop = 300\n",
-                 ":2: device.nop: '300' is not a size or count (4096, 4K, "
-                 "1MiB, 0x1000)");
+                 ":2: device.nop: '300' is out of range (0 to 16)");
     expect_error("[cuts]\nstrategy = random\ncount = 0\n",
                  ":3: cuts.count: must be > 0 for random");
-    expect_error("[cuts]\nmax_boots = 0\n", ":2: cuts.max_boots: must be > 0");
+    expect_error("[cuts]\nmax_boots = 0\n",
+                 ":2: cuts.max_boots: '0' is out of range (1 to 1000)");
 }
 
 static void test_error_geometry_names_the_key_line(void **state)
@@ -271,8 +271,11 @@ static void test_error_geometry_names_the_key_line(void **state)
                  ":2: device.prog_size: the engine needs power-of-two "
                  "program and erase units (3, 3072)");
     expect_error("[device]\nerase_size = 3000\n",
-                 ":2: device.erase_size: 4194304 is not a whole number of "
-                 "3000-byte erase units");
+                 ":2: device.erase_size: the engine needs power-of-two "
+                 "program and erase units (1, 3000)");
+    expect_error("[device]\nsize = 4100K\nerase_size = 8K\n",
+                 ":2: device.size: 4198400 is not a whole number of "
+                 "8192-byte erase units");
     expect_error("[engine]\nwrite_size = 8K\n",
                  ":2: engine.write_size: 8192 is not a power of two from "
                  "the program unit (1) to the block size (4096)");
@@ -408,8 +411,9 @@ static void test_set_overrides(void **state)
                              "device from 0x0");
     /* A --set that breaks another key names both. */
     assert_true(scenario_set(&sc, "device.prog_size=3", err, sizeof(err)) < 0);
-    assert_string_equal(err, "--set device.prog_size: erase unit 4096 is not "
-                             "a multiple of the program unit 3");
+    assert_string_equal(err, "--set device.prog_size: the engine needs "
+                             "power-of-two program and erase units (3, "
+                             "4096)");
     /* Refused values leave the scenario as it was. */
     assert_int_equal(sc.device.geo.prog_size, 1);
     assert_int_equal(sc.image.size, 65536);
@@ -434,8 +438,137 @@ static void test_load_text_as_stored(void **state)
     scenario_free(&b);
     assert_true(scenario_load_text(&b, "[cuts]\ndepth = 9\n", "stored", err,
                                    sizeof(err)) < 0);
-    assert_string_equal(err, "stored:2: cuts.depth: '9': depth is 1 to 4");
+    assert_string_equal(err, "stored:2: cuts.depth: '9' is out of range (1 to "
+                             "4)");
     scenario_free(&a);
+}
+
+/* Each hostile value from the input audit: a clear error naming the key
+ * and line, never a crash, a hang or a silent wrong value. */
+static void test_hostile_values(void **state)
+{
+    (void)state;
+    expect_error("[device]\npage_size = 0\n",
+                 ":2: device.page_size: '0' is out of range (1 to 64K)");
+    expect_error("[device]\npage_size = 3\n",
+                 ":2: device.page_size: 3 is not a multiple of the program "
+                 "unit (1) that divides the erase unit");
+    expect_error("[device]\npreset = w25n01gv\nfactory_bad = 4294967294\n",
+                 ":3: device.factory_bad: '4294967294' is out of range (0 to "
+                 "64K)");
+    expect_error("[device]\npreset = w25n01gv\nfactory_bad = 600\n",
+                 ":3: device.factory_bad: 600 bad blocks of 1024: at most "
+                 "half the part may be bad");
+    expect_error("[device]\nsize = 0xFFFFF000\n",
+                 ":2: device.size: '0xFFFFF000' is out of range (1 to 256M)");
+    expect_error("[device]\npreset = w25n01gv\nspare_size = 1G\n",
+                 ":3: device.spare_size: '1G' is out of range (0 to 64K)");
+    expect_error("[device]\npreset = w25n01gv\nspare_size = 4096\n",
+                 ":3: device.spare_size: 4096 spare bytes for a 2048-byte "
+                 "page");
+    expect_error("[device]\npreset = w25n01gv\nprog_size = 512\n",
+                 ":3: device.prog_size: 512: NAND programs whole pages "
+                 "(page_size 2048)");
+    expect_error("[device]\npreset = w25n01gv\necc_codeword = 0\n",
+                 ":3: device.ecc_codeword: 0 does not divide the 2048-byte "
+                 "page into ECC codewords");
+    expect_error("[device]\npreset = stm32f4-internal\nsize = 64M\n",
+                 ":3: device.size: 67108864 bytes, but the part's sector map "
+                 "covers 1048576");
+    expect_error("[link]\nlatency = inf\n",
+                 ":2: link.latency: 'inf' is not a duration (250us, 3ms, 2s)");
+    expect_error("[link]\nlatency = 1e300s\n",
+                 ":2: link.latency: '1e300s' is out of range (0ns to 60s)");
+    expect_error("[link]\nbandwidth = nanbit\n",
+                 ":2: link.bandwidth: 'nanbit' is not a bandwidth (1M, 250K, "
+                 "2Mbit)");
+    expect_error("[link]\ndrop_rate = nan\n",
+                 ":2: link.drop_rate: 'nan' is not a finite number");
+    expect_error("[faults]\nunstable = -nan\n",
+                 ":2: faults.unstable: '-nan' is not a finite number");
+    expect_error("[faults]\nendurance = 4294967295\ninitial_wear = 2\n",
+                 ":2: faults.endurance: '4294967295' is out of range (0 to "
+                 "100000000)");
+    expect_error("[engine]\nblock_size = 8M\n",
+                 ":2: engine.block_size: 8388608 is larger than the "
+                 "4194304-byte device");
+    expect_error("[cuts]\nnested_count = 2\n",
+                 ":2: cuts.nested_count: '2' is out of range (1 to 1)");
+    expect_error("[engine]\nblock_size = -4K\n",
+                 ":2: engine.block_size: '-4K' is not a size or count (4096, "
+                 "4K, 1MiB, 0x1000)");
+    expect_error("[expect]\nmax_erases = lots\n",
+                 ":2: expect.max_erases: 'lots' is not a size or count (4096, "
+                 "4K, 1MiB, 0x1000) or auto|off");
+}
+
+static void test_silent_acceptance_refused(void **state)
+{
+    (void)state;
+    /* inih would make "seed = 5" part of the description. */
+    expect_error("[scenario]\ndescription = d\n  seed = 5\n",
+                 ":3: indented line: a value continued on the next line is "
+                 "not allowed (remove the leading blanks)");
+    expect_error("", ": no settings: the file is empty or holds only "
+                     "comments");
+    expect_error("; just a comment\n\n# another\n",
+                 ": no settings: the file is empty or holds only comments");
+    /* A binary file's bytes are shown escaped, not sent to the terminal. */
+    expect_error("[engine]\n\x1b[31mkey = 1\n",
+                 ":2: engine.\\x1b[31mkey: unknown key");
+    expect_error("[scenario]\ndescription = a\x7f\n",
+                 ":2: scenario.description: control characters are not "
+                 "allowed");
+}
+
+static void test_table_words_and_new_keys(void **state)
+{
+    struct scenario sc;
+    struct scenario_layout l;
+    char err[512];
+    (void)state;
+    assert_int_equal(load_ok(&sc, "[image]\nsize = 010K\n[engine]\n"
+                                  "record_size = min\n[faults]\n"
+                                  "fiu_points = yes\nfail_burst = 2\n"
+                                  "fail_burst_after = 7\n[expect]\n"
+                                  "max_erases = 300\nmax_programs = off\n"
+                                  "max_recover_time = 2s\n"),
+                     0);
+    assert_int_equal(sc.image.size, 10 * 1024); /* decimal, not octal */
+    assert_int_equal(sc.engine.record_size, SCENARIO_RECORD_MIN);
+    assert_true(sc.device.faults.fiu_points);
+    assert_int_equal(sc.device.faults.fail_burst, 2);
+    assert_int_equal(sc.device.faults.fail_burst_after, 7);
+    assert_int_equal(sc.expect.max_erases, 300);
+    assert_int_equal(sc.expect.max_programs, 0);
+    assert_int_equal(sc.expect.max_unit_erases, EXPECT_AUTO);
+    assert_int_equal(sc.expect.max_recover_ns, 2000000000ull);
+    /* min: exactly the engine's need, rounded to one erase unit here. */
+    assert_int_equal(scenario_layout(&sc, &l, err, sizeof(err)), 0);
+    assert_int_equal(l.record_size, sc.device.geo.erase_size);
+    assert_int_equal(scenario_set(&sc, "expect.max_erases=auto", err,
+                                  sizeof(err)),
+                     0);
+    assert_int_equal(sc.expect.max_erases, EXPECT_AUTO);
+    scenario_free(&sc);
+}
+
+/* The key table is what `fotasim list --keys` prints: every key there,
+ * with its range. */
+static void test_key_listing(void **state)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *mem = open_memstream(&buf, &n);
+    (void)state;
+    assert_non_null(mem);
+    scenario_print_keys(mem, 1);
+    fclose(mem);
+    assert_non_null(strstr(buf, "### [device]"));
+    assert_non_null(strstr(buf, "| fail_burst | size/count | 0 to 64 |"));
+    assert_non_null(strstr(buf, "| max_erases | size/count | 0 to "));
+    assert_non_null(strstr(buf, "| torn | enum | none\\|all\\|prefix\\|random |"));
+    free(buf);
 }
 
 int main(void)
@@ -458,6 +591,10 @@ int main(void)
         cmocka_unit_test(test_layout_fits_and_aligns),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_load_text_as_stored),
+        cmocka_unit_test(test_hostile_values),
+        cmocka_unit_test(test_silent_acceptance_refused),
+        cmocka_unit_test(test_table_words_and_new_keys),
+        cmocka_unit_test(test_key_listing),
     };
     return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
