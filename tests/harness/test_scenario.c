@@ -42,6 +42,20 @@ static int load_ok(struct scenario *sc, const char *text)
 
 /* ------------------------------------------------------------ library */
 
+/* A campaign file (scenarios/campaign-*.ini but the base) has a
+ * [campaign] section: `fotasim campaign` reads it, test_campaign tests it. */
+static int is_campaign(const char *path)
+{
+    char line[256];
+    int is = 0;
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    while (!is && fgets(line, sizeof(line), fp))
+        is = !strncmp(line, "[campaign]", 10);
+    fclose(fp);
+    return is;
+}
+
 static int parse_dir(const char *dir, int shipped)
 {
     DIR *d = opendir(dir);
@@ -55,6 +69,8 @@ static int parse_dir(const char *dir, int shipped)
         if (len < 5 || strcmp(e->d_name + len - 4, ".ini"))
             continue;
         snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+        if (is_campaign(p))
+            continue;
         if (scenario_load(&sc, p, err, sizeof(err)))
             fail_msg("%s", err);
         if (shipped) { /* fotasim list shows both */
