@@ -864,6 +864,9 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img)
      * of the two paths apart. */
     if (!rc && f->state != FWR_STATE_COMPLETE && f->cursor >= f->nblocks)
         rc = finish(f);
+    if (!rc && FWR_MUTANT_IS(FWR_MUT_COMPACT_BOOT) &&
+        f->state == FWR_STATE_DOWNLOADING)
+        rc = compact(f); /* teeth only: right, but costly */
     return rc ? fail(f, rc) : 0;
 }
 

@@ -18,6 +18,7 @@
 #define FWR_MUT_SAME_PROGRAM 6 /* valid flag in the same program as body */
 #define FWR_MUT_NO_RESCAN    7 /* full policy trusts records */
 #define FWR_MUT_NO_DIGEST    8 /* final image digest not checked */
+#define FWR_MUT_COMPACT_BOOT 11 /* every resume compacts the log: costly */
 
 #define FWR_MUTANT_IS(m) ((FWR_MUTANT) == (m))
 

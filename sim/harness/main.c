@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cli_args.h"
-#include "campaign.h"
 #include "db.h"
 #include "junit.h"
 #include "report.h"
@@ -60,8 +59,6 @@ static int usage_main(FILE *to)
             "  sweep SCENARIO --block-size 1K,4K,...  which value? the "
             "trade-off in numbers\n"
             "  report DB -o DIR write DIR/report.html and DIR/summary.md\n"
-            "  campaign FILE    every pair of a campaign's dimensions in some "
-            "run (docs/campaign.md)\n"
             "  list             list scenarios and device presets\n\n"
             "`fotasim <command> --help` tells more.\n",
             FOTASIM_VERSION);
@@ -586,8 +583,9 @@ out:
 struct sweep_state {
     struct run_state rs;
     const struct scenario *sc;
+    struct sweep_row *row;
     double sum_redl, max_redl, sum_scan_ms, sum_cost_s;
-    uint64_t n, verdict_failures;
+    uint64_t n;
 };
 
 static int sweep_sink(void *user, const struct trial *t)
@@ -602,10 +600,9 @@ static int sweep_sink(void *user, const struct trial *t)
             (double)(sc->link.bandwidth_bps ? sc->link.bandwidth_bps : 1) +
         sc->link.latency_ns / 1e9;
     w->n++;
-    /* A sweep judges values by verdicts; the scenario's cost bounds are
-     * what it measures, not a reason to drop a value. */
-    w->verdict_failures += (uint64_t)verdict_is_failure(
-        (enum verdict)t->verdict, sc->expect.allow_detected_failure);
+    /* A value is eligible only when every trial passed: a cost bound the
+     * scenario sets is part of what "best" must meet. */
+    sweep_count_trial(w->row, t);
     w->sum_redl += (double)t->bytes_redownloaded;
     if ((double)t->bytes_redownloaded > w->max_redl)
         w->max_redl = (double)t->bytes_redownloaded;
@@ -629,7 +626,7 @@ static int cmd_sweep(int argc, char **argv)
     const char *path = NULL, *db_path = "fotasim-sweep.db";
     char *fixed[32], *vals[SWEEP_MAX_VALUES], key[64] = "", err[512];
     char listbuf[512] = "";
-    int nfixed = 0, nvals = 0, i, quiet = 0, status = 0, best, second;
+    int nfixed = 0, nvals = 0, i, quiet = 0, status = 0;
     unsigned jobs = 1;
     double cut_rate = 1.0;
     struct sweep_row rows[SWEEP_MAX_VALUES];
@@ -649,7 +646,14 @@ static int cmd_sweep(int argc, char **argv)
                    "scan (flash + engine.cpu_hash_rate), engine RAM,\n"
                    "update time over the modelled link and flash, expected "
                    "time with power cuts, verdicts;\nthen the best value "
-                   "and the runner-up.\n\n"
+                   "and the runner-up among the eligible values: those "
+                   "whose every\ntrial passed, verdicts and every [expect] "
+                   "bound. Values with failing trials are\nlisted as not "
+                   "eligible, with the first failure; unsafe ones (silent "
+                   "corruption, rule\nviolation, out of partition, stuck) "
+                   "first of all.\n\nExit status: 0 a best value was "
+                   "found and no value is unsafe; 1 some value is unsafe\n"
+                   "or none is eligible; 2 bad input; 130 interrupted.\n\n"
                    "  --db FILE        results (default fotasim-sweep.db)\n"
                    "  --cut-rate R     power cuts per update for the "
                    "objective (default 1)\n"
@@ -740,6 +744,7 @@ static int cmd_sweep(int argc, char **argv)
         }
         memset(&w, 0, sizeof(w));
         w.sc = &sc;
+        w.row = r;
         w.rs.db = db;
         w.rs.db_path = db_path;
         w.rs.quiet = 1;
@@ -778,7 +783,6 @@ static int cmd_sweep(int argc, char **argv)
         r->ok = 1;
         r->run_id = info.run_id;
         r->trials = res.trials;
-        r->failing = w.verdict_failures;
         memcpy(r->verdicts, res.verdicts, sizeof(r->verdicts));
         r->record_bytes =
             lay->record_size * (lay->mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
@@ -801,8 +805,9 @@ static int cmd_sweep(int argc, char **argv)
         sweep_print(stdout, key, rows, nvals, cut_rate);
         printf("results: %s (sqlite3 %s 'SELECT * FROM v_verdicts_per_run')\n",
                db_path, db_path);
-        best = sweep_best(rows, nvals, &second);
-        status = interrupted ? EXIT_INTERRUPTED : best < 0 ? EXIT_FAILED : 0;
+        status = interrupted                ? EXIT_INTERRUPTED
+                 : sweep_status(rows, nvals) ? EXIT_FAILED
+                                             : 0;
     }
     db_close(db);
     return status;
@@ -908,11 +913,6 @@ static int cmd_list(int argc, char **argv)
             char path[1024], err[512];
             struct scenario sc;
             snprintf(path, sizeof(path), "%s/%s", dir, nm);
-            if (campaign_describe(path, err, sizeof(err))) {
-                printf("  %-28s %s\n", nm, err);
-                free(names[i]);
-                continue;
-            }
             if (scenario_load(&sc, path, err, sizeof(err)))
                 printf("  %-28s (invalid: %s)\n", nm, err);
             else
@@ -952,8 +952,6 @@ int main(int argc, char **argv)
         return cmd_sweep(argc - 2, argv + 2);
     if (!strcmp(argv[1], "report"))
         return cmd_report(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "campaign"))
-        return cmd_campaign(argc - 2, argv + 2, prog_name);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);

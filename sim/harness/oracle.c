@@ -95,7 +95,10 @@ int oracle_data_matches(const struct oracle *o, struct sim_flash *dev,
 int oracle_failure_unavoidable(const struct scenario *sc)
 {
     const struct sim_faults *x = &sc->device.faults;
+    /* A burst longer than fwresume's default retries (3) may exhaust
+     * them. */
     return (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
+           x->fail_burst > 3 ||
            x->read_flip_rate > 0 || x->retention_rate > 0 ||
            x->read_disturb_limit || sc->link.corrupt_rate > 0 ||
            sc->device.geo.factory_bad;
@@ -119,6 +122,118 @@ static void check_expectations(const struct scenario_expect *ex,
         snprintf(tr->detail, sizeof(tr->detail),
                  "re-downloaded %u blocks, expected at most %u",
                  tr->blocks_redownloaded, ex->max_redownload_blocks);
+    }
+}
+
+/*
+ * The auto cost bounds (docs/fault-model.md, "Cost bounds"). A trial must
+ * finish what the uncut update still had to do from its cut on, and per
+ * boot it may redo what a cut makes unavoidable: the block group in
+ * flight (erase and rewrite it), the record copies' erase units (a cut
+ * while they were being formatted), a handful of records (voids of the
+ * group's blocks, the header), a read of the whole partition (the resume
+ * scan) and a request's latency. Not a rewrite of the whole log: a
+ * compaction is needed only when the log is full, which one boot's few
+ * records cannot cause. Where the fault model lets
+ * the image be downloaded again in full (the server's image changes, a
+ * corrupting link fails the digest), the whole update is allowed again.
+ */
+void oracle_budget(const struct oracle *o, const struct trial *tr,
+                   struct oracle_budget *b)
+{
+    const struct scenario *sc = o->sc;
+    const struct sim_geometry *g = &sc->device.geo;
+    const struct sim_timing *tm = &sc->device.timing;
+    const struct scenario_expect *ex = &sc->expect;
+    uint64_t es = g->erase_size, boots = tr->boots ? tr->boots : 1;
+    uint64_t group = sc->engine.block_size > es ? sc->engine.block_size : es;
+    uint64_t copies = o->lay->mirror_addr != FWR_NO_MIRROR ? 2 : 1;
+    uint64_t rec_bytes = (uint64_t)o->lay->record_size * copies;
+    uint64_t part = (uint64_t)o->lay->part_hi - o->lay->part_lo;
+    uint64_t wprog = g->prog_size > 256 ? g->prog_size : 256;
+    uint64_t prog_ns = tm->draw_times ? tm->prog_max_ns : tm->prog_typ_ns;
+    uint64_t erase_ns = tm->draw_times ? tm->erase_max_ns : tm->erase_typ_ns;
+    uint64_t bw = sc->link.bandwidth_bps ? sc->link.bandwidth_bps : 1;
+    const struct sim_faults *x = &sc->device.faults;
+    /* Faults drawn at random per op (worn cells, read flips, retention,
+     * read disturb, dropped or corrupted transfers) bound nothing per
+     * boot: each may cost a group again, any number of times; bits lost
+     * in the record copies may hit both headers, and then nothing on
+     * flash can be trusted. Allow the whole update again instead, as for
+     * an image that changes. */
+    int whole = sc->link.change_after || sc->link.corrupt_rate > 0 ||
+                x->offline_record_flips ||
+                sc->link.drop_rate > 0 ||
+                (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
+                x->read_flip_rate > 0 || x->retention_rate > 0 ||
+                x->read_disturb_limit;
+    /* Groups a boot may redo: the one in flight, one per bit lost while
+     * the power was off (data, or a record of either copy), one per
+     * failure of a burst. */
+    uint64_t groups = 1 + (uint64_t)x->offline_flips +
+                      (uint64_t)x->offline_record_flips * copies +
+                      x->fail_burst;
+    /* Per boot: those groups' units and the record copies erased again;
+     * the groups rewritten, and per record copy a header, a void record
+     * for each block of the groups, one for each group in flight and one
+     * more. */
+    uint64_t e_boot = (groups * group + rec_bytes) / es + 1;
+    uint64_t p_boot =
+        groups * group / wprog +
+        ((groups * group / sc->engine.block_size + groups + 1) * 2 + 2) *
+            copies +
+        16;
+    uint64_t read_ns = tm->read_setup_ns * (part / es + 1) +
+                       tm->read_per_byte_ns * part +
+                       tm->page_read_typ_ns * (part / g->prog_size + 1);
+    uint64_t ns_boot = read_ns + e_boot * erase_ns + p_boot * prog_ns +
+                       groups * group * 1000000000ull / bw +
+                       (groups + 1) * sc->link.latency_ns;
+
+    b->erases = ex->max_erases != EXPECT_AUTO
+                    ? ex->max_erases
+                    : tr->erases_left + boots * e_boot +
+                          (whole ? o->update_erases : 0);
+    b->programs = ex->max_programs != EXPECT_AUTO
+                      ? ex->max_programs
+                      : tr->programs_left + boots * p_boot +
+                            (whole ? o->update_programs : 0);
+    b->unit_erases = ex->max_unit_erases != EXPECT_AUTO
+                         ? ex->max_unit_erases
+                         : o->update_unit_erases + (groups + 1) * boots +
+                               (whole ? o->update_unit_erases : 0);
+    b->recover_ns = ex->max_recover_ns != EXPECT_AUTO
+                        ? ex->max_recover_ns
+                        : tr->update_ns_left + boots * ns_boot +
+                              (whole ? o->update_ns : 0);
+}
+
+/* A complete, exact trial that cost more than a bound: over_budget, with
+ * the figure and the bound. */
+static void check_budget(const struct oracle *o, struct trial *tr)
+{
+    struct oracle_budget b;
+    const char *what = NULL;
+    uint64_t got = 0, max = 0;
+
+    oracle_budget(o, tr, &b);
+    if (b.erases && tr->erases > b.erases)
+        what = "erases", got = tr->erases, max = b.erases;
+    else if (b.programs && tr->programs > b.programs)
+        what = "programs", got = tr->programs, max = b.programs;
+    else if (b.unit_erases && tr->unit_erases > b.unit_erases)
+        what = "erases of one unit", got = tr->unit_erases,
+        max = b.unit_erases;
+    if (what) {
+        tr->verdict = VERDICT_OVER_BUDGET;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "%llu %s after the cut, bound %llu", (unsigned long long)got,
+                 what, (unsigned long long)max);
+    } else if (b.recover_ns && tr->recover_ns > b.recover_ns) {
+        tr->verdict = VERDICT_OVER_BUDGET;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "recovery took %.3f s simulated, bound %.3f s",
+                 tr->recover_ns / 1e9, b.recover_ns / 1e9);
     }
 }
 
@@ -173,6 +288,7 @@ void oracle_judge(const struct oracle *o, struct sim_flash *dev,
         tr->verdict = tr->bytes_redownloaded <= (uint64_t)group * tr->depth
                           ? VERDICT_RECOVERED
                           : VERDICT_RECOVERED_EXTRA;
+        check_budget(o, tr);
     }
     tr->failed = (uint8_t)verdict_is_failure((enum verdict)tr->verdict,
                                              sc->expect.allow_detected_failure);

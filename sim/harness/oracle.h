@@ -24,7 +24,19 @@ struct oracle {
     const struct scenario *sc;
     const struct scenario_layout *lay;
     uint64_t request_bound; /* link requests a recovery may make */
+    /* The uncut update, for the cost bounds: its erases, programs and
+     * simulated time, and the erases of its most-erased unit. */
+    uint64_t update_erases, update_programs, update_ns;
+    uint32_t update_unit_erases;
 };
+
+/* The cost bounds in force for trial tr (the [expect] figures, with the
+ * auto ones derived from the scenario and the cut): 0 means no bound. */
+struct oracle_budget {
+    uint64_t erases, programs, unit_erases, recover_ns;
+};
+void oracle_budget(const struct oracle *o, const struct trial *tr,
+                   struct oracle_budget *b);
 
 /* Device address of image offset off: bad units (NAND) are skipped, as the
  * engine skips them. UINT32_MAX when the data area runs out. */

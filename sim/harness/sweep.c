@@ -1,7 +1,28 @@
 /* sweep: see sweep.h. The runs themselves are driven by main.c. */
 #include "sweep.h"
 
+#include <stdio.h>
 #include <string.h>
+
+void sweep_count_trial(struct sweep_row *r, const struct trial *t)
+{
+    if (!t->failed)
+        return;
+    if (!r->failing++)
+        snprintf(r->reason, sizeof(r->reason), "trial %llu: %s: %s",
+                 (unsigned long long)t->id,
+                 verdict_name((enum verdict)t->verdict), t->detail);
+    r->unsafe += (uint64_t)verdict_is_unsafe((enum verdict)t->verdict);
+}
+
+int sweep_status(const struct sweep_row *rows, int n)
+{
+    int i, second;
+    for (i = 0; i < n; i++)
+        if (rows[i].ok && rows[i].unsafe)
+            return 1;
+    return sweep_best(rows, n, &second) < 0;
+}
 
 int sweep_best(const struct sweep_row *rows, int n, int *second)
 {
@@ -37,6 +58,14 @@ void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
     int i, best, second;
     char a[16], b[16], c[16];
 
+    /* Unsafe values first: they are the news, whatever is best. */
+    for (i = 0; i < n; i++)
+        if (rows[i].ok && rows[i].unsafe)
+            fprintf(to,
+                    "UNSAFE: %s = %s: %llu of %llu trials unsafe (first: "
+                    "%s)\n",
+                    key, rows[i].value, (unsigned long long)rows[i].unsafe,
+                    (unsigned long long)rows[i].trials, rows[i].reason);
     fprintf(to, "\n%-10s %-14s %-15s %-12s %-9s %-8s %-7s %-9s %-10s %s\n", key,
             "record area", "re-dl/cut mean", "max", "erases", "max/unit",
             "scan ms", "RAM", "update s", "expected s  verdicts");
@@ -67,12 +96,19 @@ void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
         }
         fputc('\n', to);
     }
+    for (i = 0; i < n; i++)
+        if (rows[i].ok && rows[i].failing && !rows[i].unsafe)
+            fprintf(to,
+                    "not eligible: %s = %s: %llu of %llu trials fail the "
+                    "scenario's expectations (first: %s)\n",
+                    key, rows[i].value, (unsigned long long)rows[i].failing,
+                    (unsigned long long)rows[i].trials, rows[i].reason);
     best = sweep_best(rows, n, &second);
     fprintf(to,
             "\nobjective: least expected update time (uncut update + %.2f "
-            "power cuts x mean cost of a cut),\n           with no failing "
-            "trial (no silent corruption, no rule violation, no stuck "
-            "engine)\n",
+            "power cuts x mean cost of a cut),\n           among values "
+            "whose every trial passed (verdicts and every [expect] "
+            "bound)\n",
             cut_rate);
     if (best < 0) {
         fprintf(to, "no value met the objective: every one has failing "

@@ -19,7 +19,9 @@ struct sweep_row {
     int ok;        /* torture ran (the engine took the config) */
     char why[256]; /* when not ok */
     int64_t run_id;
-    uint64_t trials, failing;
+    uint64_t trials, failing; /* failing: trials that fail the run */
+    uint64_t unsafe;          /* of those, with a safety verdict */
+    char reason[224];         /* the first failing trial: verdict: detail */
     uint64_t verdicts[VERDICT_COUNT];
     uint32_t record_bytes;                  /* both record copies */
     double record_share;                    /* of the partition */
@@ -33,9 +35,18 @@ struct sweep_row {
     double expected_s;        /* update_s + cut_rate * cut_cost_s */
 };
 
-/* Pick the best row: least expected time among rows with no failing
- * trial. Returns its index (or -1), and the runner-up in *second. */
+/* Pick the best row: least expected time among the eligible rows, those
+ * whose every trial passed (verdicts and every [expect] bound). Returns
+ * its index (or -1), and the runner-up in *second. */
 int sweep_best(const struct sweep_row *rows, int n, int *second);
+
+/* Account one judged trial to its row (failing, unsafe, reason). */
+void sweep_count_trial(struct sweep_row *r, const struct trial *t);
+
+/* The sweep's exit status: 1 when a value showed a safety failure (silent
+ * corruption, rule violation, write out of the partition, stuck engine)
+ * or no value is eligible; else 0. */
+int sweep_status(const struct sweep_row *rows, int n);
 
 /* The table and the recommendation, as text. */
 void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,

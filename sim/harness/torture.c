@@ -286,6 +286,38 @@ static uint64_t nested_cut(struct torture *t, const struct trial *tr,
     return mix(tr->seed, level) % left;
 }
 
+/* What the uncut update still did from this cut on (the op in flight
+ * included): the yardstick of the cost bounds. The live device's counters
+ * started with the update, as the uncut figures did. */
+static void trial_yardstick(const struct torture *t, struct trial *tr)
+{
+    const struct sim_stats *ls = sim_flash_stats(t->live);
+    uint64_t done_ns = sim_flash_clock_ns(t->live) -
+                       sim_flash_clock_ns(t->pristine) +
+                       t->live_link.clock_ns;
+    tr->erases_left = t->update_erases - ls->erases;
+    tr->programs_left = t->update_programs - ls->programs;
+    tr->update_ns_left = t->update_ns > done_ns ? t->update_ns - done_ns : 0;
+}
+
+/* Per erase unit: the most erases any trial caused since the pristine
+ * device (the run's wear table), and the trial's own most-erased unit
+ * (counted from the cut: the wear bound). */
+static void trial_wear(struct torture *t, struct sim_flash *dev,
+                       struct trial *tr)
+{
+    uint32_t u, n = sim_flash_unit_count(dev);
+    for (u = 0; u < n; u++) {
+        uint32_t now = sim_flash_erase_count(dev, u);
+        uint32_t since_pristine = now - sim_flash_erase_count(t->pristine, u);
+        uint32_t since_cut = now - sim_flash_erase_count(t->live, u);
+        if (since_pristine > t->erases_worst[u])
+            t->erases_worst[u] = since_pristine;
+        if (since_cut > tr->unit_erases)
+            tr->unit_erases = since_cut;
+    }
+}
+
 /*
  * One trial, inside the live device's hook at boundary b: copy, cut,
  * reboot and recover (with nested cuts), judge. The live device and link
@@ -315,6 +347,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->cut_area[0] = b->addr >= t->lay.data_addr     ? 0
                       : b->addr >= t->lay.mirror_addr ? 2
                                                       : 1;
+    trial_yardstick(t, tr);
 
     /* copy -> cut. The copy draws its faults (the torn pattern, unstable
      * bits, flips) from the trial's seed: the live device's generator
@@ -394,18 +427,10 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->scan_ns = s.scan_ns;
     tr->blocks_resumed = s.resumed;
     tr->false_claim = s.false_claim;
+    trial_wear(t, dev, tr);
     oracle_judge(&t->oracle, dev, t->image[link.version - 1], rc, tr);
     if (t->dump_after)
         sim_flash_save(dev, t->dump_after);
-    if (t->erases_worst) {
-        uint32_t u, n = sim_flash_unit_count(dev);
-        for (u = 0; u < n; u++) {
-            uint32_t e = sim_flash_erase_count(dev, u) -
-                         sim_flash_erase_count(t->pristine, u);
-            if (e > t->erases_worst[u])
-                t->erases_worst[u] = e;
-        }
-    }
     tr->wall_ns = (uint64_t)((host_now() - h0) * 1e9);
 }
 
@@ -677,9 +702,15 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     t->erases_worst = calloc(n, 4);
     if (!t->erases_update || !t->erases_worst)
         goto fail;
-    for (u = 0; u < n; u++)
+    for (u = 0; u < n; u++) {
         t->erases_update[u] = sim_flash_erase_count(t->live, u) -
                               sim_flash_erase_count(t->pristine, u);
+        if (t->erases_update[u] > t->oracle.update_unit_erases)
+            t->oracle.update_unit_erases = t->erases_update[u];
+    }
+    t->oracle.update_erases = t->update_erases;
+    t->oracle.update_programs = t->update_programs;
+    t->oracle.update_ns = t->update_ns;
     if (make_plan(t))
         goto fail;
     *out = t;

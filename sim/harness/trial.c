@@ -6,7 +6,7 @@ const char *verdict_name(enum verdict v)
     static const char *const names[VERDICT_COUNT] = {
         "recovered",         "recovered_extra", "detected_failure",
         "silent_corruption", "stuck",           "out_of_partition",
-        "rule_violation",    "unexpected_error"};
+        "rule_violation",    "unexpected_error", "over_budget"};
     return (unsigned)v < VERDICT_COUNT ? names[v] : "unknown";
 }
 
@@ -21,6 +21,12 @@ int verdict_is_failure(enum verdict v, int allow_detected_failure)
     default:
         return 1;
     }
+}
+
+int verdict_is_unsafe(enum verdict v)
+{
+    return v == VERDICT_SILENT_CORRUPTION || v == VERDICT_STUCK ||
+           v == VERDICT_OUT_OF_PARTITION || v == VERDICT_RULE_VIOLATION;
 }
 
 const char *fwr_error_name(int err)

@@ -24,6 +24,8 @@ enum verdict {
     VERDICT_RULE_VIOLATION = 6,    /* the engine broke a flash rule */
     VERDICT_UNEXPECTED_ERROR = 7,  /* engine error the fault model did not
                                       make unavoidable */
+    VERDICT_OVER_BUDGET = 8,       /* complete and exact, but it cost more
+                                      than an [expect] bound allows */
     VERDICT_COUNT
 };
 
@@ -33,6 +35,10 @@ const char *verdict_name(enum verdict v);
 const char *fwr_error_name(int err);
 /* True for verdicts that fail a run regardless of expectations. */
 int verdict_is_failure(enum verdict v, int allow_detected_failure);
+/* True for the verdicts no expectation can excuse, the ones that make a
+ * value unsafe: silent corruption, stuck, out of partition, rule
+ * violation. */
+int verdict_is_unsafe(enum verdict v);
 
 struct trial {
     uint64_t id;    /* trial number within the run, from 0 */
@@ -62,6 +68,12 @@ struct trial {
     uint32_t false_claim;      /* 1 + first block a reboot took as valid
                                   that held other bytes; 0: none */
     uint64_t wall_ns;          /* host time spent in this trial */
+
+    /* The yardstick of the cost bounds: what the uncut update still did
+     * from this trial's first cut on (the op in flight included), and the
+     * erases of the most-erased unit within this trial. */
+    uint64_t erases_left, programs_left, update_ns_left;
+    uint32_t unit_erases;
 };
 
 #endif /* FOTASIM_TRIAL_H */

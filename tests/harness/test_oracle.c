@@ -251,9 +251,110 @@ static void test_redownload_bound_fails_a_good_verdict(void **state)
     assert_non_null(strstr(r->tr.detail, "at most 2"));
 }
 
+/* The uncut figures the torture loop hands the oracle, and a trial that
+ * did exactly what the uncut update still had to do. */
+static void uncut(struct rig *r)
+{
+    r->o.update_erases = 40;
+    r->o.update_programs = 600;
+    r->o.update_ns = 2000000000ull;
+    r->o.update_unit_erases = 3;
+    r->tr.erases_left = r->tr.erases = 20;
+    r->tr.programs_left = r->tr.programs = 300;
+    r->tr.update_ns_left = r->tr.recover_ns = 1000000000ull;
+    r->tr.unit_erases = 3;
+}
+
+static void test_cost_within_auto_bounds_passes(void **state)
+{
+    struct rig *r = *state;
+    struct oracle_budget b;
+    uncut(r);
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_RECOVERED);
+    assert_int_equal(r->tr.failed, 0);
+    /* Per boot: the 4 KiB group and both record copies (an erase unit
+     * each) erased again, plus one; the group's 16 pages and a few
+     * records written again. */
+    oracle_budget(&r->o, &r->tr, &b);
+    assert_int_equal(b.erases, 20 + (4096 + 2 * r->lay.record_size) / 4096 + 1);
+    assert_int_equal(b.programs, 300 + 16 + ((1 + 2) * 2 + 2) * 2 + 16);
+    assert_int_equal(b.unit_erases, 3 + 2);
+    assert_true(b.recover_ns > r->tr.update_ns_left);
+    /* A second boot doubles the allowance. */
+    r->tr.boots = 2;
+    oracle_budget(&r->o, &r->tr, &b);
+    assert_int_equal(b.programs, 300 + 2 * (16 + 16 + 16));
+}
+
+static void test_cost_over_a_bound_is_over_budget(void **state)
+{
+    struct rig *r = *state;
+    struct oracle_budget b;
+    uncut(r);
+    oracle_budget(&r->o, &r->tr, &b);
+    r->tr.programs = b.programs + 1; /* a whole-log rewrite, say */
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_OVER_BUDGET);
+    assert_int_equal(r->tr.failed, 1);
+    assert_non_null(strstr(r->tr.detail, "programs after the cut, bound"));
+    r->tr.programs = 300;
+    r->tr.unit_erases = b.unit_erases + 1;
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_OVER_BUDGET);
+    assert_non_null(strstr(r->tr.detail, "erases of one unit"));
+    r->tr.unit_erases = 3;
+    r->tr.recover_ns = b.recover_ns + 1;
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_OVER_BUDGET);
+    assert_non_null(strstr(r->tr.detail, "recovery took"));
+}
+
+static void test_explicit_bounds_and_off(void **state)
+{
+    struct rig *r = *state;
+    uncut(r);
+    r->sc.expect.max_erases = 19; /* absolute: fewer than it did */
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_OVER_BUDGET);
+    assert_string_equal(r->tr.detail,
+                        "20 erases after the cut, bound 19");
+    r->sc.expect.max_erases = 0; /* off */
+    r->sc.expect.max_programs = 0;
+    r->sc.expect.max_unit_erases = 0;
+    r->sc.expect.max_recover_ns = 0;
+    r->tr.erases = r->tr.programs = 1000000;
+    r->tr.recover_ns = 1ull << 50;
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_RECOVERED);
+    assert_int_equal(r->tr.failed, 0);
+}
+
+/* An image that changes on the server may be downloaded again in full:
+ * the whole update is allowed on top. */
+static void test_image_change_allows_the_whole_update_again(void **state)
+{
+    struct rig *r = *state;
+    struct oracle_budget plain, changed;
+    uncut(r);
+    oracle_budget(&r->o, &r->tr, &plain);
+    r->sc.link.change_after = 1000;
+    oracle_budget(&r->o, &r->tr, &changed);
+    assert_int_equal(changed.erases, plain.erases + 40);
+    assert_int_equal(changed.programs, plain.programs + 600);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cost_within_auto_bounds_passes,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cost_over_a_bound_is_over_budget,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explicit_bounds_and_off, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_image_change_allows_the_whole_update_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_image_recovered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_one_group_per_cut_is_free, setup,

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# cli_sweep_honest.sh CLI MUTANT_CLI SMOKE SMALL_BLOCKS: the sweep names
+# as best only a value whose every trial passed; a value over a cost bound
+# is "not eligible" with the reason; an unsafe value is listed first and
+# makes the sweep exit 1.
+set -uo pipefail
+cli=$1 mutant=$2 smoke=$3 small=$4
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+fail=0
+check() { # check WHAT COND
+    if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi
+}
+# 16K re-downloads up to 16 KiB per cut: over a 4 KiB bound.
+out=$("$cli" sweep "$smoke" --block-size 16K,4K --set expect.max_redownload_bytes=4K \
+      --db "$dir/a.db" --quiet 2>&1); rc=$?
+echo "$out"
+check "exit 0 with an eligible value" '[ $rc -eq 0 ]'
+check "16K not eligible, with the bound" 'grep -q "^not eligible: engine.block_size = 16K: .*expected at most 4096" <<<"$out"'
+check "best is 4K" 'grep -q "^best: engine.block_size = 4K" <<<"$out"'
+# Only the failing value: nothing is eligible.
+out=$("$cli" sweep "$smoke" --block-size 16K,32K --set expect.max_redownload_bytes=4K \
+      --db "$dir/b.db" --quiet 2>&1); rc=$?
+check "exit 1 when no value is eligible" '[ $rc -eq 1 ]'
+check "no best named" '! grep -q "^best:" <<<"$out"'
+# A broken engine corrupts with 1K blocks (smaller than the erase unit).
+out=$("$mutant" sweep "$small" --block-size 4K,1K --db "$dir/c.db" --quiet 2>&1); rc=$?
+echo "$out" | grep -v '^[0-9]'
+check "exit 1 with an unsafe value" '[ $rc -eq 1 ]'
+check "the unsafe value comes first" '[ "$(grep -m1 . <<<"$out" | cut -c1-40)" = "UNSAFE: engine.block_size = 1K: 384 of 5" ]'
+exit $fail
