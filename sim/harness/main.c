@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli_args.h"
+#include "campaign.h"
 #include "db.h"
 #include "junit.h"
 #include "report.h"
@@ -59,6 +60,8 @@ static int usage_main(FILE *to)
             "  sweep SCENARIO --block-size 1K,4K,...  which value? the "
             "trade-off in numbers\n"
             "  report DB -o DIR write DIR/report.html and DIR/summary.md\n"
+            "  campaign FILE    every pair of a campaign's dimensions in some "
+            "run (docs/campaign.md)\n"
             "  list             list scenarios and device presets\n\n"
             "`fotasim <command> --help` tells more.\n",
             FOTASIM_VERSION);
@@ -913,6 +916,11 @@ static int cmd_list(int argc, char **argv)
             char path[1024], err[512];
             struct scenario sc;
             snprintf(path, sizeof(path), "%s/%s", dir, nm);
+            if (campaign_describe(path, err, sizeof(err))) {
+                printf("  %-28s %s\n", nm, err);
+                free(names[i]);
+                continue;
+            }
             if (scenario_load(&sc, path, err, sizeof(err)))
                 printf("  %-28s (invalid: %s)\n", nm, err);
             else
@@ -952,6 +960,8 @@ int main(int argc, char **argv)
         return cmd_sweep(argc - 2, argv + 2);
     if (!strcmp(argv[1], "report"))
         return cmd_report(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "campaign"))
+        return cmd_campaign(argc - 2, argv + 2, prog_name);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);
