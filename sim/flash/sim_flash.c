@@ -786,23 +786,31 @@ static int check_program(struct sim_flash *f, uint32_t addr, uint32_t len)
 }
 
 /* Book-keeping of a program that happened (fully or torn). */
-static void account_program(struct sim_flash *f, uint32_t addr, uint32_t len)
+/* What the program rules remember of a program: the units it programmed,
+ * and on NAND the partial programs per page and the highest page. */
+static void account_rules(struct sim_flash *f, uint32_t addr, uint32_t len)
 {
     const struct sim_geometry *g = &f->cfg.geo;
     uint32_t p, p0 = addr / g->prog_size, p1 = (addr + len) / g->prog_size;
+
+    bits_write(f->programmed, p0, p1, true);
+    for (p = p0; is_nand(f) && p < p1; p++) {
+        uint32_t pu = unit_of(f, p * g->prog_size);
+        uint32_t idx = p - f->unit_start[pu] / g->prog_size;
+        f->nop[p]++;
+        if (idx + 1 > f->next_page[pu])
+            f->next_page[pu] = idx + 1;
+    }
+}
+
+/* What a program costs and where it went: stats, the write span, time. */
+static void account_cost(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    uint32_t p0 = addr / g->prog_size, p1 = (addr + len) / g->prog_size;
     uint32_t pages;
 
     note_span(f, addr, len);
-    bits_write(f->programmed, p0, p1, true);
-    for (p = p0; is_nand(f) && p < p1; p++) {
-        {
-            uint32_t pu = unit_of(f, p * g->prog_size);
-            uint32_t idx = p - f->unit_start[pu] / g->prog_size;
-            f->nop[p]++;
-            if (idx + 1 > f->next_page[pu])
-                f->next_page[pu] = idx + 1;
-        }
-    }
     f->stats.programs++;
     f->stats.bytes_programmed += len;
     pages = is_nand(f)
@@ -810,6 +818,12 @@ static void account_program(struct sim_flash *f, uint32_t addr, uint32_t len)
                 : (addr + len - 1) / g->page_size - addr / g->page_size + 1;
     f->clock_ns += pages * draw_time(f, f->cfg.timing.prog_typ_ns,
                                      f->cfg.timing.prog_max_ns);
+}
+
+static void account_program(struct sim_flash *f, uint32_t addr, uint32_t len)
+{
+    account_cost(f, addr, len);
+    account_rules(f, addr, len);
 }
 
 /* Past endurance a unit wears: the probability grows with the excess. */
@@ -841,25 +855,33 @@ static void tear_errors(struct sim_flash *f, uint32_t addr, const uint8_t *src,
     }
 }
 
-static void tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
+/* Apply a program cut by power loss per the fault model. Returns whether
+ * it left any trace: a cell changed, a bit left unstable or a NAND ECC
+ * error. */
+static bool tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
                          uint32_t len)
 {
-    uint32_t i, n;
+    uint32_t i, n, traces = f->unstable.n + f->errors.n;
+    bool changed = false;
     switch (f->cfg.faults.torn_mode) {
     case SIM_TORN_NONE: /* cells untouched: the page still reads erased */
-        break;
+        return false;
     case SIM_TORN_ALL:
         errors_program(f, addr, src, len);
+        for (i = 0; i < len && !changed; i++)
+            changed = (f->data[addr + i] & src[i]) != f->data[addr + i];
         and_bytes(f->data + addr, src, len);
-        break;
+        return changed || f->unstable.n + f->errors.n != traces;
     case SIM_TORN_PREFIX:
         n = (uint32_t)(rnd(f) % (len + 1));
         if (!n)
-            break; /* nothing applied: as SIM_TORN_NONE */
+            return false; /* nothing applied: as SIM_TORN_NONE */
         errors_program(f, addr, src, n);
+        for (i = 0; i < n && !changed; i++)
+            changed = (f->data[addr + i] & src[i]) != f->data[addr + i];
         and_bytes(f->data + addr, src, n);
         tear_errors(f, addr + n, src + n, len - n);
-        break;
+        return changed || f->unstable.n + f->errors.n != traces;
     default: /* SIM_TORN_RANDOM */
         errors_program(f, addr, src, len);
         for (i = 0; i < len; i++) {
@@ -876,14 +898,32 @@ static void tear_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
                         weak |= b;
             }
             f->data[addr + i] &= (uint8_t)~done;
+            changed |= done != 0;
             if (weak)
                 mark_add(&f->unstable, addr + i, weak);
             if (is_nand(f) && f->cfg.geo.ecc_bits && (clear & ~done & ~weak))
                 mark_add(&f->errors, addr + i,
                          (uint8_t)(clear & ~done & ~weak));
         }
-        break;
+        return changed || f->unstable.n + f->errors.n != traces;
     }
+}
+
+/*
+ * A program cut by power loss: it costs what it costs, and counts for the
+ * program rules (no second program before an erase, NAND page order and
+ * NOP) only when it left a trace. A cut that changed no cell and left no
+ * unstable bit is, by this model's own terms, one whose pulse never
+ * started: the flash is bit for bit what it was, no engine can tell, and
+ * a program there later breaks nothing. Weak charge is modelled as
+ * unstable bits, and those do count.
+ */
+static void cut_program(struct sim_flash *f, uint32_t addr, const uint8_t *src,
+                        uint32_t len)
+{
+    account_cost(f, addr, len);
+    if (tear_program(f, addr, src, len))
+        account_rules(f, addr, len);
 }
 
 static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len);
@@ -922,8 +962,7 @@ static bool boundary(struct sim_flash *f, uint8_t op, uint32_t addr,
         return false;
     touch(f, addr, addr + len); /* torn below */
     if (op == SIM_OP_PROGRAM) {
-        account_program(f, addr, len);
-        tear_program(f, addr, data, len);
+        cut_program(f, addr, data, len);
     } else {
         tear_erase(f, addr, len);
     }
@@ -949,8 +988,7 @@ int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,
         return SIM_E_POWER_OFF;
     touch(f, addr, addr + len);
     if ((f->fiu && fiu_fail("sim/flash/program")) || burst_fails(f, addr)) {
-        account_program(f, addr, len);
-        tear_program(f, addr, src, len);
+        cut_program(f, addr, src, len);
         return SIM_E_PROG_FAIL;
     }
     account_program(f, addr, len);
@@ -1144,8 +1182,7 @@ int sim_flash_apply_cut(struct sim_flash *f, const struct sim_boundary *b)
     f->stats.boundaries = b->index + 1;
     touch(f, b->addr, b->addr + b->len);
     if (b->op == SIM_OP_PROGRAM) {
-        account_program(f, b->addr, b->len);
-        tear_program(f, b->addr, b->data, b->len);
+        cut_program(f, b->addr, b->data, b->len);
     } else {
         tear_erase(f, b->addr, b->len);
     }

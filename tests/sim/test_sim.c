@@ -293,6 +293,44 @@ static void test_interrupted_erase_leaves_zeros(void **s)
     sim_flash_destroy(f);
 }
 
+/* A cut program counts for the rules only when it left a trace: with
+ * nothing applied (torn none, an empty prefix) the flash is bit for bit as
+ * before, and programming there later is no violation; with anything
+ * applied, or bits left unstable, it is. NAND's NOP and page order alike. */
+static void cut_then_program(uint8_t torn, double unstable, int nand_part,
+                             uint64_t want_viol)
+{
+    struct sim_config c;
+    struct sim_flash *f = nand_part ? nand(&c) : nor(&c);
+    uint32_t len = nand_part ? 2048 : 256;
+    static uint8_t zeros[2048];
+    struct sim_boundary b = {0, SIM_OP_PROGRAM, 0, 0, zeros};
+    sim_flash_destroy(f);
+    c.faults.torn_mode = torn;
+    c.faults.unstable_fraction = unstable;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    b.len = len;
+    assert_int_equal(sim_flash_apply_cut(f, &b), 0);
+    sim_flash_power_on(f);
+    assert_int_equal(sim_flash_stats(f)->programs, 1); /* it cost a program */
+    sim_flash_program(f, 0, zeros, len);
+    assert_int_equal(viol(f, nand_part ? SIM_VIOL_NAND_NOP : SIM_VIOL_REPROGRAM),
+                     want_viol);
+    sim_flash_destroy(f);
+}
+
+static void test_cut_program_counts_when_it_left_a_trace(void **s)
+{
+    (void)s;
+    cut_then_program(SIM_TORN_NONE, 0, 0, 0);
+    cut_then_program(SIM_TORN_NONE, 0, 1, 0);
+    cut_then_program(SIM_TORN_ALL, 0, 0, 1);
+    cut_then_program(SIM_TORN_ALL, 0, 1, 1);
+    cut_then_program(SIM_TORN_RANDOM, 0, 0, 1);
+    /* Every bit left unstable, none cleared: weak charge counts. */
+    cut_then_program(SIM_TORN_RANDOM, 1.0, 0, 1);
+}
+
 static void test_wear_fail_past_endurance_only(void **s)
 {
     struct sim_config c;
@@ -1014,6 +1052,7 @@ int main(void)
         cmocka_unit_test(test_nand_ecc_corrects_and_fails),
         cmocka_unit_test(test_factory_bad_blocks_marked),
         cmocka_unit_test(test_torn_program_modes),
+        cmocka_unit_test(test_cut_program_counts_when_it_left_a_trace),
         cmocka_unit_test(test_unstable_bits_cleared_by_erase),
         cmocka_unit_test(test_interrupted_erase_leaves_zeros),
         cmocka_unit_test(test_wear_fail_past_endurance_only),
