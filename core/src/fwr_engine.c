@@ -570,8 +570,12 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
 static int prepare_group(struct fwr *f, uint32_t i)
 {
     uint32_t es = f->erase_size, bs = f->block_size;
-    uint32_t gstart = i * bs / es * es, gend = round_up(i * bs + bs, es);
-    uint32_t b0 = gstart / bs, b1 = gend / bs, b;
+    /* The group ends with the unit holding the block's last byte: a short
+     * last block bigger than a unit must not take the units past the
+     * image (the data area may end there). */
+    uint32_t gstart = i * bs / es * es,
+             gend = round_up(i * bs + block_len(f, i), es);
+    uint32_t b0 = gstart / bs, b1 = round_up(gend, bs) / bs, b;
     int live = 0, rc = 0;
 
     if (b1 > f->nblocks)
@@ -603,7 +607,7 @@ static int writable(const struct fwr *f, uint32_t i)
 {
     uint32_t off = i * f->block_size;
     return off == f->wr_ptr && off >= f->erase_lo &&
-           off + f->block_size <= f->erase_hi;
+           off + block_len(f, i) <= f->erase_hi;
 }
 
 /* ------------------------------------------------------------ completion */
@@ -827,6 +831,17 @@ static int begin(struct fwr *f, const struct fwr_image *img)
                                (rc = reset_copy(f, m, f->generation))))
             return rc;
     rc = scan(f, c->verify == FWR_VERIFY_FULL, &complete, &tail);
+    if (rc)
+        return rc;
+    if (complete) {
+        /* Lock (again): a copy may just have been re-made. Idempotent. */
+        f->state = FWR_STATE_COMPLETE;
+        return set_protect(f, 1);
+    }
+    /* A complete, locked image may just have failed its re-hash, or lost
+     * its COMPLETE entry: release the lock before anything is written
+     * again, the VOID below included. */
+    rc = set_protect(f, 0);
     if (!rc && tail.type == SLOT_VOID && !FWR_MUTANT_IS(FWR_MUT_NO_VOID))
         /*
          * The last valid entry is a VOID: its commit may be a torn program
@@ -835,19 +850,10 @@ static int begin(struct fwr *f, const struct fwr_image *img)
          * was erased. Append a stable copy before anything acts on it.
          */
         rc = append(f, &tail);
-    if (rc)
-        return rc;
-    if (complete) {
-        /* Lock (again): a copy may just have been re-made. Idempotent. */
-        f->state = FWR_STATE_COMPLETE;
-        return set_protect(f, 1);
-    }
     f->cursor = first_wanted(f, 0);
     f->state =
         f->progress.blocks_resumed ? FWR_STATE_DOWNLOADING : FWR_STATE_EMPTY;
-    /* A complete, locked image may just have failed its re-hash: release
-     * the lock before anything is written again. */
-    return set_protect(f, 0);
+    return rc;
 }
 
 int fwr_begin(struct fwr *f, const struct fwr_image *img)
@@ -937,14 +943,18 @@ static int record_block(struct fwr *f)
 static int flush_stage(struct fwr *f)
 {
     uint32_t a, ws = f->write_size;
+    /* Whole program units of what was staged: only the image's last chunk
+     * is short, and padding it to a whole chunk could run past the data
+     * area when a chunk is bigger than an erase unit. */
+    uint32_t n = round_up(f->stage_fill, f->cfg->geometry.prog_size);
     int rc;
 
-    memset(stage(f) + f->stage_fill, f->erased_value, ws - f->stage_fill);
+    memset(stage(f) + f->stage_fill, f->erased_value, n - f->stage_fill);
     a = f->cfg->layout.data_addr + f->wr_ptr;
-    rc = fl_prog(f, a, stage(f), ws);
+    rc = fl_prog(f, a, stage(f), n);
     if (!rc && !FWR_MUTANT_IS(FWR_MUT_NO_READBACK)) {
-        rc = fl_read(f, a, rbuf(f), ws);
-        if (rc > 0 || (!rc && memcmp(rbuf(f), stage(f), ws)))
+        rc = fl_read(f, a, rbuf(f), n);
+        if (rc > 0 || (!rc && memcmp(rbuf(f), stage(f), n)))
             rc = FWR_E_PROG;
     }
     f->wr_ptr += ws;

@@ -1026,6 +1026,96 @@ static void test_commit_is_a_separate_later_program(void **state)
     fd_free(&r.d);
 }
 
+/*
+ * Blocks bigger than the erase unit and a short last block, in a data area
+ * of exactly the image rounded up to erase units (the least fwr_begin
+ * takes): the last block's group ends at the erase unit after the image's
+ * last byte, not a whole block further, and its last chunk is programmed no
+ * further than its bytes need. Found by tests/fuzz/fuzz_resume: the group
+ * was erased a block size past the image, outside the data area; with a
+ * write size above the erase unit the padded last chunk was too.
+ */
+static void test_big_last_block_stays_in_data_area(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    uint32_t end;
+    (void)state;
+    s.block = 16384;
+    s.image = 33000; /* last block 232 bytes, in the 9th erase unit */
+    for (s.write = 256; s.write <= 8192; s.write *= 32) {
+        rig_up(&r, &s);
+        r.c.layout.data_size = 36864;
+        end = r.c.layout.data_addr + r.c.layout.data_size;
+        boot(&r);
+        assert_int_equal(feed_some(&r.f, s.image, img), 0);
+        assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+        /* Rot in the last block: the resume erases its group again. */
+        fd_flip(&r.d, r.c.layout.data_addr + 32900, 1);
+        boot(&r);
+        assert_int_equal(feed_some(&r.f, s.image, img), 0);
+        assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+        assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+        assert_int_equal(r.d.violations, 0);
+        if (r.d.hi_written > end)
+            fail_msg("write %u: wrote up to 0x%x, data area ends at 0x%x",
+                     s.write, r.d.hi_written, end);
+        fd_free(&r.d);
+    }
+}
+
+/* Rewrite every valid COMPLETE entry of both copies as VOID(0, 1) with a
+ * valid check value, as rot in the record area could leave them (NOR,
+ * CRC-32 slots: body 16 bytes, check value at 16). */
+static void complete_to_void(struct rig *r)
+{
+    uint32_t m, k, a, copy, c;
+    uint8_t *s;
+    for (m = 0; m < 2; m++) {
+        copy = m ? r->c.layout.mirror_addr : r->c.layout.record_addr;
+        for (k = 0; k < r->f.log_slots; k++) {
+            a = copy + r->f.hdr_size + k * r->f.slot_size;
+            s = r->d.mem + a;
+            if (s[0] != 0xC3)
+                continue;
+            s[0] = 0x70;         /* VOID */
+            memset(s + 4, 0, 8); /* first block 0 */
+            s[8] = 1;            /* count 1 */
+            c = fwr_crc32(0, s, 16);
+            s[16] = (uint8_t)c;
+            s[17] = (uint8_t)(c >> 8);
+            s[18] = (uint8_t)(c >> 16);
+            s[19] = (uint8_t)(c >> 24);
+        }
+    }
+}
+
+/*
+ * A locked (complete) record area whose last valid entry is a VOID: the
+ * engine appends that VOID again at boot (row 13), and must release the
+ * lock first, as it does before every other write. Found by
+ * tests/fuzz/fuzz_resume: the VOID went into the protected copies.
+ */
+static void test_locked_area_released_before_tail_void(void **state)
+{
+    struct rig r;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_true(r.d.prot_len > 0);
+    complete_to_void(&r);
+    boot(&r);
+    assert_int_equal(r.d.violations, 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
 static void test_crc32_matches_known_vector(void **state)
 {
     (void)state;
@@ -1072,6 +1162,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_streaming_contract),
         cmocka_unit_test(test_more_config_refusals),
         cmocka_unit_test(test_commit_is_a_separate_later_program),
+        cmocka_unit_test(test_big_last_block_stays_in_data_area),
+        cmocka_unit_test(test_locked_area_released_before_tail_void),
     };
     /* Optional argument: a test-name filter (glob), e.g. for the mutant
      * runs: test_engine 'test_cuts_nor_*'. */
