@@ -506,6 +506,7 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
     f->log_next = 1;
     for (k = 0; k < f->log_slots; k++) {
         rc = read_slot(f, 0, k, &e);
+        FWR_MUTANT_WAIT_TORN(rc, read_slot(f, 0, k, &e)); /* teeth only */
         if (rc < 0)
             return rc;
         used = rc != 2;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,27 @@
 #define DRIVE_STUCK ORACLE_STUCK /* drive(): no completion in bound */
 #define CHUNK       4096u /* bytes handed to fwr_feed at a time */
 
+/* Why trial_jmp was jumped to. */
+#define JUMP_CUT      1 /* power failed during a recovery (nested cut) */
+#define JUMP_WATCHDOG 2 /* a budget of the watchdog ran out */
+
+/* Which budget ran out. */
+#define WATCH_OPS 1
+#define WATCH_CPU 2
+
+/* The CPU-time watchdog's signal: a real-time one, which nothing else in
+ * the process uses (SIGPROF would clash with profilers, SIGXCPU with
+ * RLIMIT_CPU). */
+#define WATCH_SIGNAL SIGRTMIN
+
 /* An engine and everything it owns: the live run and the trial running
  * inside its hook each have one, so neither disturbs the other. */
 struct engine {
     struct fwr fw;
     struct fwr_config cfg;
+    struct torture *t;
+    struct fwr_flash_ops lower; /* the device's ops (NAND: bad-block layer) */
+    struct sim_flash *direct;   /* the device (NOR: called without lower) */
     struct fwr_skipbad skipbad; /* NAND: bad units skipped under the ops */
     struct harness_hash blk, img; /* one context per ops, as they nest */
     uint32_t *work;
@@ -44,6 +61,34 @@ struct session {
     uint64_t scan_ns;     /* simulated time of the first resume scan */
     uint32_t resumed;     /* blocks the first resume scan found valid */
     uint32_t false_claim; /* 1 + first block taken as valid that is not */
+    int watched;          /* the engine's flash ops count against budgets */
+};
+
+/*
+ * The watchdog of the engine under watch: the uncut update in
+ * torture_create, or a trial's recovery. A flash op past the op budget
+ * jumps to trial_jmp from the op itself. The CPU-time budget is counted in
+ * ticks of a periodic timer on this thread's CPU clock, set once per run:
+ * arming a one-shot timer per trial costs two timer_settime calls, 10 us
+ * on this project's machine (2.5 % of the reference run); a tick costs
+ * nothing between trials. The handler jumps once the trial has had its
+ * ticks, unless a flash op is in progress: then a later tick does. The
+ * fields the handler touches are volatile sig_atomic_t.
+ */
+struct watch {
+    volatile sig_atomic_t armed;   /* a budget is running */
+    volatile sig_atomic_t in_sim;  /* inside a flash op: no jump now */
+    volatile sig_atomic_t expired; /* the CPU-time budget ran out */
+    volatile sig_atomic_t ticks;   /* timer periods since watch_open */
+    volatile sig_atomic_t tick0;   /* ticks when armed */
+    volatile sig_atomic_t limit;   /* ticks after tick0 that expire it */
+    double period_s;               /* CPU seconds per tick */
+    int why;                       /* WATCH_OPS when the ops ran out */
+    uint64_t ops;                  /* flash ops since armed */
+    struct torture_budget budget;  /* in force while armed */
+    int open;
+    timer_t timer;
+    struct sigaction old; /* the signal's action before watch_open */
 };
 
 struct torture {
@@ -81,9 +126,22 @@ struct torture {
     struct trial *replayed;
     const uint64_t *forced_cuts; /* replay with explicit cuts */
     uint32_t forced_depth;
+    int stopped;     /* a stop request ended the pass */
+    int sink_failed; /* the sink returned non-zero */
 
-    /* The trial in progress (nested cuts). */
-    jmp_buf trial_jmp;
+    /* The watchdog: limits, the figures of the uncut update and of one
+     * boot on its result, trial budgets. */
+    struct torture_limits lim;
+    uint64_t uncut_ops, boot_ops;
+    double uncut_cpu_s, boot_cpu_s;
+    struct torture_budget trial_budget;
+    struct watch watch;
+
+    /* The trial in progress (nested cuts, the watchdog). sigsetjmp with
+     * no mask saved: the watchdog's handler runs with SA_NODEFER, so
+     * jumping out of it leaves the mask as it was, and a boot costs no
+     * system call. */
+    sigjmp_buf trial_jmp;
     uint64_t trial_boundary, trial_cut_at;
     int trial_cut_armed;
     struct sim_boundary trial_cut;
@@ -98,9 +156,313 @@ static double host_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static uint64_t mix(uint64_t a, uint64_t b)
 {
     return sim_rng_mix(a, b);
+}
+
+/* ------------------------------------------------------------ stop */
+
+static volatile sig_atomic_t stop_requested;
+
+void torture_request_stop(void)
+{
+    stop_requested = 1;
+}
+
+int torture_stop_requested(void)
+{
+    return stop_requested != 0;
+}
+
+void torture_clear_stop(void)
+{
+    stop_requested = 0;
+}
+
+/* ------------------------------------------------------------ watchdog */
+
+void torture_default_limits(struct torture_limits *l, const struct scenario *sc)
+{
+    struct scenario_layout lay;
+    char err[256];
+    double mib = (double)sc->image.size / (1u << 20);
+    uint64_t records = 0;
+
+    if (!scenario_layout(sc, &lay, err, sizeof(err)))
+        records = (uint64_t)lay.record_size *
+                  (lay.mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
+    /* Measured on every shipped and test scenario: a trial's ops are at
+     * most 1.03x the uncut update's plus one boot's with one cut, 1.7x
+     * with two. A cut adds at most one boot and the update's rest, so 8x
+     * leaves twice the room four cuts (TRIAL_MAX_DEPTH) need; the
+     * constant covers tiny images. */
+    l->op_factor = 8;
+    l->op_const = 4096;
+    /* CPU time is noisier than ops (caches, frequency, sanitizers) and
+     * less proportional: up to 13x the same figure was measured (NAND ECC,
+     * nested cuts). A wider factor, and a floor far above any healthy
+     * trial of a small image. */
+    l->cpu_factor = 64;
+    l->cpu_floor_s = 2.0;
+    /* The uncut update and the boot have nothing measured to go by:
+     * bounds from the scenario. The update issues a few ops per 256-byte
+     * page of image (program, read-back, hashing reads, records), the
+     * boot's scan 4 reads per record slot of a few dozen bytes: 64 per
+     * page and one per record-area byte are far beyond any engine that
+     * ends. Their CPU time on this project's machine is a few ms per MiB
+     * (some 5x that under the sanitizers). */
+    l->uncut_ops = 64 * (sc->image.size / 256u) + records + 65536;
+    l->uncut_cpu_s = 2.0 + 1.0 * mib;
+}
+
+struct torture_budget torture_trial_budget(const struct torture_limits *l,
+                                           uint64_t update_ops,
+                                           double update_cpu_s)
+{
+    struct torture_budget b;
+    double cpu = l->cpu_factor * update_cpu_s;
+
+    b.ops =
+        l->op_factor && update_ops > (UINT64_MAX - l->op_const) / l->op_factor
+            ? UINT64_MAX
+            : l->op_factor * update_ops + l->op_const;
+    b.cpu_s = cpu > l->cpu_floor_s ? cpu : l->cpu_floor_s;
+    return b;
+}
+
+/* The timer's handler. The jump out of a signal handler is safe here
+ * because of what it can interrupt: the engine (freestanding, no heap, no
+ * stdio), the hash ops and the harness's link and claim check (memory
+ * only). Never the simulator: a device left half-way through an op (or
+ * its heap, in a realloc) would spoil the next trial, so a tick inside
+ * one only flags the expiry and the jump waits for the next tick outside
+ * (a loop of flash ops is the op budget's). Between trials it only
+ * counts. */
+static void watch_signal(int sig, siginfo_t *si, void *uc)
+{
+    struct torture *t;
+    struct watch *w;
+    int over;
+
+    (void)sig;
+    (void)uc;
+    if (si->si_code != SI_TIMER)
+        return; /* someone else's signal */
+    t = si->si_value.sival_ptr;
+    w = &t->watch;
+    /* A period shorter than the kernel's tick expires several times per
+     * signal. */
+    over = timer_getoverrun(w->timer);
+    w->ticks += 1 + (over > 0 ? over : 0);
+    if (!w->armed || w->ticks - w->tick0 < w->limit)
+        return;
+    w->expired = 1;
+    if (!w->in_sim)
+        siglongjmp(t->trial_jmp, JUMP_WATCHDOG);
+}
+
+/* The timer belongs to the process that runs the trials: a worker forked
+ * after torture_create makes its own, in torture_run. Its period is an
+ * eighth of the CPU budget it is to watch (within 1 ms and 100 ms): the
+ * budget overshoots by at most a period. */
+static int watch_open(struct torture *t, double budget_s)
+{
+    struct watch *w = &t->watch;
+    struct sigaction sa;
+    struct sigevent ev;
+    struct itimerspec its;
+    double p = budget_s / 8;
+
+    p = p < 1e-3 ? 1e-3 : p > 0.1 ? 0.1 : p;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = watch_signal;
+    /* SA_RESTART: a tick between trials lands in the sink's database
+     * writes and pipe writes, which must not see EINTR. */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(WATCH_SIGNAL, &sa, &w->old))
+        return -1;
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = WATCH_SIGNAL;
+    ev.sigev_value.sival_ptr = t;
+    w->armed = 0;
+    w->ticks = 0;
+    w->period_s = p;
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &w->timer)) {
+        sigaction(WATCH_SIGNAL, &w->old, NULL);
+        return -1;
+    }
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_nsec = (long)(p * 1e9);
+    its.it_interval = its.it_value;
+    if (timer_settime(w->timer, 0, &its, NULL)) {
+        timer_delete(w->timer);
+        sigaction(WATCH_SIGNAL, &w->old, NULL);
+        return -1;
+    }
+    w->open = 1;
+    return 0;
+}
+
+static void watch_close(struct torture *t)
+{
+    struct watch *w = &t->watch;
+    if (!w->open)
+        return;
+    w->armed = 0;
+    /* A signal the timer raised is delivered, to the handler, as the
+     * system call it interrupted returns: none is left to meet the old
+     * action once timer_delete has returned. */
+    timer_delete(w->timer);
+    sigaction(WATCH_SIGNAL, &w->old, NULL);
+    w->open = 0;
+}
+
+/* Start the budgets; trial_jmp must already be set. No system call. */
+static void watch_arm(struct torture *t, struct torture_budget b)
+{
+    struct watch *w = &t->watch;
+    double n = b.cpu_s / w->period_s;
+
+    w->ops = 0;
+    w->why = 0;
+    w->budget = b;
+    w->in_sim = 0;
+    w->expired = 0;
+    /* The k-th tick from here comes after more than k - 1 periods (part
+     * of the current one is spent): floor(n) + 1 ticks are at least n
+     * periods, the budget, and at most one period more. */
+    w->limit = n < 1e9 ? (sig_atomic_t)n + 1 : (sig_atomic_t)1000000000;
+    w->tick0 = w->ticks;
+    w->armed = 1;
+}
+
+static void watch_disarm(struct torture *t)
+{
+    t->watch.armed = 0;
+    t->watch.in_sim = 0;
+}
+
+/* Which budget a jump to trial_jmp (or an expiry seen after one) means. */
+static int watch_reason(const struct torture *t)
+{
+    return t->watch.why == WATCH_OPS ? WATCH_OPS : WATCH_CPU;
+}
+
+/* What a stuck trial's detail says: which budget, and where it came from
+ * (torture_trial_budget). */
+static void watch_explain(const struct torture *t, int why, char *out, size_t n)
+{
+    const struct torture_limits *l = &t->lim;
+    if (why == WATCH_OPS)
+        snprintf(
+            out, n,
+            "watchdog: %llu flash ops without completing (budget "
+            "%llu x (%llu uncut update + %llu boot) + %llu)",
+            (unsigned long long)t->watch.budget.ops,
+            (unsigned long long)l->op_factor, (unsigned long long)t->uncut_ops,
+            (unsigned long long)t->boot_ops, (unsigned long long)l->op_const);
+    else
+        snprintf(out, n,
+                 "watchdog: %.3g s of CPU time without completing (budget "
+                 "max(%.3g s, %.3g x %.2g s uncut update and boot))",
+                 t->watch.budget.cpu_s, l->cpu_floor_s, l->cpu_factor,
+                 t->uncut_cpu_s + t->boot_cpu_s);
+}
+
+/*
+ * Every flash op of a watched engine passes here: counted against the op
+ * budget (the jump leaves before the op starts), and marked as inside the
+ * simulator, where the CPU-time handler does not jump (watch_signal): a
+ * tick that finds the budget spent there leaves the jump to the next tick
+ * outside. An op is the hot path of a trial, hence no more than that: on
+ * NOR the wrappers call the simulator directly, in place of its own
+ * fwr_flash_ops (one-line calls of the same functions), so an op still
+ * costs one call, plus the count and the two marks.
+ */
+static struct watch *op_enter(struct engine *e)
+{
+    struct torture *t = e->t;
+    if (++t->watch.ops > t->watch.budget.ops) {
+        t->watch.why = WATCH_OPS;
+        siglongjmp(t->trial_jmp, JUMP_WATCHDOG);
+    }
+    t->watch.in_sim = 1;
+    return &t->watch;
+}
+
+/* NOR: the simulator itself. */
+static int w_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = sim_flash_read(e->direct, a, b, n);
+    w->in_sim = 0;
+    return rc;
+}
+
+static int w_program(void *u, uint32_t a, const void *b, uint32_t n)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = sim_flash_program(e->direct, a, b, n);
+    w->in_sim = 0;
+    return rc;
+}
+
+static int w_erase(void *u, uint32_t a, uint32_t n)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = sim_flash_erase(e->direct, a, n);
+    w->in_sim = 0;
+    return rc;
+}
+
+/* NAND, and protect: the ops below (the bad-block layer). */
+static int wl_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = e->lower.read(e->lower.user, a, b, n);
+    w->in_sim = 0;
+    return rc;
+}
+
+static int wl_program(void *u, uint32_t a, const void *b, uint32_t n)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = e->lower.program(e->lower.user, a, b, n);
+    w->in_sim = 0;
+    return rc;
+}
+
+static int wl_erase(void *u, uint32_t a, uint32_t n)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = e->lower.erase(e->lower.user, a, n);
+    w->in_sim = 0;
+    return rc;
+}
+
+static int wl_protect(void *u, uint32_t a, uint32_t n, int on)
+{
+    struct engine *e = u;
+    struct watch *w = op_enter(e);
+    int rc = e->lower.protect(e->lower.user, a, n, on);
+    w->in_sim = 0;
+    return rc;
 }
 
 static int make_image(struct torture *t, int v, char *err, size_t errlen)
@@ -168,11 +530,23 @@ static int drive(struct session *s, int first_boot)
 
     /* No RAM survives a reboot: the work buffer starts as garbage. */
     memset(s->e->work, 0xA5, t->work_size);
-    sim_flash_fwr_ops(s->dev, &c->flash);
+    sim_flash_fwr_ops(s->dev, &s->e->lower);
     if (t->devcfg.geo.kind == SIM_NAND) {
-        struct fwr_flash_ops raw = c->flash;
-        fwr_skipbad_init(&s->e->skipbad, &raw, sim_flash_fwr_is_bad,
-                         &c->layout, c->geometry.erase_size, &c->flash);
+        struct fwr_flash_ops raw = s->e->lower;
+        fwr_skipbad_init(&s->e->skipbad, &raw, sim_flash_fwr_is_bad, &c->layout,
+                         c->geometry.erase_size, &s->e->lower);
+    }
+    c->flash = s->e->lower;
+    if (s->watched) {
+        /* On top of the bad-block layer: the ops the engine issues. */
+        int nand = t->devcfg.geo.kind == SIM_NAND;
+        s->e->t = t;
+        s->e->direct = s->dev;
+        c->flash.user = s->e;
+        c->flash.read = nand ? wl_read : w_read;
+        c->flash.program = nand ? wl_program : w_program;
+        c->flash.erase = nand ? wl_erase : w_erase;
+        c->flash.protect = s->e->lower.protect ? wl_protect : NULL;
     }
     rc = fwr_init(f, c);
     if (rc)
@@ -272,7 +646,7 @@ static bool trial_hook(void *user, const struct sim_boundary *b)
 static void trial_power_loss(void *user)
 {
     struct torture *t = user;
-    longjmp(t->trial_jmp, 1);
+    siglongjmp(t->trial_jmp, JUMP_CUT);
 }
 
 /* Cut point of nested level `level` (>= 1) for a trial: the recovery is
@@ -328,11 +702,11 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
 {
     struct sim_flash *dev = t->trial_dev;
     struct link link = t->live_link;
-    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0};
+    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1};
     const struct sim_stats *st;
     uint64_t prog0, erase0, clock0, link0, served0, remaining;
     volatile uint32_t level = 1, boots = 0;
-    volatile int rc = 0;
+    volatile int rc = 0, stuck = 0;
     double h0 = host_now(), r0;
     volatile uint32_t depth =
         t->forced_cuts ? t->forced_depth : t->sc->cuts.depth;
@@ -379,13 +753,19 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     served0 = link.served;
     remaining = t->update_bytes - t->live_link.served;
 
-    /* reboot -> recover, cut again while levels remain */
+    /* reboot -> recover, cut again while levels remain; the watchdog
+     * runs from the first boot to the end of the last one */
     sim_flash_set_boundary_hook(dev, trial_hook, trial_power_loss, t);
     r0 = host_now();
     for (;;) {
-        if (setjmp(t->trial_jmp)) {
+        switch (sigsetjmp(t->trial_jmp, 0)) {
+        case 0:
+            watch_arm(t, t->trial_budget);
+            break;
+        case JUMP_CUT: {
             /* Power failed during the recovery: record the cut, reboot. */
             uint32_t k = level;
+            t->watch.in_sim = 0; /* the cut jumped out of a flash op */
             if (k < TRIAL_MAX_DEPTH) {
                 tr->cuts[k] = t->trial_cut.index;
                 tr->cut_op[k] = t->trial_cut.op;
@@ -393,13 +773,30 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
             }
             tr->depth = k + 1;
             level = k + 1;
+            break;
+        }
+        default: /* JUMP_WATCHDOG: this engine is not called again */
+            stuck = watch_reason(t);
+        }
+        if (!stuck && t->watch.expired)
+            stuck = WATCH_CPU; /* ran out inside the op that was cut */
+        if (stuck) {
+            rc = DRIVE_STUCK;
+            break;
         }
         if (boots > t->sc->cuts.max_boots) {
             rc = DRIVE_STUCK;
             break;
         }
         boots = boots + 1;
+        t->watch.in_sim = 1; /* the simulator again, as in a flash op */
         sim_flash_power_on(dev);
+        t->watch.in_sim = 0;
+        if (t->watch.expired) {
+            stuck = WATCH_CPU;
+            rc = DRIVE_STUCK;
+            break;
+        }
         t->trial_boundary = 0;
         t->trial_cut_armed = level < depth;
         if (t->trial_cut_armed)
@@ -407,6 +804,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
         rc = drive(&s, boots == 1);
         break;
     }
+    watch_disarm(t);
     t->trial_cut_armed = 0;
     sim_flash_set_boundary_hook(dev, NULL, NULL, NULL);
     if (t->res)
@@ -429,6 +827,12 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->false_claim = s.false_claim;
     trial_wear(t, dev, tr);
     oracle_judge(&t->oracle, dev, t->image[link.version - 1], rc, tr);
+    if (stuck && tr->verdict == VERDICT_STUCK) {
+        char why[sizeof(tr->detail) - 16];
+        watch_explain(t, stuck, why, sizeof(why));
+        snprintf(tr->detail, sizeof(tr->detail), "%s, boot %u", why,
+                 (unsigned)boots);
+    }
     if (t->dump_after)
         sim_flash_save(dev, t->dump_after);
     tr->wall_ns = (uint64_t)((host_now() - h0) * 1e9);
@@ -451,6 +855,11 @@ static bool live_hook(void *user, const struct sim_boundary *b)
             (t->shard_count > 1 && id % t->shard_count != t->shard_index) ||
             (t->only_trial >= 0 && (int64_t)id != t->only_trial))
             continue;
+        /* Between trials, never inside one; a replay is one trial. */
+        if (stop_requested && t->only_trial < 0) {
+            t->stop = t->stopped = 1;
+            break;
+        }
         run_trial(t, b, id, &tr);
         if (t->replayed)
             *t->replayed = tr;
@@ -465,7 +874,7 @@ static bool live_hook(void *user, const struct sim_boundary *b)
             }
         }
         if (t->sink && t->sink(t->sink_user, &tr))
-            t->stop = 1;
+            t->stop = t->sink_failed = 1;
         if (t->only_trial >= 0)
             t->stop = 1;
     }
@@ -482,7 +891,9 @@ static int live_update(struct torture *t, int with_trials)
     sim_flash_reset_counters(t->live);
     link_init(&t->live_link, &t->sc->link, mix(t->sc->seed, 0xC0FFEE));
     t->next = 0;
-    t->stop = 0;
+    t->stop = t->stopped = t->sink_failed = 0;
+    if (with_trials && watch_open(t, t->trial_budget.cpu_s))
+        return TORTURE_E_SYS;
     sim_flash_set_boundary_hook(t->live, with_trials ? live_hook : NULL, NULL,
                                 t);
     s.t = t;
@@ -492,9 +903,74 @@ static int live_update(struct torture *t, int with_trials)
     s.scan_ns = 0;
     s.resumed = 0;
     s.false_claim = 0;
+    /* Not watched: this is the update torture_create ran to completion
+     * under the watchdog, op for op (trials only read the live device). */
+    s.watched = 0;
     rc = drive(&s, 1);
     sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
+    watch_close(t);
     return rc;
+}
+
+/*
+ * A session of torture_create under the uncut budgets: the uncut update
+ * (counting its boundaries with count_hook), or one boot on its result.
+ * Returns drive()'s result, its flash ops and CPU time; when a budget ran
+ * out, DRIVE_STUCK with the reason in *why.
+ */
+static int watched_session(struct torture *t, struct session *s, int *why,
+                           uint64_t *ops, double *cpu_s)
+{
+    struct torture_budget b;
+    volatile double c0 = cpu_now();
+    volatile int rc = 0;
+
+    b.ops = t->lim.uncut_ops;
+    b.cpu_s = t->lim.uncut_cpu_s;
+    *why = 0;
+    switch (sigsetjmp(t->trial_jmp, 0)) {
+    case 0:
+        watch_arm(t, b);
+        rc = drive(s, 1);
+        break;
+    default:
+        *why = watch_reason(t);
+        rc = DRIVE_STUCK;
+    }
+    watch_disarm(t);
+    *ops = t->watch.ops;
+    *cpu_s = cpu_now() - c0;
+    return rc;
+}
+
+/*
+ * The uncut update, then one boot of a fresh engine on a copy of what it
+ * left: a resume scan over the whole log, re-hashing every block, as much
+ * as any trial's scan reads. A trial is boots and what is left of the
+ * update: its budgets derive from both. A boot that fails or loops (a
+ * broken engine: the real one completes) is left out of the figures; the
+ * trials judge it.
+ */
+static int uncut_update(struct torture *t, int *why)
+{
+    struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0, 1};
+    struct link link;
+    int rc = watched_session(t, &s, why, &t->uncut_ops, &t->uncut_cpu_s);
+    int boot_why;
+
+    if (rc)
+        return rc;
+    sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
+    link = t->live_link;
+    sim_flash_copy(t->trial_dev, t->live);
+    s.e = &t->eng[1];
+    s.dev = t->trial_dev;
+    s.link = &link;
+    if (watched_session(t, &s, &boot_why, &t->boot_ops, &t->boot_cpu_s)) {
+        t->boot_ops = 0;
+        t->boot_cpu_s = 0;
+    }
+    return 0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -553,6 +1029,31 @@ static bool count_hook(void *user, const struct sim_boundary *b)
 int torture_create(struct torture **out, const struct scenario *sc, char *err,
                    size_t errlen)
 {
+    return torture_create_limited(out, sc, NULL, err, errlen);
+}
+
+void torture_set_limits(struct torture *t, const struct torture_limits *lim)
+{
+    t->lim = *lim;
+    t->trial_budget = torture_trial_budget(&t->lim, t->uncut_ops + t->boot_ops,
+                                           t->uncut_cpu_s + t->boot_cpu_s);
+}
+
+struct torture_budget torture_budget_of(const struct torture *t,
+                                        uint64_t *update_ops,
+                                        double *update_cpu_s)
+{
+    if (update_ops)
+        *update_ops = t->uncut_ops + t->boot_ops;
+    if (update_cpu_s)
+        *update_cpu_s = t->uncut_cpu_s + t->boot_cpu_s;
+    return t->trial_budget;
+}
+
+int torture_create_limited(struct torture **out, const struct scenario *sc,
+                           const struct torture_limits *lim, char *err,
+                           size_t errlen)
+{
     struct torture *t;
     struct fwr_config *c;
     uint32_t nblocks, u, n;
@@ -566,6 +1067,10 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     }
     t->sc = sc;
     t->only_trial = -1;
+    if (lim)
+        t->lim = *lim;
+    else
+        torture_default_limits(&t->lim, sc);
     if (scenario_layout(sc, &t->lay, err, errlen))
         goto fail;
     if (harness_hash_init(&t->digest,
@@ -676,22 +1181,49 @@ int torture_create(struct torture **out, const struct scenario *sc, char *err,
     t->oracle.lay = &t->lay;
     t->oracle.request_bound = t->request_bound;
 
-    /* The uncut update: count its boundaries and what it downloads. */
+    /* The uncut update: count its boundaries, flash ops and CPU time and
+     * what it downloads, under the watchdog. */
     sim_flash_copy(t->live, t->pristine);
     sim_flash_set_boundary_hook(t->live, count_hook, NULL, t);
-    {
-        struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0};
-        link_init(&t->live_link, &sc->link, mix(sc->seed, 0xC0FFEE));
-        rc = drive(&s, 1);
-    }
-    sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
-    if (rc) {
-        snprintf(err, errlen,
-                 "%s: the uncut update does not complete (%s %d): the "
-                 "scenario cannot be tortured",
-                 sc->path, rc == DRIVE_STUCK ? "stuck" : "engine error", rc);
+    link_init(&t->live_link, &sc->link, mix(sc->seed, 0xC0FFEE));
+    if (watch_open(t, t->lim.uncut_cpu_s)) {
+        snprintf(err, errlen, "watchdog: cannot set up a CPU-time timer: %s",
+                 strerror(errno));
         goto fail;
     }
+    {
+        int why;
+        rc = uncut_update(t, &why);
+        watch_close(t);
+        sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
+        if (why == WATCH_OPS) {
+            snprintf(err, errlen,
+                     "%s: the uncut update does not complete: the engine "
+                     "made %llu flash ops, the watchdog's budget for it, and "
+                     "went on (a loop?): the scenario cannot be tortured",
+                     sc->path, (unsigned long long)t->watch.budget.ops);
+            goto fail;
+        }
+        if (why) {
+            snprintf(err, errlen,
+                     "%s: the uncut update does not complete: the engine "
+                     "ran %.3g s of CPU time, the watchdog's budget for it, "
+                     "and went on (a loop?): the scenario cannot be "
+                     "tortured",
+                     sc->path, t->watch.budget.cpu_s);
+            goto fail;
+        }
+        if (rc) {
+            snprintf(err, errlen,
+                     "%s: the uncut update does not complete (%s %d): the "
+                     "scenario cannot be tortured",
+                     sc->path, rc == DRIVE_STUCK ? "stuck" : "engine error",
+                     rc);
+            goto fail;
+        }
+    }
+    t->trial_budget = torture_trial_budget(&t->lim, t->uncut_ops + t->boot_ops,
+                                           t->uncut_cpu_s + t->boot_cpu_s);
     t->update_bytes = t->live_link.served;
     t->update_erases = sim_flash_stats(t->live)->erases;
     t->update_programs = sim_flash_stats(t->live)->programs;
@@ -747,7 +1279,14 @@ int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
     torture_update_figures(t, res);
     res->wall_s = host_now() - h0;
     t->res = NULL;
-    return rc < 0 && !t->stop ? rc : 0;
+    /* A sink failure and a stop request each have their own code: the
+     * caller must not take a failed database for an interrupted run, nor
+     * either for a complete one. */
+    if (t->sink_failed)
+        return TORTURE_E_SINK;
+    if (t->stopped)
+        return TORTURE_STOPPED;
+    return rc < 0 ? rc : 0;
 }
 
 int torture_replay(struct torture *t, uint64_t trial_id, const uint64_t *cuts,

@@ -19,8 +19,58 @@
 
 struct torture;
 
-/* Called for every trial in id order; non-zero stops the run. */
+/* Called for every trial in id order; non-zero is a failure of the sink
+ * (the database, the pipe): the run stops and returns TORTURE_E_SINK. */
 typedef int (*torture_sink)(void *user, const struct trial *t);
+
+/* torture_run's and workers_run's returns besides 0 (every trial of the
+ * plan ran) and a negative fwr error of the live run. */
+#define TORTURE_STOPPED 1      /* a stop request ended it between trials */
+#define TORTURE_E_SINK  (-100) /* the sink failed; the run stopped there */
+#define TORTURE_E_SYS   (-101) /* the watchdog's timer could not be set up */
+
+/*
+ * Ask every torture loop of this process to stop after the trial in
+ * progress (torture_run then returns TORTURE_STOPPED; workers_run forwards
+ * the request to its workers). Async-signal-safe: for SIGINT and SIGTERM
+ * handlers. The request stays until torture_clear_stop().
+ */
+void torture_request_stop(void);
+int torture_stop_requested(void);
+void torture_clear_stop(void);
+
+/*
+ * The watchdog. A trial whose recovery (every boot, every engine call)
+ * runs past either budget ends as VERDICT_STUCK, its detail naming the
+ * budget and the figure; the run goes on with the next trial, on a fresh
+ * engine. Trial budgets derive from what torture_create measures: the
+ * uncut update plus one boot on its result (a resume scan of the whole
+ * log). op_factor x their flash ops + op_const flash operations (every
+ * read, program, erase and protect the engine issues), and
+ * max(cpu_floor_s, cpu_factor x their CPU time) seconds of CPU time. The
+ * uncut update and that boot have budgets fixed beforehand (uncut_ops,
+ * uncut_cpu_s, each); past one, torture_create fails saying so.
+ */
+struct torture_limits {
+    uint64_t op_factor, op_const;
+    double cpu_factor, cpu_floor_s;
+    uint64_t uncut_ops;
+    double uncut_cpu_s;
+};
+
+struct torture_budget {
+    uint64_t ops;
+    double cpu_s;
+};
+
+/* The defaults for a scenario (docs/torture.md, "Watchdog"). */
+void torture_default_limits(struct torture_limits *l,
+                            const struct scenario *sc);
+/* A trial's budgets, from the flash ops and CPU seconds of the uncut
+ * update and the boot on its result, together. */
+struct torture_budget torture_trial_budget(const struct torture_limits *l,
+                                           uint64_t update_ops,
+                                           double update_cpu_s);
 
 struct torture_result {
     uint64_t boundaries; /* write boundaries of the uncut update */
@@ -41,6 +91,18 @@ struct torture_result {
  * and make the plan. On error writes a message into err. */
 int torture_create(struct torture **out, const struct scenario *sc, char *err,
                    size_t errlen);
+/* The same with other watchdog limits (NULL: the defaults). */
+int torture_create_limited(struct torture **out, const struct scenario *sc,
+                           const struct torture_limits *lim, char *err,
+                           size_t errlen);
+/* Change the trial budgets of later runs (recomputed from the uncut
+ * update's figures; the uncut budgets no longer matter). */
+void torture_set_limits(struct torture *t, const struct torture_limits *lim);
+/* The trial budgets in force, and the flash ops and CPU seconds (uncut
+ * update and boot) they derive from. */
+struct torture_budget torture_budget_of(const struct torture *t,
+                                        uint64_t *update_ops,
+                                        double *update_cpu_s);
 void torture_destroy(struct torture *t);
 uint64_t torture_boundaries(const struct torture *t);
 uint64_t torture_planned(const struct torture *t);
@@ -51,7 +113,10 @@ uint64_t torture_planned(const struct torture *t);
 void torture_set_shard(struct torture *t, uint64_t index, uint64_t count,
                        const uint8_t *skip);
 
-/* Run trials first_trial.. of the plan. */
+/* Run trials first_trial.. of the plan. Returns 0 when every one ran,
+ * TORTURE_STOPPED after a stop request, TORTURE_E_SINK when the sink
+ * failed, TORTURE_E_SYS, or a negative fwr error of the live run; res
+ * holds the trials run either way. */
 int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
                 void *user, struct torture_result *res);
 

@@ -61,15 +61,32 @@ static int pipe_sink(void *user, const struct trial *t)
     return write_all(*(int *)user, &m, sizeof(m)) ? 1 : 0;
 }
 
+/* SIGINT (the terminal's, to the whole process group) or SIGTERM (the
+ * parent's, forwarding one): finish the trial in progress, then stop. */
+static void worker_signal(int sig)
+{
+    (void)sig;
+    torture_request_stop();
+}
+
 /* A worker: its slice of the shard, trials to the pipe, then a summary. */
 static void worker(struct torture *t, int fd, struct shard sh,
                    const uint8_t *skip)
 {
     struct torture_result r;
     struct msg m;
+    struct sigaction sa;
     uint32_t u, n = torture_unit_count(t), e;
     int rc;
 
+    /* Whatever the parent installed, this process's trials must see the
+     * request: its own handler, on its own flag. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = worker_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     torture_set_shard(t, sh.index, sh.count, skip);
     rc = torture_run(t, 0, pipe_sink, &fd, &r);
     memset(&m, 0, sizeof(m));
@@ -104,7 +121,7 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
     pid_t pid[64];
     unsigned k, open_fds;
     uint32_t u, units = torture_unit_count(t);
-    int rc = 0, stop = 0;
+    int rc = 0, stop = 0, forwarded = 0;
     double t0;
     struct timespec ts;
 
@@ -150,7 +167,16 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
         worst[u] = 0;
     open_fds = jobs;
     while (open_fds) {
-        if (poll(pfd, jobs, -1) < 0) {
+        /* A stop request (the caller's signal handler) goes on to every
+         * worker once; the trials they finish still come and are sunk
+         * until each worker's pipe closes. The poll's timeout bounds how
+         * late a request is seen when no trial arrives. */
+        if (!forwarded && torture_stop_requested()) {
+            forwarded = 1;
+            for (u = 0; u < jobs; u++)
+                kill(pid[u], SIGTERM);
+        }
+        if (poll(pfd, jobs, 100) < 0) {
             if (errno == EINTR)
                 continue;
             rc = -1;
@@ -171,16 +197,19 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
             if (m.kind == MSG_TRIAL) {
                 account(res, &m.trial);
                 if (!stop && sink(user, &m.trial)) {
-                    /* Stop: ask the workers to finish early. */
+                    /* The sink failed (the database): the run must not
+                     * look complete. Ask the workers to finish early. */
                     stop = 1;
+                    rc = TORTURE_E_SINK;
                     for (u = 0; u < jobs; u++)
                         kill(pid[u], SIGTERM);
                 }
                 continue;
             }
-            /* MSG_DONE, then the worker's wear table. */
+            /* MSG_DONE, then the worker's wear table. A worker stopped by
+             * the request (TORTURE_STOPPED) has not failed. */
             res->recover_s += m.recover_s;
-            if (m.rc && !stop)
+            if (m.rc < 0 && !stop && rc >= 0)
                 rc = m.rc;
             {
                 uint32_t n = 0, e;
@@ -205,7 +234,7 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
     clock_gettime(CLOCK_MONOTONIC, &ts);
     res->wall_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0;
     torture_update_figures(t, res);
-    return rc;
+    return rc ? rc : forwarded ? TORTURE_STOPPED : 0;
 }
 
 static int env_u64(const char *name, uint64_t *out)

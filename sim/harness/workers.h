@@ -23,6 +23,11 @@ struct shard {
  * Run the trials of shard sh not marked in skip, in jobs processes (1: in
  * this process). sink runs in this process for every trial. worst, when
  * not NULL, receives per erase unit the most erases any trial caused.
+ * Returns as torture_run does. A stop request (torture_request_stop, from
+ * the caller's SIGINT/SIGTERM handler) is forwarded to the workers as
+ * SIGTERM; each finishes its trial in progress, the trials they finished
+ * still reach the sink, and the return is TORTURE_STOPPED once every
+ * worker has exited. Workers stop the same way on a SIGINT of their own.
  */
 int workers_run(struct torture *t, unsigned jobs, struct shard sh,
                 const uint8_t *skip, torture_sink sink, void *user,
