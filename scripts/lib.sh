@@ -10,8 +10,9 @@ FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev libdeflate-dev
   libmbedtls-dev parallel gnuplot-nox"
 FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-riscv64-unknown-elf"
-# The report's browser test.
-FOTASIM_TEST_PKGS="chromium"
+# The report's browser test; strace makes writes fail for the storage
+# error tests (cli_storage_strace).
+FOTASIM_TEST_PKGS="chromium strace"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

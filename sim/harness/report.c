@@ -8,20 +8,28 @@
 #include "report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "db.h"
 
+/* Everything read from the database is untrusted: text goes into the
+ * page through esc() and into the summary through md(), never as
+ * markup. */
 struct rep {
+    struct db *db;
     sqlite3 *h;
     const char *sql_dir, *db_path, *dir;
     FILE *html, *md;
-    char err[512];
+    char err[1536];
+    int code; /* the report_error of err */
     int charts;
 };
 
@@ -60,11 +68,12 @@ static sqlite3_stmt *query(struct rep *r, const char *name, int64_t run)
     if (!sql) {
         snprintf(r->err, sizeof(r->err), "%.400s: cannot read: %s", path,
                  strerror(errno));
+        r->code = REPORT_E_INPUT;
         return NULL;
     }
     if (sqlite3_prepare_v2(r->h, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(r->err, sizeof(r->err), "%.300s: %.200s", path,
-                 sqlite3_errmsg(r->h));
+        r->code = db_sqlite_error(r->db, path);
+        snprintf(r->err, sizeof(r->err), "%s", db_errmsg(r->db));
         free(sql);
         return NULL;
     }
@@ -84,9 +93,35 @@ static void esc(FILE *fp, const char *s)
             fputs("&gt;", fp);
         else if (*s == '&')
             fputs("&amp;", fp);
+        else if (*s == '"')
+            fputs("&quot;", fp);
+        else if (*s == '\'')
+            fputs("&#39;", fp);
         else
             fputc(*s, fp);
     }
+}
+
+/* A Markdown table cell or list text: a '|' or a line break from the
+ * database must not end the cell or the row. */
+static void md(FILE *fp, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '|')
+            fputs("\\|", fp);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', fp);
+        else
+            fputc(*s, fp);
+    }
+}
+
+/* A step that did not end in SQLITE_DONE: say what failed. */
+static int step_failed(struct rep *r, const char *what)
+{
+    r->code = db_sqlite_error(r->db, what);
+    snprintf(r->err, sizeof(r->err), "%s", db_errmsg(r->db));
+    return -1;
 }
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -95,8 +130,9 @@ static const char *col(sqlite3_stmt *st, int i)
     return v ? v : "";
 }
 
-/* A whole result set as an HTML table (and, when md, a Markdown one). */
-static int table(struct rep *r, sqlite3_stmt *st, int md)
+/* A whole result set as an HTML table (and, when with_md, a Markdown
+ * one). */
+static int table(struct rep *r, sqlite3_stmt *st, int with_md)
 {
     int n = sqlite3_column_count(st), i, rows = 0, rc;
     fputs("<table><tr>", r->html);
@@ -104,11 +140,14 @@ static int table(struct rep *r, sqlite3_stmt *st, int md)
         fputs("<th>", r->html);
         esc(r->html, sqlite3_column_name(st, i));
         fputs("</th>", r->html);
-        if (md)
-            fprintf(r->md, "| %s ", sqlite3_column_name(st, i));
+        if (with_md) {
+            fputs("| ", r->md);
+            md(r->md, sqlite3_column_name(st, i));
+            fputc(' ', r->md);
+        }
     }
     fputs("</tr>\n", r->html);
-    if (md) {
+    if (with_md) {
         fputs("|\n", r->md);
         for (i = 0; i < n; i++)
             fputs("|---", r->md);
@@ -120,59 +159,202 @@ static int table(struct rep *r, sqlite3_stmt *st, int md)
             fputs("<td>", r->html);
             esc(r->html, col(st, i));
             fputs("</td>", r->html);
-            if (md)
-                fprintf(r->md, "| %s ", col(st, i));
+            if (with_md) {
+                fputs("| ", r->md);
+                md(r->md, col(st, i));
+                fputc(' ', r->md);
+            }
         }
         fputs("</tr>\n", r->html);
-        if (md)
+        if (with_md)
             fputs("|\n", r->md);
         rows++;
     }
     fputs("</table>\n", r->html);
+    if (rc != SQLITE_DONE)
+        step_failed(r, "read a table");
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? rows : -1;
+}
+
+/* The first line gnuplot wrote to its log, for the message. */
+static void first_line(const char *path, char *out, size_t n)
+{
+    char *text = slurp(path), *nl;
+    out[0] = 0;
+    if (!text)
+        return;
+    for (nl = text; *nl == '\n' || *nl == ' '; nl++)
+        ;
+    snprintf(out, n, "%s", nl);
+    if ((nl = strchr(out, '\n')))
+        *nl = 0;
+    free(text);
+}
+
+/*
+ * Run gnuplot on script, a file name inside r->dir, with r->dir as its
+ * working directory and its output in log (also inside r->dir). No shell
+ * and no path of the user's in the script: a directory named
+ * "r'; touch x; '" is only a name.
+ */
+static int run_gnuplot(struct rep *r, const char *script, const char *log,
+                       const char *title)
+{
+    int fds[2], status = 0, e = 0;
+    ssize_t n;
+    pid_t pid;
+
+    if (pipe(fds)) {
+        snprintf(r->err, sizeof(r->err), "cannot run gnuplot: pipe: %s",
+                 strerror(errno));
+        r->code = REPORT_E_STORAGE;
+        return -1;
+    }
+    /* The child reports a failed exec through this pipe; a successful
+     * exec closes it (close-on-exec), so the parent reads nothing. */
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        snprintf(r->err, sizeof(r->err), "cannot run gnuplot: fork: %s",
+                 strerror(e));
+        r->code = REPORT_E_STORAGE;
+        return -1;
+    }
+    if (pid == 0) {
+        int fd;
+        close(fds[0]);
+        if (chdir(r->dir) == 0 &&
+            (fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666)) >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+            execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        }
+        e = errno;
+        if (write(fds[1], &e, sizeof(e)) < 0)
+            _exit(126);
+        _exit(127);
+    }
+    close(fds[1]);
+    do
+        n = read(fds[0], &e, sizeof(e));
+    while (n < 0 && errno == EINTR);
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)sizeof(e)) {
+        if (e == ENOENT)
+            snprintf(r->err, sizeof(r->err),
+                     "gnuplot not found (apt-get install gnuplot-nox): it "
+                     "draws the chart '%s' from %s/%s",
+                     title, r->dir, script);
+        else
+            snprintf(r->err, sizeof(r->err), "cannot run gnuplot on %s/%s: %s",
+                     r->dir, script, strerror(e));
+        r->code = REPORT_E_GNUPLOT;
+        return -1;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        char path[1200], line[300];
+        snprintf(path, sizeof(path), "%s/%s", r->dir, log);
+        first_line(path, line, sizeof(line));
+        if (WIFEXITED(status))
+            snprintf(r->err, sizeof(r->err),
+                     "gnuplot failed (exit %d) on %s/%s (chart '%s')%s%s",
+                     WEXITSTATUS(status), r->dir, script, title,
+                     line[0] ? ": " : "", line);
+        else
+            snprintf(r->err, sizeof(r->err),
+                     "gnuplot killed by signal %d on %s/%s (chart '%s')",
+                     WTERMSIG(status), r->dir, script, title);
+        r->code = REPORT_E_GNUPLOT;
+        return -1;
+    }
+    return 0;
 }
 
 /*
  * Draw a chart with gnuplot from the rows of st (numeric columns written
  * as a data file) and inline the SVG. plot is gnuplot's plot command, using
- * 'DATA' for the data file.
+ * 'DATA' for the data file. The files are named relative to the report
+ * directory, gnuplot's working directory.
  */
 static int chart(struct rep *r, sqlite3_stmt *st, const char *title,
                  const char *xlabel, const char *ylabel, const char *plot)
 {
-    char data[1024], svg[1024], script[1024], cmd[3200];
+    char data[64], svg[64], script[64], log[64];
+    char data_p[1200], svg_p[1200], script_p[1200], log_p[1200];
     FILE *fp;
     char *out;
     int n, i, rows = 0, rc;
     const char *p;
 
-    snprintf(data, sizeof(data), "%s/.chart%d.dat", r->dir, r->charts);
-    snprintf(svg, sizeof(svg), "%s/.chart%d.svg", r->dir, r->charts);
-    snprintf(script, sizeof(script), "%s/.chart%d.gp", r->dir, r->charts);
+    snprintf(data, sizeof(data), ".chart%d.dat", r->charts);
+    snprintf(svg, sizeof(svg), ".chart%d.svg", r->charts);
+    snprintf(script, sizeof(script), ".chart%d.gp", r->charts);
+    snprintf(log, sizeof(log), ".chart%d.log", r->charts);
+    snprintf(data_p, sizeof(data_p), "%s/%s", r->dir, data);
+    snprintf(svg_p, sizeof(svg_p), "%s/%s", r->dir, svg);
+    snprintf(script_p, sizeof(script_p), "%s/%s", r->dir, script);
+    snprintf(log_p, sizeof(log_p), "%s/%s", r->dir, log);
     r->charts++;
-    fp = fopen(data, "w");
-    if (!fp)
+    fp = fopen(data_p, "w");
+    if (!fp) {
+        snprintf(r->err, sizeof(r->err), "%s: cannot write: %s", data_p,
+                 strerror(errno));
+        r->code = REPORT_E_STORAGE;
+        sqlite3_finalize(st);
         return -1;
+    }
     n = sqlite3_column_count(st);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        for (i = 0; i < n; i++)
-            fprintf(fp, "%s%s", i ? "\t" : "",
-                    sqlite3_column_type(st, i) == SQLITE_NULL ? "0"
-                                                              : col(st, i));
+        for (i = 0; i < n; i++) {
+            /* Only numbers reach gnuplot: a text value from the database
+             * is not data (and must not be read as gnuplot syntax). */
+            int type = sqlite3_column_type(st, i);
+            if (type == SQLITE_INTEGER)
+                fprintf(fp, "%s%lld", i ? "\t" : "",
+                        (long long)sqlite3_column_int64(st, i));
+            else if (type == SQLITE_FLOAT)
+                fprintf(fp, "%s%.17g", i ? "\t" : "",
+                        sqlite3_column_double(st, i));
+            else
+                fprintf(fp, "%s0", i ? "\t" : "");
+        }
         fputc('\n', fp);
         rows++;
     }
+    if (rc != SQLITE_DONE)
+        step_failed(r, title);
     sqlite3_finalize(st);
-    fclose(fp);
+    if (fclose(fp) && rc == SQLITE_DONE) {
+        snprintf(r->err, sizeof(r->err), "%s: cannot write: %s", data_p,
+                 strerror(errno));
+        r->code = REPORT_E_STORAGE;
+        rc = SQLITE_IOERR;
+    }
+    if (rc != SQLITE_DONE) {
+        unlink(data_p);
+        return -1;
+    }
     if (!rows) {
         fprintf(r->html, "<p class=\"empty\">%s: no data</p>\n", title);
-        unlink(data);
+        unlink(data_p);
         return 0;
     }
-    fp = fopen(script, "w");
-    if (!fp)
+    fp = fopen(script_p, "w");
+    if (!fp) {
+        snprintf(r->err, sizeof(r->err), "%s: cannot write: %s", script_p,
+                 strerror(errno));
+        r->code = REPORT_E_STORAGE;
+        unlink(data_p);
         return -1;
+    }
     fprintf(fp,
             "set terminal svg size 760,320 dynamic font 'sans,11'\n"
             "set output '%s'\nset title '%s'\nset xlabel '%s'\n"
@@ -189,17 +371,26 @@ static int chart(struct rep *r, sqlite3_stmt *st, const char *title,
         }
     }
     fputc('\n', fp);
-    fclose(fp);
-    snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>&1", script);
-    rc = system(cmd);
-    out = slurp(svg);
-    unlink(data);
-    unlink(script);
-    unlink(svg);
-    if (rc != 0 || !out) {
+    if (fclose(fp)) {
+        snprintf(r->err, sizeof(r->err), "%s: cannot write: %s", script_p,
+                 strerror(errno));
+        r->code = REPORT_E_STORAGE;
+        unlink(data_p);
+        unlink(script_p);
+        return -1;
+    }
+    rc = run_gnuplot(r, script, log, title);
+    out = rc ? NULL : slurp(svg_p);
+    unlink(data_p);
+    unlink(script_p);
+    unlink(svg_p);
+    unlink(log_p);
+    if (rc)
+        return -1;
+    if (!out) {
         snprintf(r->err, sizeof(r->err),
-                 "gnuplot failed (is gnuplot-nox installed?) for '%s'", title);
-        free(out);
+                 "gnuplot wrote no %s for the chart '%s'", svg_p, title);
+        r->code = REPORT_E_GNUPLOT;
         return -1;
     }
     /* Inline the <svg> element (drop the XML prolog). */
@@ -222,15 +413,20 @@ static int run_section(struct rep *r, int64_t run, const char *name,
 {
     sqlite3_stmt *st;
     char title[256];
-    int n;
+    int n, rc;
 
     fprintf(r->html, "<h2 id=\"run%lld\">Run %lld: ", (long long)run,
             (long long)run);
     esc(r->html, name);
-    fprintf(r->html, " <span class=\"%s\">%s</span></h2>\n",
-            strcmp(status, "passed") ? "fail" : "pass", status);
-    fprintf(r->md, "\n### Run %lld: %s (block %lld): **%s**\n\n",
-            (long long)run, name, (long long)block, status);
+    fprintf(r->html, " <span class=\"%s\">",
+            strcmp(status, "passed") ? "fail" : "pass");
+    esc(r->html, status);
+    fputs("</span></h2>\n", r->html);
+    fprintf(r->md, "\n### Run %lld: ", (long long)run);
+    md(r->md, name);
+    fprintf(r->md, " (block %lld): **", (long long)block);
+    md(r->md, status);
+    fputs("**\n\n", r->md);
 
     fputs("<h3>Verdicts</h3>\n", r->html);
     if (!(st = query(r, "verdicts", run)) || table(r, st, 1) < 0)
@@ -259,37 +455,82 @@ static int run_section(struct rep *r, int64_t run, const char *name,
     if (!(st = query(r, "failing", run)))
         return -1;
     n = 0;
-    {
-        int rc;
-        fputs("<table><tr><th>trial</th><th>verdict</th><th>cuts</th>"
-              "<th>where</th><th>detail</th><th>replay</th></tr>\n",
-              r->html);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            fprintf(r->html,
-                    "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s %s</td>"
-                    "<td>",
-                    col(st, 0), col(st, 1), col(st, 3), col(st, 4), col(st, 5));
-            esc(r->html, col(st, 6));
-            fprintf(r->html,
-                    "</td><td><code>fotasim replay %s --run %lld --trial "
-                    "%s</code></td></tr>\n",
-                    r->db_path, (long long)run, col(st, 0));
-            if (n < 20)
-                fprintf(r->md,
-                        "- trial %s: %s: %s  \n  `fotasim replay %s "
-                        "--run %lld --trial %s`\n",
-                        col(st, 0), col(st, 1), col(st, 6), r->db_path,
-                        (long long)run, col(st, 0));
-            n++;
+    fputs("<table><tr><th>trial</th><th>verdict</th><th>cuts</th>"
+          "<th>where</th><th>detail</th><th>replay</th></tr>\n",
+          r->html);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* trial, verdict, cut1, "op area", detail (depth not shown) */
+        fputs("<tr><td>", r->html);
+        esc(r->html, col(st, 0));
+        fputs("</td><td>", r->html);
+        esc(r->html, col(st, 1));
+        fputs("</td><td>", r->html);
+        esc(r->html, col(st, 3));
+        fputs("</td><td>", r->html);
+        esc(r->html, col(st, 4));
+        fputc(' ', r->html);
+        esc(r->html, col(st, 5));
+        fputs("</td><td>", r->html);
+        esc(r->html, col(st, 6));
+        fputs("</td><td><code>fotasim replay ", r->html);
+        esc(r->html, r->db_path);
+        fprintf(r->html, " --run %lld --trial ", (long long)run);
+        esc(r->html, col(st, 0));
+        fputs("</code></td></tr>\n", r->html);
+        if (n < 20) {
+            fputs("- trial ", r->md);
+            md(r->md, col(st, 0));
+            fputs(": ", r->md);
+            md(r->md, col(st, 1));
+            fputs(": ", r->md);
+            md(r->md, col(st, 6));
+            fprintf(r->md, "  \n  `fotasim replay %s --run %lld --trial ",
+                    r->db_path, (long long)run);
+            md(r->md, col(st, 0));
+            fputs("`\n", r->md);
         }
-        fputs("</table>\n", r->html);
-        sqlite3_finalize(st);
-        if (!n)
-            fputs("<p>none</p>\n", r->html);
+        n++;
     }
+    fputs("</table>\n", r->html);
+    if (rc != SQLITE_DONE)
+        step_failed(r, "read the failing trials");
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    if (!n)
+        fputs("<p>none</p>\n", r->html);
     fputs("<h3>Scenario</h3>\n<pre>", r->html);
     esc(r->html, text);
     fputs("</pre>\n", r->html);
+    return 0;
+}
+
+/* Open dir/name for writing. */
+static FILE *out_file(struct rep *r, const char *name)
+{
+    char path[1200];
+    FILE *fp;
+    snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+    if (!(fp = fopen(path, "w"))) {
+        snprintf(r->err, sizeof(r->err), "%s: cannot write: %s", path,
+                 strerror(errno));
+        r->code = REPORT_E_STORAGE;
+    }
+    return fp;
+}
+
+/* Close dir/name, which was written: a full disk shows here. */
+static int out_close(struct rep *r, FILE *fp, const char *name)
+{
+    int bad = ferror(fp);
+    if (fclose(fp) || bad) {
+        if (!r->code) {
+            snprintf(r->err, sizeof(r->err), "%s/%s: cannot write: %s", r->dir,
+                     name, strerror(errno));
+            r->code = REPORT_E_STORAGE;
+        }
+        return -1;
+    }
     return 0;
 }
 
@@ -297,48 +538,47 @@ int report_write(const char *db_path, const char *dir, const char *sql_dir,
                  char *err, size_t errlen)
 {
     struct rep r;
-    struct db *db;
     sqlite3_stmt *st;
-    char path[1024];
-    int runs = 0, rc = -1, n;
+    int runs = 0, rc, n;
 
     memset(&r, 0, sizeof(r));
     r.db_path = db_path;
     r.dir = dir;
     r.sql_dir = sql_dir;
-    if (access(db_path, R_OK)) {
-        snprintf(err, errlen, "%s: cannot open: %s", db_path, strerror(errno));
-        return -1;
-    }
-    /* db_open checks it is ours and of this schema version. */
-    if (db_open(&db, db_path, err, errlen))
-        return -1;
-    db_close(db);
-    if (sqlite3_open_v2(db_path, &r.h, SQLITE_OPEN_READONLY, NULL)) {
-        snprintf(err, errlen, "%s: cannot open", db_path);
-        return -1;
+    /* Read-only: a report writes nothing to the database, creates none
+     * for a mistyped name, and reads a file it may not write (a read-only
+     * mount, another user's results). It also checks the file is ours. */
+    if ((rc = db_open_readonly(&r.db, db_path, err, errlen)))
+        return rc;
+    r.h = db_sqlite(r.db);
+    if (!*dir) {
+        snprintf(err, errlen, "-o: empty directory name");
+        rc = REPORT_E_INPUT;
+        goto out;
     }
     if (mkdir(dir, 0777) && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
+        rc = errno == ENOENT || errno == ENOTDIR ? REPORT_E_INPUT
+                                                 : REPORT_E_STORAGE;
         goto out;
     }
     if (!(st = query(&r, "runs", 0)))
         goto fail;
-    while (sqlite3_step(st) == SQLITE_ROW)
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         runs++;
+    if (rc != SQLITE_DONE)
+        step_failed(&r, "read the runs");
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto fail;
     if (!runs) {
         snprintf(err, errlen, "%s: holds no runs: nothing to report", db_path);
+        rc = REPORT_E_INPUT;
         goto out;
     }
-    snprintf(path, sizeof(path), "%s/report.html", dir);
-    r.html = fopen(path, "w");
-    snprintf(path, sizeof(path), "%s/summary.md", dir);
-    r.md = fopen(path, "w");
-    if (!r.html || !r.md) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        goto out;
-    }
+    if (!(r.html = out_file(&r, "report.html")) ||
+        !(r.md = out_file(&r, "summary.md")))
+        goto fail;
     fprintf(r.html,
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             "<title>fotasim report</title>%s</head><body>\n"
@@ -372,40 +612,77 @@ int report_write(const char *db_path, const char *dir, const char *sql_dir,
 
     if (!(st = query(&r, "runs", 0)))
         goto fail;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_stmt *t;
-        const char *text = "";
+        char *text;
         int64_t run = sqlite3_column_int64(st, 0);
         char name[128], status[32];
         int64_t block = sqlite3_column_int64(st, 3);
+        int bad;
         snprintf(name, sizeof(name), "%s", col(st, 1));
         snprintf(status, sizeof(status), "%s", col(st, 14));
         if (sqlite3_prepare_v2(r.h, "SELECT scenario_text FROM runs WHERE id=?",
-                               -1, &t, NULL) == SQLITE_OK) {
-            sqlite3_bind_int64(t, 1, run);
-            if (sqlite3_step(t) == SQLITE_ROW)
-                text = col(t, 0);
-            if (run_section(&r, run, name, status, text, block)) {
-                sqlite3_finalize(t);
-                sqlite3_finalize(st);
-                goto fail;
-            }
+                               -1, &t, NULL) != SQLITE_OK) {
+            step_failed(&r, "read the scenario text");
+            sqlite3_finalize(st);
+            goto fail;
+        }
+        sqlite3_bind_int64(t, 1, run);
+        rc = sqlite3_step(t);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            step_failed(&r, "read the scenario text");
             sqlite3_finalize(t);
+            sqlite3_finalize(st);
+            goto fail;
+        }
+        text = strdup(rc == SQLITE_ROW ? col(t, 0) : "");
+        sqlite3_finalize(t);
+        if (!text) {
+            snprintf(r.err, sizeof(r.err), "out of memory");
+            r.code = REPORT_E_STORAGE;
+            sqlite3_finalize(st);
+            goto fail;
+        }
+        bad = run_section(&r, run, name, status, text, block);
+        free(text);
+        if (bad) {
+            sqlite3_finalize(st);
+            goto fail;
         }
     }
+    if (rc != SQLITE_DONE)
+        step_failed(&r, "read the runs");
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto fail;
     fputs("<p>Generated by fotasim; the queries are in "
           "<code>reports/*.sql</code>.</p>\n</body></html>\n",
           r.html);
+    rc = out_close(&r, r.html, "report.html");
+    r.html = NULL;
+    if (out_close(&r, r.md, "summary.md") || rc) {
+        r.md = NULL;
+        goto fail;
+    }
+    r.md = NULL;
     rc = 0;
     goto out;
 fail:
     snprintf(err, errlen, "%s", r.err[0] ? r.err : "report failed");
+    rc = r.code ? r.code : REPORT_E_STORAGE;
+    /* A page cut short would read as a report: none rather than half. */
+    if (r.html || r.md || r.charts) {
+        char path[1200];
+        snprintf(path, sizeof(path), "%s/report.html", dir);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/summary.md", dir);
+        unlink(path);
+    }
 out:
     if (r.html)
         fclose(r.html);
     if (r.md)
         fclose(r.md);
-    sqlite3_close(r.h);
+    db_close(r.db);
     return rc;
 }

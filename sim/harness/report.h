@@ -6,10 +6,18 @@
 
 #include <stddef.h>
 
-/* Write dir/report.html and dir/summary.md from db_path, with the queries
- * in sql_dir (one .sql file per query). On error (missing, foreign,
- * older-schema or empty database; gnuplot missing) writes a message to err and
- * returns -1. */
+/* report_write's errors (the first two are db.h's DB_E_INPUT and
+ * DB_E_STORAGE). */
+enum report_error {
+    REPORT_E_INPUT = -2,   /* missing, foreign, older-schema or empty db */
+    REPORT_E_STORAGE = -3, /* reading the db or writing dir failed */
+    REPORT_E_GNUPLOT = -5  /* gnuplot missing, or it failed on a chart */
+};
+
+/* Write dir/report.html and dir/summary.md from db_path (opened
+ * read-only), with the queries in sql_dir (one .sql file per query). On
+ * error writes a message naming the file to err and returns a
+ * report_error. */
 int report_write(const char *db_path, const char *dir, const char *sql_dir,
                  char *err, size_t errlen);
 

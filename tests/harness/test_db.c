@@ -2,7 +2,9 @@
  * The SQLite outcome log: round trip of every trial field, batching by
  * count, the views, resume, a real SIGKILL in the middle of batched
  * inserts, the v2 -> v3 upgrade, and the refusals (foreign, other schema
- * version, corrupt).
+ * version, corrupt); storage failures through the libfiu points, a passed
+ * status refused while trials are missing, wear kept across a resume,
+ * read-only opens, and merge inputs that are hostile.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -18,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fiu-control.h>
+#include <fiu.h>
 #include <sqlite3.h>
 
 #include "db.h"
@@ -185,8 +189,13 @@ static void test_round_trip_every_field(void **state)
     assert_int_equal(sc2.image.size, 65536);
     scenario_free(&sc2);
 
-    assert_int_not_equal(db_trial_get(db, info.run_id, 100, &back, NULL), 0);
-    assert_string_equal(db_errmsg(db), "no trial 100 in run 1");
+    assert_int_equal(db_trial_get(db, info.run_id, 100, &back, NULL),
+                     DB_E_INPUT);
+    {
+        char want[700];
+        snprintf(want, sizeof(want), "%s: no trial 100 in run 1", path);
+        assert_string_equal(db_errmsg(db), want);
+    }
     db_close(db);
 
     assert_int_equal(query_int(path, "PRAGMA user_version"), DB_SCHEMA_VERSION);
@@ -327,10 +336,14 @@ static void writer_child(const char *path, int fd)
     }
 }
 
-static void kill_writer_after(const char *path, long ms)
+/* Kill the writer ms after it committed trials beyond the first prev: a
+ * fixed delay alone may end before the first commit on a loaded machine
+ * (the sanitizers, other jobs), and the round would prove nothing. */
+static void kill_writer_after(const char *path, long ms, long long prev)
 {
     struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
-    int fds[2], status;
+    struct timespec poll_pause = {0, 20 * 1000 * 1000};
+    int fds[2], status, tries;
     char c;
     pid_t pid;
     assert_int_equal(pipe(fds), 0);
@@ -343,6 +356,10 @@ static void kill_writer_after(const char *path, long ms)
     close(fds[1]);
     assert_int_equal(read(fds[0], &c, 1), 1);
     close(fds[0]);
+    for (tries = 0;
+         tries < 1000 && query_int(path, "SELECT count(*) FROM trials") <= prev;
+         tries++)
+        nanosleep(&poll_pause, NULL);
     nanosleep(&pause, NULL);
     assert_int_equal(kill(pid, SIGKILL), 0);
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -362,7 +379,7 @@ static void test_sigkill_loses_at_most_the_open_batch(void **state)
     (void)state;
     load(&sc);
     for (round = 0; round < 3; round++) {
-        kill_writer_after(path, 300);
+        kill_writer_after(path, 150, prev);
         ok = query_text(path, "PRAGMA integrity_check");
         assert_non_null(ok);
         assert_string_equal(ok, "ok");
@@ -388,12 +405,14 @@ static void test_sigkill_loses_at_most_the_open_batch(void **state)
         db_close(db);
         prev = n;
     }
-    /* Finish the run: nothing left to resume. */
+    /* Finish the run: nothing left to resume. Most of its 2^30 planned
+     * trials never ran, so it cannot be marked passed. */
     assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
     assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 1);
     fill_trial(&t, info.next_trial);
     assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
-    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), DB_E_INCOMPLETE);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_FAILED), 0);
     assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 0);
     db_close(db);
     scenario_free(&sc);
@@ -448,8 +467,9 @@ static void test_upgrades_version_2(void **state)
               "INSERT INTO runs (name, scenario_text, seed, tool_version,"
               " started_at, status) VALUES ('old', '[image]\nsize = 64K\n',"
               " 1, '0.1', 'then', 'passed');"
-              "INSERT INTO trials (run_id, trial_id, verdict, verdict_code,"
-              " failed, cut1) VALUES (1, 0, 'stuck', 4, 1, 77);"
+              "INSERT INTO trials (run_id, trial_id, depth, verdict,"
+              " verdict_code, failed, cut1) VALUES (1, 0, 1, 'stuck', 4, 1,"
+              " 77);"
               "PRAGMA user_version = 2;");
     assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
     assert_int_equal(db_trial_get(db, 1, 0, &back, NULL), 0);
@@ -541,11 +561,387 @@ static void test_damaged_pages_are_reported(void **state)
     if (rc) {
         assert_memory_equal(err, want, strlen(want));
     } else {
-        assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), -1);
+        assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info),
+                         DB_E_STORAGE);
         assert_memory_equal(db_errmsg(db), want, strlen(want));
         db_close(db);
     }
     scenario_free(&sc);
+}
+
+/* ------------------------------------------------------------ storage */
+
+static int contains(const char *s, const char *part)
+{
+    return strstr(s, part) != NULL;
+}
+
+/* Each libfiu point fails its call with the cause its failinfo names, and
+ * the message says which cause and which point. */
+static void test_fiu_points_fail_with_a_named_cause(void **state)
+{
+    const char *path = tmpdir_path("fiu.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512];
+    int i;
+    (void)state;
+    setenv("FOTASIM_FIU", "1", 1);
+    fiu_init(0);
+    db = run_with_trials(path, &sc, 10, 300, 10, &info);
+
+    /* An insert that finds the disk full. */
+    assert_int_equal(
+        fiu_enable("fotasim/db/step", 1, (void *)(intptr_t)SQLITE_FULL, 0), 0);
+    fill_trial(&t, 10);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), DB_E_STORAGE);
+    fiu_disable("fotasim/db/step");
+    assert_true(contains(db_errmsg(db), ": disk full: insert trial 10: "));
+    assert_true(contains(db_errmsg(db), "fotasim/db/step"));
+    assert_true(contains(db_errmsg(db), path));
+
+    /* A commit that fails with an I/O error: the batch is not in the
+     * file, and the run cannot be marked passed. */
+    assert_int_equal(
+        fiu_enable("fotasim/db/commit", 1, (void *)(intptr_t)SQLITE_IOERR, 0),
+        0);
+    for (i = 10; i < 300; i++) {
+        int rc;
+        fill_trial(&t, (uint64_t)i);
+        if ((rc = db_trial_add(db, info.run_id, &t)))
+            break;
+    }
+    assert_true(i < 300);
+    assert_true(contains(db_errmsg(db), ": I/O error: commit of "));
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), DB_E_STORAGE);
+    fiu_disable("fotasim/db/commit");
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs WHERE "
+                                     "status = 'passed'"),
+                     0);
+
+    /* A statement the file refuses to prepare (read-only), and one that
+     * reads a damaged page. */
+    assert_int_equal(fiu_enable("fotasim/db/prepare", 1,
+                                (void *)(intptr_t)SQLITE_READONLY, 0),
+                     0);
+    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), DB_E_STORAGE);
+    fiu_disable("fotasim/db/prepare");
+    assert_true(contains(db_errmsg(db), ": read-only: new run: "));
+    assert_int_equal(
+        fiu_enable("fotasim/db/step", 1, (void *)(intptr_t)SQLITE_CORRUPT, 0),
+        0);
+    assert_int_equal(db_trial_get(db, 1, 0, &t, NULL), DB_E_STORAGE);
+    fiu_disable("fotasim/db/step");
+    assert_true(contains(db_errmsg(db), ": not a database or corrupt: "));
+    db_close(db);
+
+    /* An open that finds the file locked; without failinfo, an I/O
+     * error. */
+    assert_int_equal(
+        fiu_enable("fotasim/db/open", 1, (void *)(intptr_t)SQLITE_BUSY, 0), 0);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), DB_E_STORAGE);
+    assert_true(contains(err, ": locked: "));
+    fiu_disable("fotasim/db/open");
+    assert_int_equal(fiu_enable("fotasim/db/open", 1, NULL, 0), 0);
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)),
+                     DB_E_STORAGE);
+    assert_true(contains(err, ": I/O error: "));
+    fiu_disable("fotasim/db/open");
+
+    /* Off unless asked for: the same point enabled, no FOTASIM_FIU. */
+    unsetenv("FOTASIM_FIU");
+    unsetenv("FIU_ENABLE");
+    assert_int_equal(fiu_enable("fotasim/db/open", 1, NULL, 0), 0);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    fiu_disable("fotasim/db/open");
+    db_close(db);
+    scenario_free(&sc);
+}
+
+/* db_run_end itself refuses a passed status while trials of the run's
+ * slice are not committed, whatever the caller believes. */
+static void test_passed_needs_every_trial_of_the_slice(void **state)
+{
+    const char *path = tmpdir_path("passed.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info, again;
+    struct trial t;
+    uint64_t committed, expected;
+    char *status;
+    (void)state;
+    db = run_with_trials(path, &sc, 10, 10, 9, &info);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), DB_E_INCOMPLETE);
+    assert_true(contains(db_errmsg(db), "9 of the 10 trials"));
+    status = query_text(path, "SELECT status FROM runs");
+    assert_string_equal(status, "running");
+    free(status);
+    /* Still resumable; once trial 9 is in, it passes. */
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &again), 1);
+    fill_trial(&t, 9);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(db_run_count(db, info.run_id, &committed, &expected), 0);
+    assert_int_equal(committed, 10);
+    assert_int_equal(expected, 10);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+
+    /* A shard's slice: shard 1 of 3 of a 10-trial plan is 1, 4, 7. A
+     * trial of another slice does not count. */
+    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), 0);
+    assert_int_equal(db_run_set_shard(db, info.run_id, 1, 3), 0);
+    fill_trial(&t, 1);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    fill_trial(&t, 4);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    fill_trial(&t, 5);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), DB_E_INCOMPLETE);
+    fill_trial(&t, 7);
+    assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    assert_int_equal(db_run_count(db, info.run_id, &committed, &expected), 0);
+    assert_int_equal(committed, 3);
+    assert_int_equal(expected, 3);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    /* A failed or interrupted run may lack trials. */
+    assert_int_equal(db_run_begin(db, &sc, 10, 10, &info), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_INTERRUPTED), 0);
+    /* A damaged run row (shard_count 0) is an error, not a division by
+     * zero. */
+    sql(path, "UPDATE runs SET shard_count = 0 WHERE id = 3");
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), DB_E_INPUT);
+    db_close(db);
+    scenario_free(&sc);
+}
+
+/* --resume: the run after a finished one is refused by the CLI; here the
+ * lookup it uses. */
+static void test_finished_run_is_found(void **state)
+{
+    const char *path = tmpdir_path("fin.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    enum db_run_status st;
+    int64_t id;
+    (void)state;
+    db = run_with_trials(path, &sc, 10, 3, 3, &info);
+    assert_int_equal(db_run_find_finished(db, &sc, 0, 1, &id, &st), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 0);
+    assert_int_equal(db_run_find_finished(db, &sc, 0, 1, &id, &st), 1);
+    assert_int_equal(id, 1);
+    assert_int_equal(st, RUN_PASSED);
+    db_close(db);
+    scenario_free(&sc);
+}
+
+/* A resumed run sees only its own trials: the wear row keeps the worst of
+ * both parts. */
+static void test_wear_keeps_the_worst_across_a_resume(void **state)
+{
+    const char *path = tmpdir_path("wear.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    (void)state;
+    db = run_with_trials(path, &sc, 10, 10, 1, &info);
+    assert_int_equal(db_wear_add(db, info.run_id, 3, 17, 19), 0);
+    assert_int_equal(db_wear_add(db, info.run_id, 4, 17, 2), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_INTERRUPTED), 0);
+    /* The second part's trials wore unit 3 less and unit 4 more. */
+    assert_int_equal(db_run_find_resumable(db, &sc, 0, 1, &info), 1);
+    assert_int_equal(db_wear_add(db, info.run_id, 3, 17, 5), 0);
+    assert_int_equal(db_wear_add(db, info.run_id, 4, 17, 8), 0);
+    assert_int_equal(db_flush(db), 0);
+    db_close(db);
+    assert_int_equal(query_int(path, "SELECT erases_max FROM wear WHERE "
+                                     "unit = 3"),
+                     19);
+    assert_int_equal(query_int(path, "SELECT erases_max FROM wear WHERE "
+                                     "unit = 4"),
+                     8);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM wear"), 2);
+    scenario_free(&sc);
+}
+
+/* A read-only open creates nothing, upgrades nothing, and refuses an
+ * empty name (SQLite would open a temporary database for ""). */
+static void test_read_only_open(void **state)
+{
+    const char *path = tmpdir_path("ro.db"), *typo;
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial back;
+    char err[512];
+    (void)state;
+    db = run_with_trials(path, &sc, 10, 3, 3, &info);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    db_close(db);
+
+    typo = tmpdir_path("typo.db");
+    assert_int_equal(db_open_readonly(&db, typo, err, sizeof(err)), DB_E_INPUT);
+    assert_null(db);
+    assert_true(contains(err, "cannot open: No such file or directory"));
+    assert_int_not_equal(access(typo, F_OK), 0);
+    assert_int_equal(db_open_readonly(&db, "", err, sizeof(err)), DB_E_INPUT);
+    assert_int_equal(db_open(&db, "", err, sizeof(err)), DB_E_INPUT);
+    assert_string_equal(err, "empty database file name");
+
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_trial_get(db, 1, 2, &back, NULL), 0);
+    assert_int_equal(back.id, 2);
+    db_close(db);
+    /* Version 2 reads as it is; it stays version 2. */
+    sql(path, "ALTER TABLE trials DROP COLUMN false_claim;"
+              "PRAGMA user_version = 2;");
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_trial_get(db, 1, 2, &back, NULL), 0);
+    assert_int_equal(back.false_claim, 0);
+    db_close(db);
+    assert_int_equal(query_int(path, "PRAGMA user_version"), 2);
+    /* A stored trial out of range is refused before it is used. */
+    sql(path, "PRAGMA user_version = 3; ALTER TABLE trials ADD COLUMN"
+              " false_claim INTEGER; UPDATE trials SET verdict_code = 200"
+              " WHERE trial_id = 1");
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_trial_get(db, 1, 1, &back, NULL), DB_E_INPUT);
+    assert_true(contains(db_errmsg(db), "verdict_code 200"));
+    db_close(db);
+    scenario_free(&sc);
+}
+
+/* A database cut short: every use names it corrupt, never a crash or a
+ * pass. */
+static void test_truncated_database_is_reported(void **state)
+{
+    const char *path = tmpdir_path("trunc.db");
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    char err[512], want[700];
+    long size;
+    FILE *fp;
+    int rc;
+    (void)state;
+    db = run_with_trials(path, &sc, 10, 3000, 3000, &info);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    db_close(db);
+    sql(path, "PRAGMA wal_checkpoint(TRUNCATE)");
+    fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    size = ftell(fp);
+    fclose(fp);
+    assert_int_equal(truncate(path, size / 2), 0);
+    snprintf(want, sizeof(want), "%s: not a database or corrupt: ", path);
+    rc = db_open(&db, path, err, sizeof(err));
+    assert_int_equal(rc, DB_E_STORAGE);
+    assert_memory_equal(err, want, strlen(want));
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)),
+                     DB_E_STORAGE);
+    assert_memory_equal(err, want, strlen(want));
+    scenario_free(&sc);
+}
+
+/* ------------------------------------------------------------ merge */
+
+/* Shard i of 3 of a 30-trial plan, finished, in name. */
+static const char *shard_file(const char *name, int i)
+{
+    const char *path = tmpdir_path(name);
+    struct db *db;
+    struct scenario sc;
+    struct db_run_info info;
+    struct trial t;
+    char err[512];
+    uint64_t id;
+    load(&sc);
+    if (db_open(&db, path, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(db_run_begin(db, &sc, 30, 30, &info), 0);
+    assert_int_equal(db_run_set_shard(db, info.run_id, (uint64_t)i, 3), 0);
+    for (id = (uint64_t)i; id < 30; id += 3) {
+        fill_trial(&t, id);
+        t.failed = 0;
+        assert_int_equal(db_trial_add(db, info.run_id, &t), 0);
+    }
+    assert_int_equal(db_wear_add(db, info.run_id, 1, 2, 3 + (uint32_t)i), 0);
+    assert_int_equal(db_run_end(db, info.run_id, RUN_PASSED), 0);
+    db_close(db);
+    scenario_free(&sc);
+    return path;
+}
+
+/* merge of s0, s1 (after damage applied to it) and s2 into out: refused,
+ * with a message naming s1 and the field, and no output left behind. */
+static void refused_merge(const char *damage, const char *field)
+{
+    char s0[600], s1[600], s2[600], out[600], err[1024];
+    char *in[3];
+    snprintf(s0, sizeof(s0), "%s", shard_file("m0.db", 0));
+    snprintf(s1, sizeof(s1), "%s", shard_file("m1.db", 1));
+    snprintf(s2, sizeof(s2), "%s", shard_file("m2.db", 2));
+    snprintf(out, sizeof(out), "%s", tmpdir_path("merged.db"));
+    sql(s1, damage);
+    in[0] = s0;
+    in[1] = s1;
+    in[2] = s2;
+    err[0] = 0;
+    assert_int_equal(db_merge(out, in, 3, err, sizeof(err), NULL), DB_E_INPUT);
+    if (!contains(err, s1) || !contains(err, field))
+        fail_msg("'%s': wanted %s and %s", err, s1, field);
+    assert_int_not_equal(access(out, F_OK), 0);
+}
+
+static void test_merge_refuses_hostile_shards(void **state)
+{
+    char s0[600], s1[600], s2[600], out[600], err[1024];
+    char *in[3];
+    (void)state;
+    refused_merge("UPDATE runs SET shard_count = 0", "runs.shard_count 0");
+    refused_merge("UPDATE runs SET shard_index = 1000000",
+                  "runs.shard_index 1000000");
+    refused_merge("UPDATE runs SET shard_index = -5", "runs.shard_index -5");
+    refused_merge("UPDATE runs SET shard_count = 'three'",
+                  "runs.shard_count is text");
+    refused_merge("UPDATE runs SET trials_planned = -1",
+                  "runs.trials_planned -1");
+    /* Renumbered into another slice, or past the plan: the merged run
+     * would silently lack trial 1. */
+    refused_merge("UPDATE trials SET trial_id = 1001 WHERE trial_id = 1",
+                  "trial 1001 lies outside shard 1/3");
+    refused_merge("UPDATE trials SET trial_id = 2 WHERE trial_id = 1",
+                  "trial 2 lies outside shard 1/3");
+    refused_merge("UPDATE trials SET trial_id = 'x' WHERE trial_id = 1",
+                  "trial 'x' lies outside");
+    refused_merge("UPDATE trials SET run_id = 9 WHERE trial_id = 1",
+                  "trials.run_id");
+    refused_merge("PRAGMA ignore_check_constraints = 1;"
+                  " UPDATE runs SET status = 'weird'",
+                  "runs.status 'weird'");
+    refused_merge("UPDATE runs SET trials_planned = 33",
+                  "runs.trials_planned 33");
+
+    /* The same three shards undamaged merge, wear taking the worst. */
+    snprintf(s0, sizeof(s0), "%s", shard_file("m0.db", 0));
+    snprintf(s1, sizeof(s1), "%s", shard_file("m1.db", 1));
+    snprintf(s2, sizeof(s2), "%s", shard_file("m2.db", 2));
+    snprintf(out, sizeof(out), "%s", tmpdir_path("merged.db"));
+    in[0] = s0;
+    in[1] = s1;
+    in[2] = s2;
+    assert_int_equal(db_merge(out, in, 3, err, sizeof(err), NULL), 0);
+    assert_int_equal(query_int(out, "SELECT count(*) FROM trials"), 30);
+    assert_int_equal(query_int(out, "SELECT erases_max FROM wear"), 5);
+    assert_int_equal(query_int(out, "SELECT count(*) FROM runs WHERE"
+                                    " status = 'passed'"),
+                     1);
+    /* The inputs were opened read-only: nothing was written to them. */
+    assert_int_equal(query_int(s1, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(db_merge("", in, 3, err, sizeof(err), NULL), DB_E_INPUT);
 }
 
 int main(void)
@@ -560,6 +956,13 @@ int main(void)
         cmocka_unit_test(test_upgrades_version_2),
         cmocka_unit_test(test_refuses_foreign_other_version_and_corrupt),
         cmocka_unit_test(test_damaged_pages_are_reported),
+        cmocka_unit_test(test_fiu_points_fail_with_a_named_cause),
+        cmocka_unit_test(test_passed_needs_every_trial_of_the_slice),
+        cmocka_unit_test(test_finished_run_is_found),
+        cmocka_unit_test(test_wear_keeps_the_worst_across_a_resume),
+        cmocka_unit_test(test_read_only_open),
+        cmocka_unit_test(test_truncated_database_is_reported),
+        cmocka_unit_test(test_merge_refuses_hostile_shards),
     };
     return cmocka_run_group_tests(tests, setup, tmpdir_teardown);
 }
