@@ -1,7 +1,9 @@
 /*
  * fotasim: the command. `fotasim run|replay|list`, see `fotasim --help`.
  * Exit status: 0 every trial met the expectations, 1 some did not (or the
- * run failed), 2 bad input, 130 interrupted.
+ * run failed), 2 bad input, 3 storage error (the database or its file
+ * system failed: disk full, I/O error, read-only, locked, corrupt; the run
+ * is not marked passed), 130 interrupted.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -31,6 +33,7 @@
 
 #define EXIT_FAILED      1
 #define EXIT_USAGE       2
+#define EXIT_STORAGE     3
 #define EXIT_INTERRUPTED 130
 #define PRINT_FAILURES   20
 
@@ -89,9 +92,11 @@ static int usage_run(FILE *to)
             "                   SLURM_ARRAY_TASK_ID, CI_NODE_INDEX, "
             "JOB_COMPLETION_INDEX (docs/scale-out.md)\n"
             "  --quiet          no progress bar, no summary\n\n"
-            "Exit status: 0 all trials met the expectations, 1 some did "
-            "not, 2 bad input, 130 interrupted\n(committed trials are kept: "
-            "--resume carries on).\n");
+            "Exit status: 0 all trials met the expectations, every one "
+            "committed; 1 some did not;\n2 bad input; 3 storage error "
+            "(disk full, I/O error, read-only, locked or corrupt\n"
+            "database: the run is not marked passed); 130 interrupted. "
+            "Committed trials are\nkept: --resume carries on.\n");
     return to == stderr ? EXIT_USAGE : 0;
 }
 
@@ -132,6 +137,7 @@ struct run_state {
     const char *db_path;
     struct junit *junit; /* NULL without --junit */
     int silent;          /* no FAIL lines (sweeps report per value) */
+    int storage_rc;      /* the sink's first database error (printed) */
 };
 
 static double now_s(void)
@@ -162,8 +168,13 @@ static void draw_progress(struct run_state *rs, int final)
 static int sink(void *user, const struct trial *t)
 {
     struct run_state *rs = user;
-    if (db_trial_add(rs->db, rs->run_id, t)) {
-        fprintf(stderr, "fotasim: %s: %s\n", rs->db_path, db_errmsg(rs->db));
+    int rc = db_trial_add(rs->db, rs->run_id, t);
+    if (rc) {
+        /* The message names the file and the cause. The run stops here:
+         * it cannot be complete. */
+        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs->db));
+        if (!rs->storage_rc)
+            rs->storage_rc = rc;
         return 1;
     }
     rs->done++;
@@ -237,10 +248,51 @@ static void print_summary(const struct scenario *sc,
            r->recover_s / (r->wall_s + 1e-9), ru.ru_maxrss);
     printf("  results: %s (run %lld)%s\n", db_path, (long long)run_id,
            r->failed ? "" : "");
-    printf("%s\n", r->failed ? "FAILED: some trials did not meet the "
-                               "scenario's expectations"
-                             : "PASSED: every trial met the scenario's "
-                               "expectations");
+}
+
+/* The exit status of a database error: the wrong file, or the storage. */
+static int db_exit(int rc)
+{
+    return rc == DB_E_INPUT ? EXIT_USAGE : EXIT_STORAGE;
+}
+
+/* Record the run's end. On an error, print it and, when passed or failed
+ * was asked for, try to leave the run resumable (interrupted). Returns
+ * first (an error already met) or this one. */
+static int end_run(struct run_state *rs, enum db_run_status st, int first)
+{
+    int rc = db_run_end(rs->db, rs->run_id, st);
+    if (!rc)
+        return first;
+    fprintf(stderr, "fotasim: %s\n", db_errmsg(rs->db));
+    if (st != RUN_INTERRUPTED)
+        db_run_end(rs->db, rs->run_id, RUN_INTERRUPTED);
+    return first ? first : rc;
+}
+
+/* The last line of a run: the verdict and what the file holds of the run
+ * (read back from it, not counted here: only committed trials count). */
+static void print_final(struct run_state *rs, int status, int quiet)
+{
+    uint64_t committed = 0, expected = 0;
+    char held[48];
+    if (db_run_count(rs->db, rs->run_id, &committed, &expected)) {
+        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs->db));
+        snprintf(held, sizeof(held), "?");
+    } else
+        snprintf(held, sizeof(held), "%llu/%llu", (unsigned long long)committed,
+                 (unsigned long long)expected);
+    if (status == EXIT_STORAGE)
+        fprintf(stderr,
+                "STORAGE ERROR: %s trials committed to %s; the run is not "
+                "passed (--resume carries on once the database works "
+                "again)\n",
+                held, rs->db_path);
+    else if (!quiet)
+        printf("%s: %s trials committed; %s\n", status ? "FAILED" : "PASSED",
+               held,
+               status ? "some did not meet the scenario's expectations"
+                      : "every one met the scenario's expectations");
 }
 
 /* ------------------------------------------------------------ commands */
@@ -292,7 +344,7 @@ static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL, *db_path = "fotasim.db", *junit = NULL;
     char *sets[32];
-    int nsets = 0, resume = 0, quiet = 0, i, rc, status;
+    int nsets = 0, resume = 0, quiet = 0, i, rc, status, store;
     unsigned jobs = 1;
     struct shard sh = {0, 1};
     uint8_t *skip = NULL;
@@ -356,43 +408,70 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     memset(&rs, 0, sizeof(rs));
-    if (db_open(&rs.db, db_path, err, sizeof(err))) {
+    if ((rc = db_open(&rs.db, db_path, err, sizeof(err)))) {
         fprintf(stderr, "fotasim: %s\n", err);
         torture_destroy(t);
         scenario_free(&sc);
-        return EXIT_USAGE;
+        return db_exit(rc);
     }
     rc = resume ? db_run_find_resumable(rs.db, &sc, sh.index, sh.count, &info)
                 : 0;
     if (rc < 0) {
-        fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
-        status = EXIT_USAGE;
+        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
+        status = db_exit(rc);
         goto out;
+    }
+    if (resume && rc == 0) {
+        /* Starting over would look like resuming: a finished run has
+         * nothing left to run, and the user asked for that run. */
+        int64_t done_run;
+        enum db_run_status done_status;
+        int f = db_run_find_finished(rs.db, &sc, sh.index, sh.count, &done_run,
+                                     &done_status);
+        if (f < 0) {
+            fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
+            status = db_exit(f);
+            goto out;
+        }
+        if (f == 1) {
+            fprintf(stderr,
+                    "fotasim: %s: run %lld of this scenario already finished "
+                    "(%s); nothing to resume\n",
+                    db_path, (long long)done_run,
+                    done_status == RUN_PASSED ? "passed" : "failed");
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (!quiet)
+            printf("no run of this scenario to resume in %s: starting a new "
+                   "one\n",
+                   db_path);
     }
     skip = calloc(torture_planned(t) + 1, 1);
     worst = calloc(torture_unit_count(t) + 1, 4);
     if (!skip || !worst) {
+        fprintf(stderr, "fotasim: out of memory\n");
         status = EXIT_FAILED;
         goto out;
     }
     if (rc == 1) {
         /* Skip what the database holds: with -j or shards the committed
          * trials need not be a prefix. */
-        if (db_trials_done(rs.db, info.run_id, skip, torture_planned(t),
-                           &done_before)) {
-            fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
-            status = EXIT_USAGE;
+        if ((rc = db_trials_done(rs.db, info.run_id, skip, torture_planned(t),
+                                 &done_before))) {
+            fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
+            status = db_exit(rc);
             goto out;
         }
         if (!quiet)
             printf("resuming run %lld: %llu trials already done\n",
                    (long long)info.run_id, (unsigned long long)done_before);
-    } else if (db_run_begin(rs.db, &sc, torture_boundaries(t),
-                            torture_planned(t), &info) ||
-               (sh.count > 1 &&
-                db_run_set_shard(rs.db, info.run_id, sh.index, sh.count))) {
-        fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(rs.db));
-        status = EXIT_USAGE;
+    } else if ((rc = db_run_begin(rs.db, &sc, torture_boundaries(t),
+                                  torture_planned(t), &info)) ||
+               (sh.count > 1 && (rc = db_run_set_shard(rs.db, info.run_id,
+                                                       sh.index, sh.count)))) {
+        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
+        status = db_exit(rc);
         goto out;
     }
     rs.run_id = info.run_id;
@@ -417,26 +496,47 @@ static int cmd_run(int argc, char **argv)
 
     rc = workers_run(t, jobs, sh, skip, sink, &rs, &res, worst);
     draw_progress(&rs, 1);
+    /* Any storage failure ends the run with EXIT_STORAGE. The wear goes in
+     * even after a failed insert: a resumed run merges its own into it
+     * (db_wear_add keeps the worst), so it must hold what this part saw. */
+    store = rs.storage_rc;
     for (u = 0; u < torture_unit_count(t); u++)
-        if (torture_update_erases(t, u) || worst[u])
-            db_wear_add(rs.db, rs.run_id, u, torture_update_erases(t, u),
-                        worst[u]);
+        if (torture_update_erases(t, u) || worst[u]) {
+            int w = db_wear_add(rs.db, rs.run_id, u,
+                                torture_update_erases(t, u), worst[u]);
+            if (w) {
+                fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
+                store = store ? store : w;
+                break;
+            }
+        }
     if (interrupted) {
-        db_run_end(rs.db, rs.run_id, RUN_INTERRUPTED);
+        uint64_t held = 0, slice = 0;
+        store = end_run(&rs, RUN_INTERRUPTED, store);
+        if (db_run_count(rs.db, rs.run_id, &held, &slice))
+            fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
         fprintf(stderr,
                 "fotasim: interrupted; %llu trials committed to %s "
                 "(continue with --resume)\n",
-                (unsigned long long)(done_before + rs.done), db_path);
-        status = EXIT_INTERRUPTED;
+                (unsigned long long)held, db_path);
+        status = store ? EXIT_STORAGE : EXIT_INTERRUPTED;
         goto out;
     }
-    if (rc) {
+    if (store) {
+        /* Not passed, and left resumable. */
+        end_run(&rs, RUN_INTERRUPTED, store);
+        status = EXIT_STORAGE;
+    } else if (rc) {
         fprintf(stderr, "fotasim: run failed (error %d)\n", rc);
-        db_run_end(rs.db, rs.run_id, RUN_FAILED);
-        status = EXIT_FAILED;
+        status = end_run(&rs, RUN_FAILED, 0) ? EXIT_STORAGE : EXIT_FAILED;
         goto out;
+    } else {
+        /* db_run_end refuses passed unless every trial of the slice is
+         * committed. */
+        status = res.failed ? EXIT_FAILED : 0;
+        if (end_run(&rs, status ? RUN_FAILED : RUN_PASSED, 0))
+            status = EXIT_STORAGE;
     }
-    status = res.failed ? EXIT_FAILED : 0;
     if (!quiet)
         print_summary(&sc, &res, rs.run_id, db_path);
     if (rs.printed_failures > PRINT_FAILURES)
@@ -444,14 +544,21 @@ static int cmd_run(int argc, char **argv)
                "v_failed_cuts')\n",
                (unsigned long long)(rs.printed_failures - PRINT_FAILURES),
                db_path);
-    db_run_end(rs.db, rs.run_id, status ? RUN_FAILED : RUN_PASSED);
-    if (junit && write_junit(junit, &res, rs.junit))
+    print_final(&rs, status, quiet);
+    if (junit && status == EXIT_STORAGE)
+        /* A report of an incomplete run would read as a pass in CI. */
+        fprintf(stderr, "fotasim: %s not written: the run is incomplete\n",
+                junit);
+    else if (junit && write_junit(junit, &res, rs.junit))
         status = EXIT_FAILED;
 out:
     free(skip);
     free(worst);
     junit_free(rs.junit);
-    db_close(rs.db);
+    if (db_close(rs.db) && status != EXIT_STORAGE) {
+        fprintf(stderr, "fotasim: %s: closing the database failed\n", db_path);
+        status = EXIT_STORAGE;
+    }
     torture_destroy(t);
     scenario_free(&sc);
     return status;
@@ -532,15 +639,19 @@ static int cmd_replay(int argc, char **argv)
         if (load_with_sets(&sc, src, sets, nsets))
             return EXIT_USAGE;
     } else {
-        if (db_open(&db, src, err, sizeof(err))) {
+        /* Read-only: a replay writes nothing, creates no file for a
+         * mistyped name, and reads a file it may not write. */
+        int rc = db_open_readonly(&db, src, err, sizeof(err));
+        if (rc) {
             fprintf(stderr, "fotasim: %s\n", err);
-            return EXIT_USAGE;
+            return db_exit(rc);
         }
         memset(&sc, 0, sizeof(sc));
-        if (db_trial_get(db, run, (uint64_t)trial, &stored, &sc)) {
-            fprintf(stderr, "fotasim: %s: %s\n", src, db_errmsg(db));
+        if ((rc = db_trial_get(db, run, (uint64_t)trial, &stored, &sc))) {
+            fprintf(stderr, "fotasim: %s\n", db_errmsg(db));
+            scenario_free(&sc);
             db_close(db);
-            return EXIT_USAGE;
+            return db_exit(rc);
         }
     }
     if (torture_create(&t, &sc, err, sizeof(err))) {
@@ -835,7 +946,11 @@ static int cmd_report(int argc, char **argv)
                    "Writes DIR/report.html (self-contained, charts drawn by "
                    "gnuplot as inline SVG)\nand DIR/summary.md (for a CI "
                    "job summary) from DB. Queries: reports/*.sql\n"
-                   "(default %s, or $FOTASIM_REPORTS).\n",
+                   "(default %s, or $FOTASIM_REPORTS). DB is opened "
+                   "read-only.\n\n"
+                   "Exit status: 0 written; 1 gnuplot missing or failed; 2 "
+                   "bad input (missing,\nforeign or empty database); 3 "
+                   "storage error (reading DB or writing DIR failed).\n",
                    FOTASIM_REPORTS_DIR);
             return 0;
         }
@@ -854,10 +969,10 @@ static int cmd_report(int argc, char **argv)
         fprintf(stderr, "usage: fotasim report DB [-o DIR]\n");
         return EXIT_USAGE;
     }
-    if (report_write(db, dir, sql ? sql : FOTASIM_REPORTS_DIR, err,
-                     sizeof(err))) {
+    if ((i = report_write(db, dir, sql ? sql : FOTASIM_REPORTS_DIR, err,
+                          sizeof(err)))) {
         fprintf(stderr, "fotasim report: %s\n", err);
-        return EXIT_USAGE;
+        return i == REPORT_E_GNUPLOT ? EXIT_FAILED : db_exit(i);
     }
     printf("report: %s/report.html\nsummary: %s/summary.md\n", dir, dir);
     return 0;
@@ -866,22 +981,29 @@ static int cmd_report(int argc, char **argv)
 static int cmd_merge(int argc, char **argv)
 {
     char err[1024];
+    int rc;
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
         printf("usage: fotasim merge OUT.db SHARD.db...\n\n"
                "Combines the databases of `fotasim run --shard I/N` into one "
                "run in OUT.db (a new file),\nas a single run of the same "
                "trials would have it. Refuses shards of another scenario,\n"
                "seed or tool version, shards still running, and missing or "
-               "repeated shards.\n");
+               "repeated shards.\nThe shards are opened read-only and "
+               "checked field by field (shard index and count,\ntrial ids "
+               "inside each shard's slice, the run row) before use.\n\n"
+               "Exit status: 0 merged; 2 bad input (a shard refused, OUT "
+               "exists); 3 storage error\n(reading a shard or writing OUT "
+               "failed; OUT is removed).\n");
         return 0;
     }
     if (argc < 2) {
         fprintf(stderr, "usage: fotasim merge OUT.db SHARD.db...\n");
         return EXIT_USAGE;
     }
-    if (db_merge(argv[0], argv + 1, argc - 1, err, sizeof(err), stdout)) {
+    if ((rc =
+             db_merge(argv[0], argv + 1, argc - 1, err, sizeof(err), stdout))) {
         fprintf(stderr, "fotasim merge: %s\n", err);
-        return EXIT_USAGE;
+        return db_exit(rc);
     }
     return 0;
 }
