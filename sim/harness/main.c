@@ -744,7 +744,7 @@ static int cmd_sweep(int argc, char **argv)
     const char *path = NULL, *db_path = "fotasim-sweep.db";
     char *fixed[32], *vals[SWEEP_MAX_VALUES], key[64] = "", err[512];
     char listbuf[512] = "";
-    int nfixed = 0, nvals = 0, i, quiet = 0, status = 0;
+    int nfixed = 0, nvals = 0, i, quiet = 0, status = 0, rc;
     unsigned jobs = 1;
     double cut_rate = 1.0;
     struct sweep_row rows[SWEEP_MAX_VALUES];
@@ -771,7 +771,9 @@ static int cmd_sweep(int argc, char **argv)
                    "corruption, rule\nviolation, out of partition, stuck) "
                    "first of all.\n\nExit status: 0 a best value was "
                    "found and no value is unsafe; 1 some value is unsafe\n"
-                   "or none is eligible; 2 bad input; 130 interrupted.\n\n"
+                   "or none is eligible; 2 bad input; 3 storage error (nothing is "
+                   "chosen from\ntrials that were not stored); 130 "
+                   "interrupted.\n\n"
                    "  --db FILE        results (default fotasim-sweep.db)\n"
                    "  --cut-rate R     power cuts per update for the "
                    "objective (default 1)\n"
@@ -885,18 +887,33 @@ static int cmd_sweep(int argc, char **argv)
             printf("%s = %s: %llu write boundaries, %llu trials...\n", key,
                    vals[i], (unsigned long long)torture_boundaries(t),
                    (unsigned long long)torture_planned(t));
-        workers_run(t, jobs, whole, skip, sweep_sink, &w, &res, worst);
-        for (u = 0; u < torture_unit_count(t); u++) {
+        rc = workers_run(t, jobs, whole, skip, sweep_sink, &w, &res, worst);
+        for (u = 0; !rc && u < torture_unit_count(t); u++) {
             if (torture_update_erases(t, u) || worst[u])
-                db_wear_add(db, info.run_id, u, torture_update_erases(t, u),
-                            worst[u]);
+                rc = db_wear_add(db, info.run_id, u,
+                                 torture_update_erases(t, u), worst[u]);
             if (worst[u] > r->max_unit_erases)
                 r->max_unit_erases = worst[u];
         }
-        db_run_end(db, info.run_id,
-                   interrupted  ? RUN_INTERRUPTED
-                   : res.failed ? RUN_FAILED
-                                : RUN_PASSED);
+        if (!rc)
+            rc = db_run_end(db, info.run_id,
+                            interrupted  ? RUN_INTERRUPTED
+                            : res.failed ? RUN_FAILED
+                                         : RUN_PASSED);
+        if (rc && !interrupted) {
+            /* A value whose trials were not all stored decides nothing:
+             * the sweep stops, as a run does, naming the cause. */
+            fprintf(stderr, "fotasim sweep: %s = %s: %s\n", key, vals[i],
+                    rc == TORTURE_E_SINK || !db_errmsg(db)[0]
+                        ? "trials were not stored"
+                        : db_errmsg(db));
+            status = EXIT_STORAGE;
+            free(skip);
+            free(worst);
+            torture_destroy(t);
+            scenario_free(&sc);
+            break;
+        }
         lay = torture_layout(t);
         r->ok = 1;
         r->run_id = info.run_id;
