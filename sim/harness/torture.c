@@ -396,6 +396,10 @@ static struct watch *op_enter(struct engine *e)
         t->watch.why = WATCH_OPS;
         siglongjmp(t->trial_jmp, JUMP_WATCHDOG);
     }
+    /* The CPU budget ran out while every tick found the engine inside the
+     * simulator: jump here, outside it, rather than wait for a tick. */
+    if (t->watch.expired)
+        siglongjmp(t->trial_jmp, JUMP_WATCHDOG);
     t->watch.in_sim = 1;
     return &t->watch;
 }
@@ -932,6 +936,10 @@ static int watched_session(struct torture *t, struct session *s, int *why,
     case 0:
         watch_arm(t, b);
         rc = drive(s, 1);
+        if (t->watch.expired) { /* ran out inside its last flash op */
+            *why = WATCH_CPU;
+            rc = DRIVE_STUCK;
+        }
         break;
     default:
         *why = watch_reason(t);
