@@ -54,6 +54,9 @@ SELF_TEST = {
 OUTCOMES = ("not-built", "equivalent", "killed-campaign", "killed-unit",
             "timeout", "survived")
 BUILD_TIMEOUT = 900.0
+# What fotasim says (exit 2) when its watchdog stops the uncut update of a
+# hanging engine (docs/torture.md, Watchdog).
+WATCHDOG_HANG = "the uncut update does not complete"
 
 
 # ------------------------------------------------------------ tokens
@@ -672,6 +675,11 @@ def evaluate(m, worker, sources, judges):
         if rc is None:
             return result("timeout", judge.stage,
                           f"{judge.name}: killed after {judge.timeout:.0f} s")
+        if rc != 0 and WATCHDOG_HANG in said:
+            # The harness's own watchdog stopped a hang of the uncut
+            # update: a timeout, caught sooner than the judge's.
+            return result("timeout", judge.stage,
+                          f"{judge.name}: harness watchdog: {said}")
         if rc != 0:
             outcome = ("killed-campaign" if judge.stage == "campaign"
                        else "killed-unit")

@@ -15,7 +15,7 @@ odd="r'; touch PWNED; ' \$(touch PWNED2) x"
 out=$("$cli" report good.db -o "$odd" 2>&1) || bad "report into an odd directory: $out"
 [ ! -e PWNED ] && [ ! -e PWNED2 ] && [ ! -e "$odd/PWNED" ] || bad "the directory name ran as a command"
 [ "$(grep -o '<svg' "$odd/report.html" | wc -l)" -ge 2 ] || bad "no charts in $odd/report.html"
-ls -a "$odd" | grep -q '^\.chart' && bad "chart files left in $odd"
+ls -a "$odd" | grep '^\.chart' >/dev/null && bad "chart files left in $odd"
 echo "ok: report in \"$odd\", no command run"
 
 mkdir bin
