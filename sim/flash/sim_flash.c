@@ -1088,10 +1088,18 @@ static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
     for (u = u0; u < u1; u++) {
         uint32_t a = f->unit_start[u], n = unit_size(f, u), i;
         /* Save the programmed bits that survive, erase, put them back; a
-         * share of them as unstable. The unit counts as programmed. */
+         * share of them as unstable. */
         uint8_t ev = f->cfg.geo.erased_value;
-        uint32_t p0 = a / f->cfg.geo.prog_size;
-        uint32_t p1 = (a + n) / f->cfg.geo.prog_size;
+        uint32_t ps = f->cfg.geo.prog_size;
+        uint32_t p0 = a / ps, p1 = (a + n) / ps;
+        if (is_nand(f))
+            /* NAND: the block counts as programmed. */
+            bits_write(f->programmed, p0, p1, true);
+        else
+            /* NOR: a page counts as programmed when the cut left a trace
+             * in it (a surviving 0 bit, an unstable bit), as for a cut
+             * program; a page that held none reads erased and is. */
+            bits_write(f->programmed, p0, p1, false);
         for (i = 0; i < n; i++) {
             uint8_t zeros = (uint8_t)~f->data[a + i];
             uint8_t stay;
@@ -1104,8 +1112,15 @@ static void tear_erase(struct sim_flash *f, uint32_t addr, uint32_t len)
             if (stay && f->cfg.faults.unstable_fraction > 0 &&
                 rnd_unit(f) < f->cfg.faults.unstable_fraction)
                 mark_add(&f->unstable, a + i, stay);
+            if (stay && !is_nand(f))
+                bits_write(f->programmed, (a + i) / ps, (a + i) / ps + 1,
+                           true);
         }
-        bits_write(f->programmed, p0, p1, true);
+        for (i = 0; !is_nand(f) && i < f->unstable.n; i++) {
+            uint32_t m = f->unstable.v[i].addr;
+            if (m >= a && m < a + n)
+                bits_write(f->programmed, m / ps, m / ps + 1, true);
+        }
         note_span(f, a, n);
         f->erase_count[u]++;
     }
@@ -1333,7 +1348,7 @@ static void apply_retention(struct sim_flash *f)
 }
 
 int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
-                        uint32_t nbits)
+                        uint32_t nbits, struct sim_bit *lost_bits)
 {
     uint32_t tries = nbits * 65536u + 64, lost = 0; /* mostly erased areas */
     if (hi > f->cfg.geo.size || lo >= hi)
@@ -1347,6 +1362,10 @@ int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
         touch(f, a, a + 1);
         mark_add(&f->errors, a, m);
         f->stats.bit_flips++;
+        if (lost_bits) {
+            lost_bits[lost].addr = a;
+            lost_bits[lost].mask = m;
+        }
         lost++;
     }
     return (int)lost;
@@ -1386,15 +1405,65 @@ void sim_flash_reset_counters(struct sim_flash *f)
     f->burst_left = 0;
 }
 
+/* Popcount of the marks of l inside [lo, hi). */
+static uint32_t marked_bits(const struct marklist *l, uint32_t lo, uint32_t hi)
+{
+    uint32_t i, n = 0;
+    if (hi <= l->lo || lo >= l->hi)
+        return 0;
+    for (i = 0; i < l->n; i++)
+        if (l->v[i].addr >= lo && l->v[i].addr < hi)
+            n += (uint32_t)__builtin_popcount(l->v[i].mask);
+    return n;
+}
+
 uint32_t sim_flash_unstable_count(const struct sim_flash *f, uint32_t lo,
                                   uint32_t hi)
 {
-    uint32_t i, n = 0;
-    for (i = 0; i < f->unstable.n; i++)
-        if (f->unstable.v[i].addr >= lo && f->unstable.v[i].addr < hi)
-            n += (uint32_t)__builtin_popcount(f->unstable.v[i].mask);
-    return n;
+    return marked_bits(&f->unstable, lo, hi);
 }
+
+uint32_t sim_flash_error_count(const struct sim_flash *f, uint32_t lo,
+                               uint32_t hi)
+{
+    return marked_bits(&f->errors, lo, hi);
+}
+
+int sim_flash_read_settled(const struct sim_flash *f, uint32_t addr,
+                           void *buf, uint32_t len)
+{
+    const struct sim_geometry *g = &f->cfg.geo;
+    uint8_t *out = buf;
+    uint32_t c, c1, i;
+    int beyond = 0;
+
+    if (addr > g->size || len > g->size - addr)
+        return SIM_E_RANGE;
+    memcpy(out, f->data + addr, len);
+    if (!is_nand(f) || !g->ecc_bits || !len ||
+        !marked_bits(&f->errors, addr, addr + len))
+        return 0;
+    c1 = (addr + len - 1) / g->ecc_codeword;
+    for (c = addr / g->ecc_codeword; c <= c1; c++) {
+        uint32_t lo = c * g->ecc_codeword, hi = lo + g->ecc_codeword;
+        uint32_t nerr = marked_bits(&f->errors, lo, hi);
+        if (!nerr)
+            continue;
+        /* Every unstable bit counted as wrong: corrected for certain. */
+        if (nerr + marked_bits(&f->unstable, lo, hi) > g->ecc_bits) {
+            beyond++;
+            continue;
+        }
+        for (i = 0; i < f->errors.n; i++) {
+            const struct bitmark *m = &f->errors.v[i];
+            if (m->addr >= lo && m->addr < hi && m->addr >= addr &&
+                m->addr < addr + len)
+                out[m->addr - addr] ^= m->mask;
+        }
+    }
+    return beyond;
+}
+
 
 static void note_span(struct sim_flash *f, uint32_t addr, uint32_t len)
 {

@@ -231,6 +231,17 @@ int sim_flash_fwr_is_bad(void *f, uint32_t addr);
  * stats and hooks (unstable bits read as their current stored value). */
 const uint8_t *sim_flash_raw(const struct sim_flash *f);
 
+/* Bytes as a read returns them once the part's ECC corrected what it can
+ * for certain: raw, then in each NAND codeword whose persistent errors
+ * (torn pages, disturb, retention, sim_flash_lose_bits) plus its unstable
+ * bits, all counted as wrong, are within ecc_bits, the errors undone.
+ * Unstable bits keep their stored value. No faults, timing, stats or
+ * hooks: the oracle's view of what the device will read. Returns how many
+ * codewords in the range hold more errors than that (their bytes stay as
+ * stored), 0 on NOR or without ECC; SIM_E_RANGE outside the device. */
+int sim_flash_read_settled(const struct sim_flash *f, uint32_t addr,
+                           void *buf, uint32_t len);
+
 const struct sim_config *sim_flash_config(const struct sim_flash *f);
 const struct sim_stats *sim_flash_stats(const struct sim_flash *f);
 uint64_t sim_flash_clock_ns(const struct sim_flash *f);
@@ -239,16 +250,27 @@ void sim_flash_advance_clock(struct sim_flash *f, uint64_t ns); /* retention */
  * from seed: a torture trial's copy draws its own faults, not the same
  * stream as every other trial copied from the same live state. */
 void sim_flash_reseed(struct sim_flash *f, uint64_t seed);
+/* One bit position: data[addr] & mask. */
+struct sim_bit {
+    uint32_t addr;
+    uint8_t mask;
+};
+
 /* Retention loss while powered off: nbits programmed bits (0) in [lo, hi)
- * leak to 1, chosen by the device's generator. Returns how many. */
+ * leak to 1, chosen by the device's generator. Returns how many; when
+ * lost is not NULL it gets each (nbits entries of room). */
 int sim_flash_lose_bits(struct sim_flash *f, uint32_t lo, uint32_t hi,
-                        uint32_t nbits);
+                        uint32_t nbits, struct sim_bit *lost);
 uint32_t sim_flash_erase_count(const struct sim_flash *f, uint32_t unit);
 uint32_t sim_flash_unit_count(const struct sim_flash *f);
 void sim_flash_reset_counters(struct sim_flash *f); /* stats + boundaries */
 /* Unstable bits inside [lo, hi): bits that read differently each time. */
 uint32_t sim_flash_unstable_count(const struct sim_flash *f, uint32_t lo,
                                   uint32_t hi);
+/* Persistent bit errors inside [lo, hi): bits that differ from what was
+ * programmed (NAND ECC counts them; sim_flash_read_settled undoes them). */
+uint32_t sim_flash_error_count(const struct sim_flash *f, uint32_t lo,
+                               uint32_t hi);
 /* The erase unit holding addr. */
 uint32_t sim_flash_unit_of(const struct sim_flash *f, uint32_t addr);
 

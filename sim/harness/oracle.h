@@ -43,10 +43,14 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
 uint32_t oracle_data_phys(const struct oracle *o, struct sim_flash *dev,
                           uint32_t off);
 
-/* Do image bytes [off, off + len) sit in the data area exactly and stably?
- * (The per-reboot claim check.) */
+/* Do image bytes [off, off + len) sit in the data area exactly and stably,
+ * as the device reads them (NAND: after certain ECC correction)? (The
+ * per-reboot claim check.) The nlost bits of lost (device addresses) count
+ * as still programmed: damage done while the power was off, which an
+ * engine that trusts its records by design does not see. */
 int oracle_range_matches(const struct oracle *o, struct sim_flash *dev,
-                         const uint8_t *img, uint32_t off, uint32_t len);
+                         const uint8_t *img, uint32_t off, uint32_t len,
+                         const struct sim_bit *lost, uint32_t nlost);
 
 /* Does the data area hold the whole image exactly? When not, one line in
  * why says where. */

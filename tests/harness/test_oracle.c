@@ -29,6 +29,15 @@ static const char scenario_text[] =
     "[engine]\nblock_size = 4K\nhash = crc32\ndigest = crc32\n"
     "[cuts]\nmax_boots = 8\n";
 
+/* NAND with 4-bit ECC per 512-byte codeword. */
+static const char nand_text[] =
+    "[scenario]\nname = oracle-nand\n"
+    "[device]\npreset = mt29f-slc\nsize = 4M\nfactory_bad = 0\n"
+    "[image]\nsize = 64K\n"
+    "[engine]\nblock_size = 4K\nhash = crc32\ndigest = crc32\n"
+    "[cuts]\nmax_boots = 8\n";
+static const char *base_text = scenario_text;
+
 struct rig {
     struct scenario sc;
     struct scenario_layout lay;
@@ -41,7 +50,7 @@ struct rig {
 static void load(struct rig *r, const char *extra)
 {
     char err[256], text[1024];
-    snprintf(text, sizeof(text), "%s%s", scenario_text, extra);
+    snprintf(text, sizeof(text), "%s%s", base_text, extra);
     if (scenario_load_text(&r->sc, text, "oracle.ini", err, sizeof(err)))
         fail_msg("%s", err);
     if (scenario_layout(&r->sc, &r->lay, err, sizeof(err)))
@@ -56,9 +65,10 @@ static void load(struct rig *r, const char *extra)
 static int setup_with(void **state, const char *extra)
 {
     struct rig *r = calloc(1, sizeof(*r));
-    uint32_t i, page = 256;
+    uint32_t i, page;
     assert_non_null(r);
     load(r, extra);
+    page = r->sc.device.geo.prog_size;
     for (i = 0; i < IMAGE_SIZE; i++)
         r->img[i] = (uint8_t)(i * 73u + 5u);
     assert_int_equal(sim_flash_create(&r->dev, &r->sc.device), 0);
@@ -115,7 +125,7 @@ static void test_exact_image_recovered(void **state)
     struct rig *r = *state;
     char why[160];
     assert_true(oracle_data_matches(&r->o, r->dev, r->img, why, sizeof(why)));
-    assert_true(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096));
+    assert_true(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096, NULL, 0));
     judge(r, 0);
     assert_int_equal(r->tr.verdict, VERDICT_RECOVERED);
     assert_int_equal(r->tr.failed, 0);
@@ -147,8 +157,8 @@ static void test_wrong_byte_is_silent_corruption(void **state)
     damage(r, 0x1234);
     assert_false(oracle_data_matches(&r->o, r->dev, r->img, why, sizeof(why)));
     assert_non_null(strstr(why, "0x1234"));
-    assert_false(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096));
-    assert_true(oracle_range_matches(&r->o, r->dev, r->img, 8192, 4096));
+    assert_false(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096, NULL, 0));
+    assert_true(oracle_range_matches(&r->o, r->dev, r->img, 8192, 4096, NULL, 0));
     judge(r, 0);
     assert_int_equal(r->tr.verdict, VERDICT_SILENT_CORRUPTION);
     assert_int_equal(r->tr.failed, 1);
@@ -187,6 +197,67 @@ static void test_error_on_worn_flash_is_detected(void **state)
     r->sc.expect.allow_detected_failure = true;
     judge(r, -5);
     assert_int_equal(r->tr.failed, 0);
+}
+
+static int setup_nand(void **state)
+{
+    int rc;
+    base_text = nand_text;
+    rc = setup_with(state, "");
+    base_text = scenario_text;
+    return rc;
+}
+
+/* NAND: bits lost within what the ECC corrects for certain are no
+ * corruption, the device reads the image; beyond it they are. */
+static void test_nand_ecc_correctable_bits_read_right(void **state)
+{
+    struct rig *r = *state;
+    const struct sim_geometry *g = &sim_flash_config(r->dev)->geo;
+    uint32_t a = r->lay.data_addr + 8192, cw = g->ecc_codeword;
+    char why[160];
+
+    assert_true(g->ecc_bits >= 2);
+    assert_int_equal(sim_flash_lose_bits(r->dev, a, a + cw, g->ecc_bits,
+                                         NULL),
+                     g->ecc_bits);
+    assert_true(memcmp(sim_flash_raw(r->dev) + r->lay.data_addr, r->img,
+                       IMAGE_SIZE) != 0);
+    assert_true(oracle_data_matches(&r->o, r->dev, r->img, why, sizeof(why)));
+    assert_true(oracle_range_matches(&r->o, r->dev, r->img, 8192, 4096, NULL,
+                                     0));
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_RECOVERED);
+    /* One more in the same codeword: uncorrectable, the bytes are wrong. */
+    assert_int_equal(sim_flash_lose_bits(r->dev, a, a + cw, 1, NULL), 1);
+    assert_false(oracle_data_matches(&r->o, r->dev, r->img, why, sizeof(why)));
+    assert_false(oracle_range_matches(&r->o, r->dev, r->img, 8192, 4096, NULL,
+                                      0));
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_SILENT_CORRUPTION);
+}
+
+/* NOR: a lost bit is wrong data; the claim check spares it only when told
+ * (verify = trusted: damage done while off is the digest's to catch). */
+static void test_lost_bits_spared_only_when_listed(void **state)
+{
+    struct rig *r = *state;
+    uint32_t a = r->lay.data_addr + 4096;
+    struct sim_bit lost[3], other = {a + 100, 0x01};
+    char why[160];
+    int n = sim_flash_lose_bits(r->dev, a, a + 4096, 3, lost);
+
+    assert_int_equal(n, 3);
+    assert_false(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096, NULL,
+                                      0));
+    assert_false(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096, lost,
+                                      2));
+    assert_false(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096,
+                                      &other, 1));
+    assert_true(oracle_range_matches(&r->o, r->dev, r->img, 4096, 4096, lost,
+                                     3));
+    /* The final verdict is never spared. */
+    assert_false(oracle_data_matches(&r->o, r->dev, r->img, why, sizeof(why)));
 }
 
 static int setup_worn(void **state)
@@ -355,6 +426,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_image_change_allows_the_whole_update_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_nand_ecc_correctable_bits_read_right, setup_nand, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_bits_spared_only_when_listed,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_image_recovered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_one_group_per_cut_is_free, setup,

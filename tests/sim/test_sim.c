@@ -293,6 +293,37 @@ static void test_interrupted_erase_leaves_zeros(void **s)
     sim_flash_destroy(f);
 }
 
+/* A cut erase that left no trace in a page (erase_cut = 1: every 0 bit
+ * stays; no unstable bits) leaves it programmable: it held no charge
+ * before and holds none now. A page with its zeros still there counts as
+ * programmed. */
+static void test_interrupted_erase_rules_follow_traces(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    struct sim_boundary b = {0, SIM_OP_ERASE, 0, 4096, NULL};
+    uint8_t zeros[256] = {0}, r[256];
+    (void)s;
+    sim_flash_destroy(f);
+    f = NULL;
+    c.faults.erase_cut_fraction = 1.0;
+    c.faults.unstable_fraction = 0.0;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    sim_flash_power_on(f);
+    sim_flash_program(f, 0, zeros, 256); /* page(s) of the first 256 B */
+    assert_int_equal(sim_flash_apply_cut(f, &b), 0);
+    sim_flash_power_on(f);
+    sim_flash_read(f, 0, r, 256);
+    assert_memory_equal(r, zeros, 256); /* nothing erased */
+    sim_flash_read(f, 1024, r, 256);
+    assert_int_equal(r[0], 0xFF);
+    sim_flash_program(f, 1024, zeros, 256);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 0);
+    sim_flash_program(f, 0, zeros, 1);
+    assert_int_equal(viol(f, SIM_VIOL_REPROGRAM), 1);
+    sim_flash_destroy(f);
+}
+
 /* A cut program counts for the rules only when it left a trace: with
  * nothing applied (torn none, an empty prefix) the flash is bit for bit as
  * before, and programming there later is no violation; with anything
@@ -654,7 +685,7 @@ static void test_nand_program_resolves_errors(void **s)
     memset(page, 0xFF, sizeof(page));
     page[0] = 0x00;
     assert_int_equal(sim_flash_program(f, 0, page, 2048), 0);
-    assert_int_equal(sim_flash_lose_bits(f, 0, 1, 1), 1);
+    assert_int_equal(sim_flash_lose_bits(f, 0, 1, 1, NULL), 1);
     assert_int_equal(sim_flash_read(f, 0, got, 2048), 1); /* corrected */
     assert_int_equal(got[0], 0x00);
     /* A partial program (NOP 4) that clears the whole page: the lost bit
@@ -663,6 +694,71 @@ static void test_nand_program_resolves_errors(void **s)
     assert_int_equal(sim_flash_program(f, 0, page, 2048), 0);
     assert_int_equal(sim_flash_read(f, 0, got, 2048), 0);
     assert_int_equal(got[0], 0x00);
+    sim_flash_destroy(f);
+}
+
+/* The oracle's view: ECC-correctable errors undone, others left as
+ * stored, unstable bits counted against the ECC; the lost bits listed. */
+static void test_nand_settled_read(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    static uint8_t page[2048], got[2048];
+    struct sim_bit lost[8];
+    uint32_t i, cw;
+    (void)s;
+    assert_int_equal(sim_preset("mt29f-slc", &c), 0);
+    c.geo.size = 4 * 128 * 1024;
+    c.geo.factory_bad = 0;
+    cw = c.geo.ecc_codeword;
+    assert_true(c.geo.ecc_bits >= 2 && c.geo.ecc_bits < 8);
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    for (i = 0; i < sizeof(page); i++)
+        page[i] = (uint8_t)(i * 7u);
+    assert_int_equal(sim_flash_program(f, 0, page, 2048), 0);
+    assert_int_equal(sim_flash_read_settled(f, 0, got, 2048), 0);
+    assert_memory_equal(got, page, 2048);
+    /* Codeword 0: as many errors as the ECC corrects. */
+    assert_int_equal(sim_flash_lose_bits(f, 0, cw, c.geo.ecc_bits, lost),
+                     c.geo.ecc_bits);
+    for (i = 0; i < c.geo.ecc_bits; i++) {
+        assert_true(lost[i].addr < cw);
+        assert_true(sim_flash_raw(f)[lost[i].addr] & lost[i].mask);
+        assert_false(page[lost[i].addr] & lost[i].mask);
+    }
+    assert_int_equal(sim_flash_error_count(f, 0, cw), c.geo.ecc_bits);
+    assert_int_equal(sim_flash_read_settled(f, 0, got, 2048), 0);
+    assert_memory_equal(got, page, 2048);
+    /* Codeword 1: one more than that: its bytes stay as stored. */
+    assert_int_equal(
+        sim_flash_lose_bits(f, cw, 2 * cw, c.geo.ecc_bits + 1u, NULL),
+        c.geo.ecc_bits + 1u);
+    assert_int_equal(sim_flash_read_settled(f, 0, got, 2048), 1);
+    assert_memory_equal(got, page, cw);
+    assert_memory_equal(got + cw, sim_flash_raw(f) + cw, cw);
+    assert_true(memcmp(got + cw, page + cw, cw) != 0);
+    assert_int_equal(sim_flash_read_settled(f, 2048, got, 16), 0);
+    assert_int_equal(sim_flash_read_settled(f, c.geo.size - 8, got, 16),
+                     SIM_E_RANGE);
+    sim_flash_destroy(f);
+}
+
+/* NOR has no ECC: the settled view is the stored bytes. */
+static void test_nor_settled_read_is_raw(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f;
+    uint8_t page[256], got[256];
+    (void)s;
+    assert_int_equal(sim_preset("w25q128", &c), 0);
+    c.geo.size = 1u << 20;
+    assert_int_equal(sim_flash_create(&f, &c), 0);
+    memset(page, 0x00, sizeof(page));
+    assert_int_equal(sim_flash_program(f, 0, page, 256), 0);
+    assert_int_equal(sim_flash_lose_bits(f, 0, 256, 1, NULL), 1);
+    assert_int_equal(sim_flash_read_settled(f, 0, got, 256), 0);
+    assert_memory_equal(got, sim_flash_raw(f), 256);
+    assert_true(memcmp(got, page, 256) != 0);
     sim_flash_destroy(f);
 }
 
@@ -823,7 +919,7 @@ static void scribble(struct sim_flash *f, uint64_t *x, int ops)
                 len);
             break;
         case 2: /* bits leak from anything programmed earlier */
-            sim_flash_lose_bits(f, 0, c->geo.size, 2);
+            sim_flash_lose_bits(f, 0, c->geo.size, 2, NULL);
             break;
         default: {
             struct sim_boundary cut = {7, SIM_OP_ERASE, a, es, NULL};
@@ -908,7 +1004,7 @@ static void copy_carries_every_kind_of_write(struct sim_config *c)
             break;
         }
         case 3:
-            assert_int_equal(sim_flash_lose_bits(live, u * es, u * es + 256, 4),
+            assert_int_equal(sim_flash_lose_bits(live, u * es, u * es + 256, 4, NULL),
                              4);
             break;
         case 4: /* read disturb: reads past the limit flip erased bits */
@@ -1055,6 +1151,7 @@ int main(void)
         cmocka_unit_test(test_cut_program_counts_when_it_left_a_trace),
         cmocka_unit_test(test_unstable_bits_cleared_by_erase),
         cmocka_unit_test(test_interrupted_erase_leaves_zeros),
+        cmocka_unit_test(test_interrupted_erase_rules_follow_traces),
         cmocka_unit_test(test_wear_fail_past_endurance_only),
         cmocka_unit_test(test_timing_advances_clock),
         cmocka_unit_test(test_copy_save_load_and_determinism),
@@ -1068,6 +1165,8 @@ int main(void)
         cmocka_unit_test(test_nor_block_erase_timing),
         cmocka_unit_test(test_nand_torn_program_seen_by_ecc),
         cmocka_unit_test(test_nand_program_resolves_errors),
+        cmocka_unit_test(test_nand_settled_read),
+        cmocka_unit_test(test_nor_settled_read_is_raw),
         cmocka_unit_test(test_power_loss_longjmp_state_complete),
         cmocka_unit_test(test_save_load_whole_state),
         cmocka_unit_test(test_read_spare_shows_factory_marks),
