@@ -721,6 +721,12 @@ void cover_free(struct cover_result *r)
 
 /* inih hands each key to the handler; the reader feeds it one line at a
  * time and counts, so every error names file:line (as scenario.c does). */
+struct combo_line {
+    char label[64];
+    char text[200];
+    int line;
+};
+
 struct cparse {
     struct campaign *c;
     const char *text;
@@ -732,13 +738,10 @@ struct cparse {
     char cur[80];      /* section of the previous key */
     char seen[64][80]; /* sections already closed */
     int nseen;
-    /* [exclude] lines, resolved once every dimension is known. */
-    struct {
-        char label[64];
-        char text[200];
-        int line;
-    } ex[32];
-    int nex;
+    /* [exclude] and [impossible] lines, resolved once every dimension
+     * is known. */
+    struct combo_line ex[32], im[32];
+    int nex, nim;
     int line_of_base, line_of_strength;
 };
 
@@ -1075,9 +1078,11 @@ static int handler(void *user, const char *sec, const char *key, const char *v)
         key_campaign(p, key, v);
     else if (!strncmp(sec, "dim ", 4))
         key_dim(p, sec, sec + 4, key, v);
-    else if (!strcmp(sec, "exclude")) {
-        if (p->nex == 32) {
-            cerr(p, p->line, sec, key, "more than 32 exclusions");
+    else if (!strcmp(sec, "exclude") || !strcmp(sec, "impossible")) {
+        int ex = !strcmp(sec, "exclude");
+        int *n = ex ? &p->nex : &p->nim;
+        if (*n == 32) {
+            cerr(p, p->line, sec, key, "more than 32 lines in [%s]", sec);
             return 0;
         }
         if (strlen(key) >= sizeof(p->ex[0].label) ||
@@ -1086,71 +1091,137 @@ static int handler(void *user, const char *sec, const char *key, const char *v)
                  "expected LABEL = dim=value dim=value ...");
             return 0;
         }
-        snprintf(p->ex[p->nex].label, sizeof(p->ex[0].label), "%s", key);
-        snprintf(p->ex[p->nex].text, sizeof(p->ex[0].text), "%s", v);
-        p->ex[p->nex++].line = p->line;
+        snprintf((ex ? p->ex : p->im)[*n].label, sizeof(p->ex[0].label), "%s",
+                 key);
+        snprintf((ex ? p->ex : p->im)[*n].text, sizeof(p->ex[0].text), "%s",
+                 v);
+        (ex ? p->ex : p->im)[(*n)++].line = p->line;
     } else
         cerr(p, p->line, sec, key,
-             "unknown section [%s] (one of campaign|dim NAME|exclude)", sec);
+             "unknown section [%s] (one of campaign|dim NAME|exclude|"
+             "impossible)",
+             sec);
     return !p->failed;
 }
 
-static int resolve_excludes(struct cparse *p)
+/* [exclude] or [impossible] lines into combinations of value indices. */
+static int resolve_combos(struct cparse *p, const char *sec, int n,
+                          const struct combo_line *src,
+                          struct cover_exclude *out, char (*labels)[320],
+                          int *lines)
 {
     struct campaign *c = p->c;
     int e;
-    for (e = 0; e < p->nex; e++) {
-        struct cover_exclude *x = &c->excludes[e];
+    for (e = 0; e < n; e++) {
+        struct cover_exclude *x = &out[e];
         char words[200], *save = NULL, *w;
         memset(x, 0, sizeof(*x));
-        snprintf(words, sizeof(words), "%s", p->ex[e].text);
+        snprintf(words, sizeof(words), "%s", src[e].text);
         for (w = strtok_r(words, " \t", &save); w;
              w = strtok_r(NULL, " \t", &save)) {
             char *eq = strchr(w, '=');
             struct campaign_dim *d;
             int i, v = -1;
             if (!eq) {
-                cerr(p, p->ex[e].line, "exclude", p->ex[e].label,
+                cerr(p, src[e].line, sec, src[e].label,
                      "'%s' is not dim=value", w);
                 return -1;
             }
             *eq = 0;
             d = find_dim(c, w);
             if (!d) {
-                cerr(p, p->ex[e].line, "exclude", p->ex[e].label,
-                     "no dimension '%s'", w);
+                cerr(p, src[e].line, sec, src[e].label, "no dimension '%s'",
+                     w);
                 return -1;
             }
             for (i = 0; i < d->nvalues; i++)
                 if (!strcmp(d->v[i].name, eq + 1))
                     v = i;
             if (v < 0) {
-                cerr(p, p->ex[e].line, "exclude", p->ex[e].label,
+                cerr(p, src[e].line, sec, src[e].label,
                      "dimension %s has no value '%s'", w, eq + 1);
                 return -1;
             }
             for (i = 0; i < x->n; i++)
                 if (x->dim[i] == (int)(d - c->dims)) {
-                    cerr(p, p->ex[e].line, "exclude", p->ex[e].label,
+                    cerr(p, src[e].line, sec, src[e].label,
                          "dimension %s named twice", w);
                     return -1;
                 }
             if (x->n == COVER_MAX_EXCLUDE) {
-                cerr(p, p->ex[e].line, "exclude", p->ex[e].label,
-                     "more than %d values", COVER_MAX_EXCLUDE);
+                cerr(p, src[e].line, sec, src[e].label, "more than %d values",
+                     COVER_MAX_EXCLUDE);
                 return -1;
             }
             x->dim[x->n] = (int)(d - c->dims);
             x->val[x->n++] = v;
         }
-        snprintf(c->exclude_label[e], sizeof(c->exclude_label[0]),
-                 "%.63s (%.240s:%d)", p->ex[e].label, c->path, p->ex[e].line);
+        snprintf(labels[e], sizeof(labels[0]), "%.63s (%.240s:%d)",
+                 src[e].label, c->path, src[e].line);
         /* The label lives in the campaign: the pointer stays valid. */
-        x->label = c->exclude_label[e];
-        c->exclude_line[e] = p->ex[e].line;
+        x->label = labels[e];
+        lines[e] = src[e].line;
     }
-    c->nexcludes = p->nex;
     return 0;
+}
+
+static int resolve_excludes(struct cparse *p)
+{
+    struct campaign *c = p->c;
+    if (resolve_combos(p, "exclude", p->nex, p->ex, c->excludes,
+                       c->exclude_label, c->exclude_line) ||
+        resolve_combos(p, "impossible", p->nim, p->im, c->impossibles,
+                       c->impossible_label, c->impossible_line))
+        return -1;
+    c->nexcludes = p->nex;
+    c->nimpossibles = p->nim;
+    return 0;
+}
+
+/* Does combination x hold every value of y? */
+static int holds_all(const struct cover_impossible *x,
+                     const struct cover_exclude *y)
+{
+    int i, j;
+    for (i = 0; i < y->n; i++) {
+        for (j = 0; j < x->n; j++)
+            if (x->dim[j] == y->dim[i] && x->val[j] == y->val[i])
+                break;
+        if (j == x->n)
+            return 0;
+    }
+    return 1;
+}
+
+const char *campaign_declared(const struct campaign *c,
+                              const struct cover_impossible *x)
+{
+    int i;
+    for (i = 0; i < c->nexcludes; i++)
+        if (holds_all(x, &c->excludes[i]))
+            return c->excludes[i].label;
+    for (i = 0; i < c->nimpossibles; i++)
+        if (holds_all(x, &c->impossibles[i]))
+            return c->impossibles[i].label;
+    return NULL;
+}
+
+int campaign_stale_impossible(const struct campaign *c,
+                              const struct cover_result *r, int from)
+{
+    int i, k, j;
+    /* Stale: a run holds every value the line names. */
+    for (i = from < 0 ? 0 : from; i < c->nimpossibles; i++) {
+        const struct cover_exclude *y = &c->impossibles[i];
+        for (k = 0; k < r->nrows; k++) {
+            const int *row = r->rows + (size_t)k * (size_t)r->ndims;
+            for (j = 0; j < y->n && row[y->dim[j]] == y->val[j]; j++)
+                ;
+            if (j == y->n)
+                return i;
+        }
+    }
+    return -1;
 }
 
 /* A ${...} value against the scenario as it stands. */

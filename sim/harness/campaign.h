@@ -141,6 +141,13 @@ struct campaign {
     struct cover_exclude excludes[32];
     char exclude_label[32][320];
     int exclude_line[32];
+    /* [impossible]: combinations the file expects no valid run to hold
+     * (the scenario or the engine refuses them). Any other combination
+     * found impossible fails the campaign (campaign_undeclared). */
+    int nimpossibles;
+    struct cover_exclude impossibles[32];
+    char impossible_label[32][320];
+    int impossible_line[32];
     struct scenario base; /* loaded base scenario */
     int base_loaded;
 };
@@ -162,6 +169,22 @@ void campaign_free(struct campaign *c);
 int campaign_scenario(const struct campaign *c, const int *row,
                       const char *const *extra, struct scenario *out, char *why,
                       size_t whylen);
+
+/*
+ * Is the impossible combination x expected: does an [exclude] or an
+ * [impossible] line name a subset of its values? Returns the line's label,
+ * or NULL: the campaign found a combination impossible that its file says
+ * is possible (the engine or the scenario now refuses it).
+ */
+const char *campaign_declared(const struct campaign *c,
+                              const struct cover_impossible *x);
+
+/*
+ * An [impossible] line that names no impossible combination (a run holds
+ * all its values): index of the first such line from `from`, or -1.
+ */
+int campaign_stale_impossible(const struct campaign *c,
+                              const struct cover_result *r, int from);
 
 /* "flash=nor block=lt ..." */
 void campaign_row_text(const struct campaign *c, const int *row, char *buf,

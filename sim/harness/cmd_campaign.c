@@ -290,18 +290,76 @@ out:
 
 /* ------------------------------------------------------------ output */
 
-static void print_impossible(const struct campaign *c,
-                             const struct cover_result *r, FILE *to)
+static void print_combo(const struct campaign *c,
+                        const struct cover_impossible *p, FILE *to)
 {
-    int i, k;
+    int k;
+    for (k = 0; k < p->n; k++)
+        fprintf(to, "%s%s=%s", k ? " " : "", c->dims[p->dim[k]].name,
+                c->dims[p->dim[k]].v[p->val[k]].name);
+}
+
+/* The impossible combinations; with only_undeclared, those the file does
+ * not expect (returns how many there are either way). */
+static int print_impossible(const struct campaign *c,
+                            const struct cover_result *r, int only_undeclared,
+                            FILE *to)
+{
+    int i, undeclared = 0;
     for (i = 0; i < r->nimpossible; i++) {
         const struct cover_impossible *p = &r->imp[i];
+        int known = campaign_declared(c, p) != NULL;
+        undeclared += !known;
+        if (only_undeclared && known)
+            continue;
         fprintf(to, "  ");
-        for (k = 0; k < p->n; k++)
-            fprintf(to, "%s%s=%s", k ? " " : "", c->dims[p->dim[k]].name,
-                    c->dims[p->dim[k]].v[p->val[k]].name);
-        fprintf(to, ": %s\n", p->why);
+        print_combo(c, p, to);
+        fprintf(to, ": %s%s\n", p->why,
+                known || only_undeclared
+                    ? ""
+                    : "  [NOT DECLARED: no [exclude] or [impossible] line "
+                      "names it]");
     }
+    return undeclared;
+}
+
+/*
+ * The file's expectations of impossibility against what generation found:
+ * a combination no valid run holds that no [exclude] or [impossible] line
+ * names means the engine or the scenario refuses what the file says it
+ * takes (a broken engine refusing every geometry once made a campaign of
+ * 0 runs pass); an [impossible] line that some run holds is out of date.
+ * 0, EXIT_FAILED or EXIT_USAGE, with the reasons printed.
+ */
+static int check_impossibles(const struct campaign *c,
+                             const struct cover_result *r)
+{
+    int i, k, undeclared = 0;
+    for (i = 0; i < r->nimpossible; i++)
+        undeclared += campaign_declared(c, &r->imp[i]) == NULL;
+    if (undeclared) {
+        printf("combinations no valid run holds, which %s does not declare "
+               "impossible:\n",
+               c->path);
+        print_impossible(c, r, 1, stdout);
+        printf("FAILED: %d combination%s of the campaign cannot be run: the "
+               "engine or the scenario refuses %s the file says it takes "
+               "(declare %s in [impossible] with the reason if that is "
+               "right)\n",
+               undeclared, undeclared == 1 ? "" : "s",
+               undeclared == 1 ? "one" : "them",
+               undeclared == 1 ? "it" : "them");
+        return EXIT_FAILED;
+    }
+    if ((k = campaign_stale_impossible(c, r, 0)) >= 0) {
+        fprintf(stderr,
+                "fotasim campaign: [impossible] %s: a run holds every value "
+                "it names: the combination is possible now; remove the "
+                "line\n",
+                c->impossible_label[k]);
+        return EXIT_USAGE;
+    }
+    return 0;
 }
 
 static const char *way_name(int t)
@@ -469,9 +527,13 @@ int cmd_campaign(int argc, char **argv, const char *prog)
                "holding them are counted only):\n");
         if (!cov.nimpossible)
             printf("  none\n");
-        print_impossible(&c, &cov, stdout);
+        if (print_impossible(&c, &cov, 0, stdout))
+            status = EXIT_FAILED;
         goto out;
     }
+    status = check_impossibles(&c, &cov);
+    if (status)
+        goto out;
 
     if (db_open(&db, db_path, err, sizeof(err))) {
         fprintf(stderr, "fotasim campaign: %s\n", err);

@@ -17,6 +17,38 @@ grep -q "bad.ini:3: campaign.budgte: unknown key" "$dir/err" ||
 "$cli" campaign "$dir/missing.ini" 2>/dev/null; rc=$?
 [ $rc -eq 2 ] || fail "missing campaign: exit $rc, want 2"
 
+# Impossibility is declared, not assumed: a combination no valid run holds
+# that no [exclude] or [impossible] line names fails the campaign before
+# any run (a broken engine that refuses everything once passed with 0
+# runs); a declared one is fine; a declaration some run holds is stale.
+base=$(cd "$(dirname "$campaign")" && pwd)/ci-smoke.ini
+imp() { # imp [IMPOSSIBLE LINE...]: a 2x2 campaign over ci-smoke
+    printf '[campaign]\nname = imp\nbase = %s\nbudget = 2s\n' "$base"
+    printf '[dim verify]\nfull = engine.verify=full\ntrusted = engine.verify=trusted\n'
+    printf '[dim digest]\ncrc32 = engine.digest=crc32\nnone = engine.digest=none\n'
+    [ $# -gt 0 ] && printf '[impossible]\n' && printf '%s\n' "$@"
+}
+imp >"$dir/imp.ini"
+"$cli" campaign "$dir/imp.ini" --db "$dir/imp.db" >"$dir/out" 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "undeclared impossible pair: exit $rc, want 1: $(cat "$dir/out")"
+grep -q "verify=trusted digest=none: .*trusted needs an image digest" "$dir/out" &&
+    grep -q "FAILED: 1 combination of the campaign cannot be run" "$dir/out" ||
+    fail "undeclared impossible pair: $(cat "$dir/out")"
+[ "$(sqlite3 "$dir/imp.db" 'SELECT count(*) FROM runs' 2>/dev/null || echo 0)" = 0 ] ||
+    fail "undeclared impossible pair: runs were started"
+"$cli" campaign "$dir/imp.ini" --list >"$dir/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "NOT DECLARED" "$dir/out" ||
+    fail "--list with an undeclared impossible pair: exit $rc: $(cat "$dir/out")"
+imp "trusted-needs-digest = verify=trusted digest=none" >"$dir/imp.ini"
+"$cli" campaign "$dir/imp.ini" --list >"$dir/out" 2>&1; rc=$?
+[ $rc -eq 0 ] || fail "declared impossible pair: exit $rc: $(cat "$dir/out")"
+imp "trusted-needs-digest = verify=trusted digest=none" \
+    "stale = verify=full digest=crc32" >"$dir/imp.ini"
+"$cli" campaign "$dir/imp.ini" --db "$dir/imp2.db" >"$dir/out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q "\[impossible\] stale (.*imp.ini:[0-9]*): a run holds every value" "$dir/out" ||
+    fail "stale [impossible] line: exit $rc: $(cat "$dir/out")"
+echo "impossible combinations: undeclared fails, declared runs, stale refused"
+
 # Determinism: the runs and their plans, minus the generator's timing.
 "$cli" campaign "$campaign" --list "$@" | grep -v 'generated in' >"$dir/l1" ||
     fail "--list: $(cat "$dir/l1")"

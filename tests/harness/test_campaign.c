@@ -452,7 +452,11 @@ static void test_file_errors(void **state)
                  ":3: campaign.colour: unknown key (one of ");
     expect_error(HEAD "[dims a]\nx = -\n",
                  ":4: dims a.x: unknown section [dims a] (one of campaign|dim "
-                 "NAME|exclude)");
+                 "NAME|exclude|impossible)");
+    expect_error(HEAD "[dim a]\nx = -\n[impossible]\nq = b=x\n",
+                 ":6: impossible.q: no dimension 'b'");
+    expect_error(HEAD "[dim a]\nx = -\n[impossible]\nq = a=y\n",
+                 ":6: impossible.q: dimension a has no value 'y'");
     expect_error(HEAD "[dim a]\nx = engine.blok=3\n",
                  ":4: dim a.x: --set engine.blok: unknown key");
     expect_error(HEAD "[dim a]\nx = engin.block_size=3\n",
@@ -663,6 +667,47 @@ static void test_durations(void **state)
 
 /* The shipped campaigns load, and fotasim list knows them for what
  * they are. */
+/* [impossible] and [exclude] lines declare impossibility: a combination
+ * holding one's values is expected; any other is not; a line a run holds
+ * is stale. */
+static void test_impossible_declared(void **state)
+{
+    struct campaign c;
+    struct cover_impossible x = {0};
+    struct cover_result r = {0};
+    int rows[4];
+    char err[1024];
+    const char *p;
+    (void)state;
+    write_base();
+    p = tmpdir_write("imp-campaign.ini",
+                     HEAD "[dim a]\nx = -\ny = -\n[dim b]\nu = -\nv = -\n"
+                          "[dim c]\ns = -\nt = -\n"
+                          "[exclude]\nno-yv = a=y b=v\n"
+                          "[impossible]\nno-t = c=t\n");
+    if (campaign_load(&c, p, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(c.nimpossibles, 1);
+    x.n = 2; /* a=y b=v: the exclusion */
+    x.dim[0] = 0, x.val[0] = 1, x.dim[1] = 1, x.val[1] = 1;
+    assert_non_null(strstr(campaign_declared(&c, &x), "no-yv"));
+    x.n = 2; /* a=x c=t: holds the [impossible] line's c=t */
+    x.dim[0] = 0, x.val[0] = 0, x.dim[1] = 2, x.val[1] = 1;
+    assert_non_null(strstr(campaign_declared(&c, &x), "no-t"));
+    x.n = 1; /* b=u: nobody said so */
+    x.dim[0] = 1, x.val[0] = 0;
+    assert_null(campaign_declared(&c, &x));
+    /* No run holds c=t: the line stands; one does: stale. */
+    r.ndims = 3;
+    r.nrows = 1;
+    r.rows = rows;
+    rows[0] = 0, rows[1] = 0, rows[2] = 0;
+    assert_int_equal(campaign_stale_impossible(&c, &r, 0), -1);
+    rows[2] = 1;
+    assert_int_equal(campaign_stale_impossible(&c, &r, 0), 0);
+    campaign_free(&c);
+}
+
 static void test_shipped_campaigns(void **state)
 {
     static const char *const names[] = {"campaign-ci.ini", "campaign-full.ini"};
@@ -699,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_campaign_generation),
         cmocka_unit_test(test_budget_shares),
         cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_impossible_declared),
         cmocka_unit_test(test_shipped_campaigns),
     };
     return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
