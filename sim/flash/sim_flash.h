@@ -279,8 +279,8 @@ int sim_flash_load(struct sim_flash **out, const char *path);
 
 /* Presets with datasheet figures (docs/flash-model.md cites them). */
 int sim_preset(const char *name, struct sim_config *cfg);
-/* NULL-terminated preset names, for `fotasim list`. */
-const char *const *sim_preset_names(void);
+/* Preset i's name (from the one preset table), NULL past the last. */
+const char *sim_preset_name(size_t i);
 const char *sim_violation_name(enum sim_violation v);
 
 #ifdef __cplusplus

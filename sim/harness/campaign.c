@@ -1612,9 +1612,8 @@ double campaign_trial_cost_ns(const struct scenario *sc, uint64_t boundaries,
     /* The block hash runs at every boot's scan (verify = full) and on
      * every byte downloaded; the digest on every byte downloaded. */
     per_byte += hash_ns_byte(sc->engine.hash);
-    levels =
-        1.0 + COST_NESTED_SHARE * (double)(sc->cuts.depth - 1) *
-                  (double)(sc->cuts.nested_count ? sc->cuts.nested_count : 1);
+    /* One seeded cut per level below the first. */
+    levels = 1.0 + COST_NESTED_SHARE * (double)(sc->cuts.depth - 1);
     (void)boundaries;
     (void)update_erases;
     (void)update_programs;

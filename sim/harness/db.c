@@ -1002,7 +1002,6 @@ static int insert_failed(struct db *db, sqlite3_stmt *st, const char *what)
 int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
 {
     static const char *const ops[] = {"read", "program", "erase"};
-    static const char *const areas[] = {"data", "record", "mirror"};
     sqlite3_stmt *s = db->ins;
     int i = 1, k, rc;
 
@@ -1022,7 +1021,10 @@ int db_trial_add(struct db *db, int64_t run_id, const struct trial *t)
     sqlite3_bind_text(s, i++, ops[t->cut_op[0] < 3 ? t->cut_op[0] : 0], -1,
                       SQLITE_STATIC);
     sqlite3_bind_int64(s, i++, t->cut_addr[0]);
-    sqlite3_bind_text(s, i++, areas[t->cut_area[0] < 3 ? t->cut_area[0] : 0],
+    sqlite3_bind_text(s, i++,
+                      cut_area_name(t->cut_area[0] < CUT_AREA_COUNT
+                                        ? t->cut_area[0]
+                                        : CUT_AREA_DATA),
                       -1, SQLITE_STATIC);
     sqlite3_bind_text(s, i++, verdict_name((enum verdict)t->verdict), -1,
                       SQLITE_STATIC);
@@ -1089,7 +1091,6 @@ int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
                  struct trial *t, struct scenario *sc_out)
 {
     static const char *const ops[] = {"read", "program", "erase"};
-    static const char *const areas[] = {"data", "record", "mirror"};
     sqlite3_stmt *st;
     char err[512];
     const char *v;
@@ -1170,8 +1171,10 @@ int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
     t->cut_op[0] =
         (uint8_t)name_index((const char *)sqlite3_column_text(st, 18), ops, 3);
     t->cut_addr[0] = (uint32_t)sqlite3_column_int64(st, 19);
-    t->cut_area[0] = (uint8_t)name_index(
-        (const char *)sqlite3_column_text(st, 20), areas, 3);
+    {
+        int area = cut_area_parse((const char *)sqlite3_column_text(st, 20));
+        t->cut_area[0] = (uint8_t)(area < 0 ? CUT_AREA_DATA : area);
+    }
     t->engine_error = (int32_t)sqlite3_column_int64(st, 21);
     if ((v = (const char *)sqlite3_column_text(st, 22))) {
         /* Stored by name, so the log reads without the simulator's enum;

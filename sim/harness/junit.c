@@ -140,7 +140,6 @@ int junit_failure(struct junit *j, const struct trial *t, const char *db_path,
 {
     struct junit_case *c = open_case(j);
     char replay[320], line[640];
-    static const char *const area[] = {"data", "record", "mirror"};
     if (!c)
         return -1;
     if (c->nfail >= j->cap) {
@@ -153,7 +152,7 @@ int junit_failure(struct junit *j, const struct trial *t, const char *db_path,
     snprintf(line, sizeof(line),
              "trial %llu (cut at boundary %llu, %s): %s: %s (%s)",
              (unsigned long long)t->id, (unsigned long long)t->cuts[0],
-             t->cut_area[0] < 3 ? area[t->cut_area[0]] : "?",
+             cut_area_name(t->cut_area[0]),
              verdict_name((enum verdict)t->verdict), t->detail, replay);
     return junit_failure_text(j, line);
 }

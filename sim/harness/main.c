@@ -188,9 +188,7 @@ static int sink(void *user, const struct trial *t)
             printf("FAIL trial %llu (cut at boundary %llu, %s): %s: %s\n"
                    "  replay: %s\n",
                    (unsigned long long)t->id, (unsigned long long)t->cuts[0],
-                   t->cut_area[0] == 0   ? "data"
-                   : t->cut_area[0] == 1 ? "record"
-                                         : "mirror",
+                   cut_area_name(t->cut_area[0]),
                    verdict_name((enum verdict)t->verdict), t->detail, replay);
         }
         if (rs->junit && junit_failure(rs->junit, t, rs->db_path, rs->run_id)) {
@@ -1027,10 +1025,10 @@ static int cmd_merge(int argc, char **argv)
 
 static int cmd_list(int argc, char **argv)
 {
-    const char *dir = "scenarios";
-    const char *const *p;
+    const char *dir = "scenarios", *p;
     struct dirent **names;
     int i, n, keys = 0, markdown = 0;
+    size_t k;
 
     for (i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -1075,10 +1073,10 @@ static int cmd_list(int argc, char **argv)
     if (n >= 0)
         free(names);
     printf("device presets:\n");
-    for (p = sim_preset_names(); *p; p++) {
+    for (k = 0; (p = sim_preset_name(k)); k++) {
         struct sim_config c;
-        sim_preset(*p, &c);
-        printf("  %-18s %s, %u MiB, program %u B, erase %u KiB\n", *p,
+        sim_preset(p, &c);
+        printf("  %-18s %s, %u MiB, program %u B, erase %u KiB\n", p,
                c.geo.kind == SIM_NAND ? "NAND" : "NOR", c.geo.size >> 20,
                c.geo.prog_size, c.geo.erase_size >> 10);
     }

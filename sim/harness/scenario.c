@@ -542,10 +542,6 @@ static const struct key_def keys[] = {
      "K for `every`"},
     {"cuts", "depth", KT_UINT, AT(cuts.depth), 1, TRIAL_MAX_DEPTH, NULL, NULL,
      "1", "cuts per trial; 2+ also cuts during recovery"},
-    {"cuts", "nested_count", KT_UINT, AT(cuts.nested_count), 1, 1, NULL, NULL,
-     "1",
-     "cuts tried per level below the first: one seeded cut per level (the "
-     "only value)"},
     {"cuts", "max_boots", KT_UINT, AT(cuts.max_boots), 1, 1000, NULL, NULL,
      "16", "reboots before a trial is judged `stuck`"},
 
@@ -723,16 +719,15 @@ static int set_preset(struct parse *p, const struct key_def *k, const char *v)
 {
     struct scenario *sc = p->sc;
     struct sim_faults keep = sc->device.faults;
-    const char *const *n;
+    const char *n;
     char names[160], shown[80];
     size_t at = 0, i;
 
     if (sim_preset(v, &sc->device)) {
-        n = sim_preset_names();
         names[0] = 0;
-        for (i = 0; n[i] && at < sizeof(names); i++)
+        for (i = 0; (n = sim_preset_name(i)) && at < sizeof(names); i++)
             at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s",
-                                   i ? "|" : "", n[i]);
+                                   i ? "|" : "", n);
         perr(p, k->section, k->name, "unknown preset '%s' (one of %s)",
              printable(v, shown, sizeof(shown)), names);
         return -1;
@@ -989,7 +984,6 @@ static void defaults(struct scenario *sc)
     sc->cuts.count = 100;
     sc->cuts.every = 1;
     sc->cuts.depth = 1;
-    sc->cuts.nested_count = 1;
     sc->cuts.max_boots = 16;
     sc->expect.max_erases = EXPECT_AUTO;
     sc->expect.max_programs = EXPECT_AUTO;

@@ -64,7 +64,6 @@ struct scenario_cuts {
     uint32_t count;        /* random / logspaced */
     uint32_t every;        /* every K */
     uint32_t depth;        /* 1: single cut; 2+: nested cuts in recovery */
-    uint32_t nested_count; /* cuts tried per level below the first */
     uint32_t max_boots;    /* a trial is "stuck" past this many reboots */
 };
 

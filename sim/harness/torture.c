@@ -772,9 +772,9 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->cuts[0] = b->index;
     tr->cut_op[0] = b->op;
     tr->cut_addr[0] = b->addr;
-    tr->cut_area[0] = b->addr >= t->lay.data_addr     ? 0
-                      : b->addr >= t->lay.mirror_addr ? 2
-                                                      : 1;
+    tr->cut_area[0] = b->addr >= t->lay.data_addr     ? CUT_AREA_DATA
+                      : b->addr >= t->lay.mirror_addr ? CUT_AREA_MIRROR
+                                                      : CUT_AREA_RECORD;
     trial_yardstick(t, tr);
 
     /* copy -> cut. The copy draws its faults (the torn pattern, unstable

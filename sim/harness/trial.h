@@ -30,6 +30,20 @@ enum verdict {
 };
 
 const char *verdict_name(enum verdict v);
+
+/* Where a cut op landed: the data area, the record area or its mirror. */
+enum cut_area {
+    CUT_AREA_DATA = 0,
+    CUT_AREA_RECORD = 1,
+    CUT_AREA_MIRROR = 2,
+    CUT_AREA_COUNT
+};
+
+/* "data", "record", "mirror" (as stored in trials.cut1_area); "?" for a
+ * value out of range. */
+const char *cut_area_name(unsigned area);
+/* The area a name stands for, or -1. */
+int cut_area_parse(const char *name);
 /* "FWR_E_GEOMETRY (sizes/alignments the engine cannot work with)" for an
  * enum fwr_err value: messages name engine errors, not numbers. */
 const char *fwr_error_name(int err);
@@ -49,7 +63,7 @@ struct trial {
                                      k-th reboot */
     uint8_t cut_op[TRIAL_MAX_DEPTH]; /* enum sim_op of each cut op */
     uint32_t cut_addr[TRIAL_MAX_DEPTH]; /* address of each cut op */
-    uint8_t cut_area[TRIAL_MAX_DEPTH];  /* 0 data, 1 record, 2 mirror */
+    uint8_t cut_area[TRIAL_MAX_DEPTH];  /* enum cut_area of each cut op */
     uint8_t verdict;                    /* enum verdict */
     uint8_t failed;       /* 1: fails the run (verdict or expectation) */
     int32_t engine_error; /* last fwr error, 0 if none */

@@ -198,8 +198,6 @@ static void check_scenario(const struct scenario *sc)
                "cuts strategy %u every %u max_boots %u depth %u",
                sc->cuts.strategy, sc->cuts.every, sc->cuts.max_boots,
                sc->cuts.depth);
-    FUZZ_CHECK(sc->cuts.depth == 1 || sc->cuts.nested_count > 0,
-               "nested cuts with nested_count 0");
     FUZZ_CHECK((sc->cuts.strategy != CUT_RANDOM &&
                 sc->cuts.strategy != CUT_LOGSPACED) ||
                    sc->cuts.count > 0,

@@ -58,7 +58,7 @@ static void fill_trial(struct trial *t, uint64_t id)
     t->cuts[1] = 3;
     t->cut_op[0] = SIM_OP_ERASE;
     t->cut_addr[0] = 0x3000;
-    t->cut_area[0] = 1;
+    t->cut_area[0] = CUT_AREA_RECORD;
     t->verdict = id % 5 ? VERDICT_RECOVERED_EXTRA : VERDICT_SILENT_CORRUPTION;
     t->failed = id % 5 == 0;
     t->engine_error = -4;

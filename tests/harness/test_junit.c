@@ -57,7 +57,7 @@ static void failing_trial(struct trial *t, uint64_t id)
     memset(t, 0, sizeof(*t));
     t->id = id;
     t->cuts[0] = 100 + id;
-    t->cut_area[0] = 1;
+    t->cut_area[0] = CUT_AREA_RECORD;
     t->verdict = VERDICT_SILENT_CORRUPTION;
     t->failed = 1;
     snprintf(t->detail, sizeof(t->detail),
