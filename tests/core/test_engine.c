@@ -1122,6 +1122,15 @@ static void test_crc32_matches_known_vector(void **state)
     assert_int_equal(fwr_crc32(0, "123456789", 9), 0xCBF43926u);
     assert_int_equal(fwr_crc32(fwr_crc32(0, "1234", 4), "56789", 5),
                      0xCBF43926u);
+    /* Every byte value once: every entry of the nibble table is used
+     * (zlib: crc32(bytes(range(256))) = 0x29058c73). */
+    {
+        uint8_t all[256];
+        unsigned i;
+        for (i = 0; i < 256; i++)
+            all[i] = (uint8_t)i;
+        assert_int_equal(fwr_crc32(0, all, 256), 0x29058C73u);
+    }
 }
 
 /* The built-in CRC as hash ops (what a device without a CRC engine plugs
