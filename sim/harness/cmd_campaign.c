@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "campaign.h"
+#include "clock.h"
 #include "db.h"
 #include "junit.h"
 #include "torture.h"
@@ -38,27 +38,6 @@ static void on_signal(int sig)
     if (getpid() != main_pid)
         _exit(128 + sig);
     stop_signal = 1;
-}
-
-/* CPU time of this process and its reaped workers: what the budget
- * estimates (wall time also holds other processes' turns). */
-static double cpu_s(void)
-{
-    struct rusage a, b;
-    getrusage(RUSAGE_SELF, &a);
-    getrusage(RUSAGE_CHILDREN, &b);
-    return (double)(a.ru_utime.tv_sec + a.ru_stime.tv_sec + b.ru_utime.tv_sec +
-                    b.ru_stime.tv_sec) +
-           (double)(a.ru_utime.tv_usec + a.ru_stime.tv_usec +
-                    b.ru_utime.tv_usec + b.ru_stime.tv_usec) *
-               1e-6;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static int usage(FILE *to)
@@ -177,7 +156,7 @@ static int run_row(const struct campaign *c, const int *row, int number,
     uint8_t *skip = NULL;
     uint32_t *worst = NULL, u;
     int rc, status = 0;
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = clock_wall_s(), c0 = clock_process_cpu_s();
 
     memset(o, 0, sizeof(*o));
     /* The run's name says which campaign row it is: campaign-ci#07. */
@@ -264,8 +243,8 @@ static int run_row(const struct campaign *c, const int *row, int number,
     if (rc && o->failed && !cr.failing)
         fprintf(stderr, "fotasim campaign: run %d failed (error %d)\n", number,
                 rc);
-    o->wall_s = now_s() - t0;
-    o->cpu_s = cpu_s() - c0;
+    o->wall_s = clock_wall_s() - t0;
+    o->cpu_s = clock_process_cpu_s() - c0;
     if (!quiet || o->failed) {
         char combo[512], verdicts[256];
         campaign_row_text(c, row, combo, sizeof(combo));
@@ -442,7 +421,7 @@ int cmd_campaign(int argc, char **argv, const char *prog)
     if (budget)
         c.budget_ns = budget;
 
-    t0 = now_s();
+    t0 = clock_wall_s();
     g = campaign_gen_new(&c, 1);
     if (!g) {
         fprintf(stderr, "fotasim campaign: out of memory\n");
@@ -456,7 +435,7 @@ int cmd_campaign(int argc, char **argv, const char *prog)
         campaign_free(&c);
         return EXIT_USAGE;
     }
-    gen_s = now_s() - t0;
+    gen_s = clock_wall_s() - t0;
     fig = calloc((size_t)cov.nrows + 1, sizeof(*fig));
     plan = calloc((size_t)cov.nrows + 1, sizeof(*plan));
     outc = calloc((size_t)cov.nrows + 1, sizeof(*outc));
@@ -543,7 +522,7 @@ int cmd_campaign(int argc, char **argv, const char *prog)
     main_pid = getpid();
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    t0 = now_s();
+    t0 = clock_wall_s();
     for (i = 0; i < cov.nrows; i++) {
         struct outcome *o = &outc[i];
         int rc;
@@ -574,7 +553,7 @@ int cmd_campaign(int argc, char **argv, const char *prog)
     }
     /* The summary, also after a stop: what ran is in the database. */
     printf("\ncampaign %s: %d runs, %llu trials, %.1f s (-j %u)\n", c.name,
-           nrun, (unsigned long long)trials, now_s() - t0, jobs);
+           nrun, (unsigned long long)trials, clock_wall_s() - t0, jobs);
     printf("  %s: %llu of %llu covered by the %d runs, %llu impossible "
            "(--list names them)\n",
            way_name(c.strength), (unsigned long long)cov.covered,

@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -249,13 +250,6 @@ static int step(struct db *db, sqlite3_stmt *st)
     return rc ? rc : sqlite3_step(st);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Run sql, which returns no rows wanted; on failure name the cause. */
 static int exec(struct db *db, const char *sql, const char *what)
 {
@@ -500,7 +494,7 @@ int db_open(struct db **out, const char *path, char *err, size_t errlen)
         goto fail;
     }
     db->version = DB_SCHEMA_VERSION;
-    db->last_commit = now_s();
+    db->last_commit = clock_wall_s();
     *out = db;
     return 0;
 upgrade_failed:
@@ -955,7 +949,7 @@ static int begin_batch(struct db *db)
 /* Commit by count and by time, so a kill loses little. */
 static int maybe_commit(struct db *db)
 {
-    if (++db->pending >= BATCH || now_s() - db->last_commit > BATCH_SECONDS)
+    if (++db->pending >= BATCH || clock_wall_s() - db->last_commit > BATCH_SECONDS)
         return db_flush(db);
     return 0;
 }
@@ -983,7 +977,7 @@ int db_flush(struct db *db)
     }
     db->open_tx = 0;
     db->pending = 0;
-    db->last_commit = now_s();
+    db->last_commit = clock_wall_s();
     return 0;
 }
 

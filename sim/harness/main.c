@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli_args.h"
+#include "clock.h"
 #include "campaign.h"
 #include "db.h"
 #include "junit.h"
@@ -140,16 +140,9 @@ struct run_state {
     int storage_rc;      /* the sink's first database error (printed) */
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void draw_progress(struct run_state *rs, int final)
 {
-    double t = now_s(), rate, eta;
+    double t = clock_wall_s(), rate, eta;
     int width = 30, fill;
     uint64_t total = rs->planned, done = rs->done;
     if (!rs->tty || rs->quiet || (!final && t - rs->last_draw < 0.1))
@@ -475,7 +468,7 @@ static int cmd_run(int argc, char **argv)
     rs.run_id = info.run_id;
     for (id = 0; id < torture_planned(t); id++)
         rs.planned += id % sh.count == sh.index && !skip[id];
-    rs.t0 = now_s();
+    rs.t0 = clock_wall_s();
     rs.tty = isatty(2);
     rs.quiet = quiet;
     rs.db_path = db_path;

@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "torture.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -158,20 +159,6 @@ struct torture {
 };
 
 /* ------------------------------------------------------------ helpers */
-
-static double host_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -761,7 +748,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     uint64_t prog0, erase0, clock0, link0, served0, remaining;
     volatile uint32_t level = 1, boots = 0;
     volatile int rc = 0, stuck = 0;
-    double h0 = host_now(), r0;
+    double h0 = clock_wall_s(), r0;
     volatile uint32_t depth =
         t->forced_cuts ? t->forced_depth : t->sc->cuts.depth;
 
@@ -812,7 +799,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     /* reboot -> recover, cut again while levels remain; the watchdog
      * runs from the first boot to the end of the last one */
     sim_flash_set_boundary_hook(dev, trial_hook, trial_power_loss, t);
-    r0 = host_now();
+    r0 = clock_wall_s();
     for (;;) {
         switch (sigsetjmp(t->trial_jmp, 0)) {
         case 0:
@@ -864,7 +851,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     t->trial_cut_armed = 0;
     sim_flash_set_boundary_hook(dev, NULL, NULL, NULL);
     if (t->res)
-        t->res->recover_s += host_now() - r0;
+        t->res->recover_s += clock_wall_s() - r0;
 
     /* judge */
     st = sim_flash_stats(dev);
@@ -891,7 +878,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     }
     if (t->dump_after)
         sim_flash_save(dev, t->dump_after);
-    tr->wall_ns = (uint64_t)((host_now() - h0) * 1e9);
+    tr->wall_ns = (uint64_t)((clock_wall_s() - h0) * 1e9);
 }
 
 /* ------------------------------------------------------------ the run */
@@ -979,7 +966,7 @@ static int watched_session(struct torture *t, struct session *s, int *why,
                            uint64_t *ops, double *cpu_s)
 {
     struct torture_budget b;
-    volatile double c0 = cpu_now();
+    volatile double c0 = clock_thread_cpu_s();
     volatile int rc = 0;
 
     b.ops = t->lim.uncut_ops;
@@ -1000,7 +987,7 @@ static int watched_session(struct torture *t, struct session *s, int *why,
     }
     watch_disarm(t);
     *ops = t->watch.ops;
-    *cpu_s = cpu_now() - c0;
+    *cpu_s = clock_thread_cpu_s() - c0;
     return rc;
 }
 
@@ -1342,7 +1329,7 @@ void torture_set_shard(struct torture *t, uint64_t index, uint64_t count,
 int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
                 void *user, struct torture_result *res)
 {
-    double h0 = host_now();
+    double h0 = clock_wall_s();
     int rc;
 
     memset(res, 0, sizeof(*res));
@@ -1354,7 +1341,7 @@ int torture_run(struct torture *t, uint64_t first_trial, torture_sink sink,
     t->res = res;
     rc = live_update(t, 1);
     torture_update_figures(t, res);
-    res->wall_s = host_now() - h0;
+    res->wall_s = clock_wall_s() - h0;
     t->res = NULL;
     /* A sink failure and a stop request each have their own code: the
      * caller must not take a failed database for an interrupted run, nor

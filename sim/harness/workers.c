@@ -1,6 +1,7 @@
 /* workers: see workers.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "workers.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 enum msg_kind { MSG_TRIAL = 1, MSG_DONE = 2 };
@@ -123,7 +123,6 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
     uint32_t u, units = torture_unit_count(t);
     int rc = 0, stop = 0, forwarded = 0;
     double t0;
-    struct timespec ts;
 
     if (jobs <= 1) {
         torture_set_shard(t, sh.index, sh.count, skip);
@@ -134,8 +133,7 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
     }
     if (jobs > 64)
         jobs = 64;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    t0 = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    t0 = clock_wall_s();
     fflush(NULL); /* no buffered output duplicated into the children */
     for (k = 0; k < jobs; k++) {
         int fds[2];
@@ -231,8 +229,7 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
         while (waitpid(pid[k], &st, 0) < 0 && errno == EINTR)
             ;
     }
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    res->wall_s = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - t0;
+    res->wall_s = clock_wall_s() - t0;
     torture_update_figures(t, res);
     return rc ? rc : forwarded ? TORTURE_STOPPED : 0;
 }
