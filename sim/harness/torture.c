@@ -160,6 +160,17 @@ struct torture {
 
 /* ------------------------------------------------------------ helpers */
 
+void torture_result_add(struct torture_result *r, const struct trial *tr)
+{
+    r->trials++;
+    r->verdicts[tr->verdict]++;
+    r->failed += tr->failed;
+    if (r->trials == 1 || tr->bytes_redownloaded > r->worst_redownload) {
+        r->worst_redownload = tr->bytes_redownloaded;
+        r->worst_trial = tr->id;
+    }
+}
+
 static uint64_t mix(uint64_t a, uint64_t b)
 {
     return sim_rng_mix(a, b);
@@ -906,16 +917,8 @@ static bool live_hook(void *user, const struct sim_boundary *b)
         run_trial(t, b, id, &tr);
         if (t->replayed)
             *t->replayed = tr;
-        if (t->res) {
-            struct torture_result *r = t->res;
-            r->trials++;
-            r->verdicts[tr.verdict]++;
-            r->failed += tr.failed;
-            if (tr.bytes_redownloaded > r->worst_redownload || r->trials == 1) {
-                r->worst_redownload = tr.bytes_redownloaded;
-                r->worst_trial = tr.id;
-            }
-        }
+        if (t->res)
+            torture_result_add(t->res, &tr);
         if (t->sink && t->sink(t->sink_user, &tr))
             t->stop = t->sink_failed = 1;
         if (t->only_trial >= 0)

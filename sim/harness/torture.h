@@ -87,6 +87,10 @@ struct torture_result {
     uint64_t update_ns; /* simulated time of the uncut update */
 };
 
+/* Count one judged trial into r: the one tally of trials, verdicts,
+ * failures and the worst re-download (the loop's and the workers'). */
+void torture_result_add(struct torture_result *r, const struct trial *tr);
+
 /* Build devices and image, run the update once uncut to count boundaries
  * and make the plan. On error writes a message into err. */
 int torture_create(struct torture **out, const struct scenario *sc, char *err,

@@ -102,17 +102,6 @@ static void worker(struct torture *t, int fd, struct shard sh,
     _exit(rc ? 1 : 0);
 }
 
-static void account(struct torture_result *res, const struct trial *t)
-{
-    res->trials++;
-    res->verdicts[t->verdict]++;
-    res->failed += t->failed;
-    if (res->trials == 1 || t->bytes_redownloaded > res->worst_redownload) {
-        res->worst_redownload = t->bytes_redownloaded;
-        res->worst_trial = t->id;
-    }
-}
-
 int workers_run(struct torture *t, unsigned jobs, struct shard sh,
                 const uint8_t *skip, torture_sink sink, void *user,
                 struct torture_result *res, uint32_t *worst)
@@ -193,7 +182,7 @@ int workers_run(struct torture *t, unsigned jobs, struct shard sh,
                 continue;
             }
             if (m.kind == MSG_TRIAL) {
-                account(res, &m.trial);
+                torture_result_add(res, &m.trial);
                 if (!stop && sink(user, &m.trial)) {
                     /* The sink failed (the database): the run must not
                      * look complete. Ask the workers to finish early. */
