@@ -1480,7 +1480,7 @@ const char *sim_violation_name(enum sim_violation v)
 
 /* ------------------------------------------------------------ save/load */
 
-#define SAVE_MAGIC "FOTASIM-FLASH-2\n"
+#define SAVE_MAGIC "FOTASIM-FLASH-3\n"
 
 static int wr(FILE *fp, const void *p, size_t n)
 {

@@ -119,10 +119,6 @@ struct sim_faults {
     uint8_t wear_mode;           /* enum sim_wear_mode */
     double initial_wear;         /* starting erase count, share of endurance */
     bool reprogram_as_and;  /* NOR: allow re-program as AND, no violation */
-    uint32_t offline_flips; /* harness: data bits lost per power-off
-                               (sim_flash_lose_bits) */
-    uint32_t offline_record_flips; /* harness: the same in the record
-                                      area (both copies) */
     bool fiu_points; /* consult the libfiu points (also FOTASIM_FIU=1) */
     /* A burst of failures on one unit: after each power-on, the
      * fail_burst_after-th program or erase (from 0) fails, and so do the

@@ -211,7 +211,7 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
     uint64_t whole =
         (sc->link.change_after ? 1u : 0u) +
         (sc->link.corrupt_rate > 0 ? boots : 0u) +
-        (x->offline_record_flips ? boots : 0u) +
+        (sc->offline.record_flips ? boots : 0u) +
         (sc->link.drop_rate > 0 ||
                  (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
                  x->read_flip_rate > 0 || x->retention_rate > 0 ||
@@ -221,8 +221,8 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
     /* Groups a boot may redo: the one in flight, one per bit lost while
      * the power was off (data, or a record of either copy), one per
      * failure of a burst. */
-    uint64_t groups = 1 + (uint64_t)x->offline_flips +
-                      (uint64_t)x->offline_record_flips * copies +
+    uint64_t groups = 1 + (uint64_t)sc->offline.data_flips +
+                      (uint64_t)sc->offline.record_flips * copies +
                       x->fail_burst;
     /* Per boot: those groups' units and the record copies erased again;
      * the groups rewritten, and per record copy a header, a void record

@@ -511,12 +511,12 @@ static const struct key_def keys[] = {
      NULL, "`none`",
      "past endurance: no consequence, program/erase fail, bits stick, the "
      "unit turns bad"},
-    {"faults", "offline_flips", KT_UINT, AT(device.faults.offline_flips), 0,
+    {"faults", "offline_flips", KT_UINT, AT(offline.data_flips), 0,
      1e6, NULL, NULL, "0",
      "programmed data bits that leak to 1 while the power is off after "
      "each cut"},
     {"faults", "offline_record_flips", KT_UINT,
-     AT(device.faults.offline_record_flips), 0, 1e6, NULL, NULL, "0",
+     AT(offline.record_flips), 0, 1e6, NULL, NULL, "0",
      "the same in the record area (both copies)"},
     {"faults", "reprogram_as_and", KT_BOOL, AT(device.faults.reprogram_as_and),
      0, 0, NULL, NULL, "no",

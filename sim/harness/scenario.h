@@ -90,6 +90,15 @@ struct scenario_layout {
     uint32_t part_lo, part_hi; /* the whole partition */
 };
 
+/* Faults the harness applies while the power is off, between a cut and
+ * the reboot (sim_flash_lose_bits): the device model holds no such
+ * knob, it only loses the bits it is told to. */
+struct scenario_offline {
+    uint32_t data_flips;   /* faults.offline_flips: data bits per cut */
+    uint32_t record_flips; /* faults.offline_record_flips: record area
+                              bits (both copies) per cut */
+};
+
 struct scenario {
     char name[64];
     char description[160];
@@ -102,6 +111,7 @@ struct scenario {
     struct scenario_link link;
     struct scenario_cuts cuts;
     struct scenario_expect expect;
+    struct scenario_offline offline;
     uint64_t seed; /* run seed: trial seeds derive from it */
 };
 

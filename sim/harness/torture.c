@@ -785,19 +785,19 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
         sim_flash_save(dev, t->dump_before);
     sim_flash_apply_cut(dev, b);
     t->nlost = 0;
-    if (t->sc->device.faults.offline_flips && !live_finished(t)) {
+    if (t->sc->offline.data_flips && !live_finished(t)) {
         /* Power stays off a while: programmed data leaks charge. Only
          * while the update is under way: rot of a finished image is the
          * boot loader's to catch, not the download engine's. */
         int lost = sim_flash_lose_bits(dev, t->lay.data_addr,
                                        t->lay.data_addr + t->sc->image.size,
-                                       t->sc->device.faults.offline_flips,
+                                       t->sc->offline.data_flips,
                                        t->lost);
         t->nlost = lost > 0 ? (uint32_t)lost : 0;
     }
-    if (t->sc->device.faults.offline_record_flips && !live_finished(t))
+    if (t->sc->offline.record_flips && !live_finished(t))
         sim_flash_lose_bits(dev, t->lay.record_addr, t->lay.data_addr,
-                            t->sc->device.faults.offline_record_flips, NULL);
+                            t->sc->offline.record_flips, NULL);
     link_reseed(&link, tr->seed);
     st = sim_flash_stats(dev);
     prog0 = st->programs;
@@ -1136,8 +1136,8 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
         goto fail;
     }
     t->devcfg = sc->device;
-    if (sc->device.faults.offline_flips) {
-        t->lost = calloc(sc->device.faults.offline_flips, sizeof(*t->lost));
+    if (sc->offline.data_flips) {
+        t->lost = calloc(sc->offline.data_flips, sizeof(*t->lost));
         if (!t->lost) {
             snprintf(err, errlen, "out of memory");
             goto fail;
