@@ -1492,41 +1492,64 @@ static int rd(FILE *fp, void *p, size_t n)
     return fread(p, 1, n, fp) == n ? 0 : SIM_E_FORMAT;
 }
 
+/* One piece of device state in a dump. */
+struct state_field {
+    void *p;
+    size_t n;
+};
+
+/*
+ * The fixed-size device state a dump holds after the magic and the
+ * config, in file order; save and load both walk this one list (the two
+ * mark lists follow it, each as a count and its entries). Returns how
+ * many fields it filled (at most 16).
+ */
+static int state_fields(struct sim_flash *f, struct state_field *v)
+{
+    size_t pages = f->pages, units = f->units;
+    int n = 0;
+#define FIELD(ptr, len) (v[n].p = (void *)(ptr), v[n++].n = (size_t)(len))
+    FIELD(f->data, f->cfg.geo.size);
+    FIELD(f->programmed, (pages + 63) / 64 * 8);
+    FIELD(f->erase_count, units * 4u);
+    FIELD(f->bad, units);
+    if (f->spare) {
+        FIELD(f->spare,
+              pages * (f->cfg.geo.spare_size ? f->cfg.geo.spare_size : 1));
+        FIELD(f->nop, pages * 2u);
+        FIELD(f->next_page, units * 4u);
+    }
+    FIELD(&f->rng, sizeof(f->rng));
+    FIELD(&f->clock_ns, sizeof(f->clock_ns));
+    FIELD(f->prot, sizeof(f->prot));
+    FIELD(f->read_count, units * 4u);
+    FIELD(&f->retention_ns, sizeof(f->retention_ns));
+    FIELD(&f->stats, sizeof(f->stats));
+    FIELD(&f->first, sizeof(f->first));
+    FIELD(&f->powered, sizeof(f->powered));
+#undef FIELD
+    return n;
+}
+
 int sim_flash_save(const struct sim_flash *f, const char *path)
 {
     FILE *fp = fopen(path, "wb");
-    size_t sp = f->spare
-                    ? (size_t)f->pages *
-                          (f->cfg.geo.spare_size ? f->cfg.geo.spare_size : 1)
-                    : 0;
-    int rc = 0;
+    struct state_field v[16];
+    const struct marklist *l[2] = {&f->unstable, &f->errors};
+    int rc = 0, n, i;
     if (!fp)
         return SIM_E_IO;
+    /* The table only reads f here. */
+    n = state_fields((struct sim_flash *)f, v);
     rc |= wr(fp, SAVE_MAGIC, 16);
     rc |= wr(fp, &f->cfg, sizeof(f->cfg));
-    rc |= wr(fp, f->data, f->cfg.geo.size);
-    rc |= wr(fp, f->programmed, (f->pages + 63) / 64 * 8);
-    rc |= wr(fp, f->erase_count, f->units * 4u);
-    rc |= wr(fp, f->bad, f->units);
-    if (sp) {
-        rc |= wr(fp, f->spare, sp);
-        rc |= wr(fp, f->nop, f->pages * 2u);
-        rc |= wr(fp, f->next_page, f->units * 4u);
+    for (i = 0; i < n; i++)
+        rc |= wr(fp, v[i].p, v[i].n);
+    for (i = 0; i < 2; i++) {
+        rc |= wr(fp, &l[i]->n, 4);
+        if (l[i]->n)
+            rc |= wr(fp, l[i]->v, l[i]->n * sizeof(struct bitmark));
     }
-    rc |= wr(fp, &f->unstable.n, 4);
-    if (f->unstable.n)
-        rc |= wr(fp, f->unstable.v, f->unstable.n * sizeof(struct bitmark));
-    rc |= wr(fp, &f->errors.n, 4);
-    if (f->errors.n)
-        rc |= wr(fp, f->errors.v, f->errors.n * sizeof(struct bitmark));
-    rc |= wr(fp, &f->rng, 8);
-    rc |= wr(fp, &f->clock_ns, 8);
-    rc |= wr(fp, f->prot, sizeof(f->prot));
-    rc |= wr(fp, f->read_count, f->units * 4u);
-    rc |= wr(fp, &f->retention_ns, 8);
-    rc |= wr(fp, &f->stats, sizeof(f->stats));
-    rc |= wr(fp, &f->first, sizeof(f->first));
-    rc |= wr(fp, &f->powered, sizeof(f->powered));
     if (fclose(fp))
         rc = SIM_E_IO;
     return rc ? SIM_E_IO : 0;
@@ -1537,9 +1560,10 @@ int sim_flash_load(struct sim_flash **out, const char *path)
     FILE *fp = fopen(path, "rb");
     struct sim_config cfg;
     struct sim_flash *f = NULL;
+    struct state_field v[16];
     char magic[16];
     uint32_t n, i;
-    int rc;
+    int rc, k, nf;
 
     *out = NULL;
     if (!fp)
@@ -1554,17 +1578,9 @@ int sim_flash_load(struct sim_flash **out, const char *path)
         fclose(fp);
         return rc == SIM_E_INVAL ? SIM_E_FORMAT : rc;
     }
-    rc = rd(fp, f->data, cfg.geo.size);
-    rc |= rd(fp, f->programmed, (f->pages + 63) / 64 * 8);
-    rc |= rd(fp, f->erase_count, f->units * 4u);
-    rc |= rd(fp, f->bad, f->units);
-    if (f->spare) {
-        rc |= rd(fp, f->spare,
-                 (size_t)f->pages *
-                     (cfg.geo.spare_size ? cfg.geo.spare_size : 1));
-        rc |= rd(fp, f->nop, f->pages * 2u);
-        rc |= rd(fp, f->next_page, f->units * 4u);
-    }
+    nf = state_fields(f, v);
+    for (k = 0; k < nf && !rc; k++)
+        rc |= rd(fp, v[k].p, v[k].n);
     for (i = 0; i < 2 && !rc; i++) {
         struct marklist *l = i ? &f->errors : &f->unstable;
         rc |= rd(fp, &n, 4);
@@ -1575,14 +1591,6 @@ int sim_flash_load(struct sim_flash **out, const char *path)
                 rc = SIM_E_FORMAT;
         }
     }
-    rc |= rd(fp, &f->rng, 8);
-    rc |= rd(fp, &f->clock_ns, 8);
-    rc |= rd(fp, f->prot, sizeof(f->prot));
-    rc |= rd(fp, f->read_count, f->units * 4u);
-    rc |= rd(fp, &f->retention_ns, 8);
-    rc |= rd(fp, &f->stats, sizeof(f->stats));
-    rc |= rd(fp, &f->first, sizeof(f->first));
-    rc |= rd(fp, &f->powered, sizeof(f->powered));
     fclose(fp);
     if (rc) {
         sim_flash_destroy(f);
