@@ -301,6 +301,16 @@ struct fwr {
 int fwr_init(struct fwr *f, const struct fwr_config *cfg);
 
 /*
+ * Would fwr_init take this geometry, block size and write size (0: the
+ * default) with a block hash of hash_size bytes (0: the built-in CRC-32)?
+ * 0, FWR_E_GEOMETRY or FWR_E_INVAL. Needs no flash ops, layout or work
+ * buffer: with FWR_RECORD_AREA_SIZE() it sizes a partition before any
+ * device exists (fwr_init still checks the layout).
+ */
+int fwr_check_geometry(const struct fwr_geometry *g, uint32_t block_size,
+                       uint32_t write_size, uint32_t hash_size);
+
+/*
  * Start or resume downloading img. Reads the record area: a different image
  * voids all records first; the same image resumes (per cfg->verify). May
  * return with state COMPLETE when the image was already complete.

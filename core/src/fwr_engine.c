@@ -701,12 +701,44 @@ static int pow2(uint32_t v)
     return v && !(v & (v - 1u));
 }
 
+/*
+ * The sizes alone: powers of two, so that blocks and staging chunks tile
+ * erase units exactly; chunks whole in program units and blocks whole in
+ * chunks; a header body and a slot body (hash of hs bytes) fit a chunk,
+ * as record ops stage them in the read buffer. *ws: 0 picks the default.
+ */
+static int sizes_check(const struct fwr_geometry *g, uint32_t bs,
+                       uint32_t *ws, uint32_t hs)
+{
+    uint32_t ps = g->prog_size, es = g->erase_size, w = *ws;
+    if (!w) {
+        w = ps > 256u ? ps : 256u;
+        if (w > bs)
+            w = bs;
+    }
+    *ws = w;
+    if (!pow2(ps) || !pow2(es) || !pow2(bs) || !pow2(w) || w < ps || bs < w ||
+        es < ps || g->kind > FWR_FLASH_NAND ||
+        FWR_HEADER_SIZE(ps) - FWR_COMMIT_SIZE(ps) > w ||
+        FWR_SLOT_SIZE(ps, hs) - FWR_COMMIT_SIZE(ps) > w)
+        return FWR_E_GEOMETRY;
+    return 0;
+}
+
+int fwr_check_geometry(const struct fwr_geometry *g, uint32_t block_size,
+                       uint32_t write_size, uint32_t hash_size)
+{
+    if (!g || hash_size > FWR_HASH_MAX)
+        return FWR_E_INVAL;
+    return sizes_check(g, block_size, &write_size, hash_size ? hash_size : 4u);
+}
+
 static int init(struct fwr *f, const struct fwr_config *c)
 {
     const struct fwr_layout *l = &c->layout;
     const struct fwr_hash_ops *h = c->block_hash;
     uint32_t ps = c->geometry.prog_size, es = c->geometry.erase_size;
-    uint32_t bs = c->block_size, ws = c->write_size;
+    uint32_t ws = c->write_size;
     int mirror = l->mirror_addr != FWR_NO_MIRROR;
 
     if (!h) {
@@ -718,20 +750,8 @@ static int init(struct fwr *f, const struct fwr_config *c)
         c->verify > FWR_VERIFY_TRUSTED || !h->start || !h->update ||
         !h->finish || !h->size || h->size > FWR_HASH_MAX)
         return FWR_E_INVAL;
-    if (!ws) {
-        ws = ps > 256u ? ps : 256u;
-        if (ws > bs)
-            ws = bs;
-    }
-    f->write_size = ws;
-    f->block_size = bs;
-    f->erase_size = es;
-    f->erased_value = c->geometry.erased_value;
-    /* Powers of two, so that blocks and staging chunks tile erase units
-     * exactly; chunks whole in program units and blocks whole in chunks;
-     * areas aligned to erase units and disjoint. */
-    if (!pow2(ps) || !pow2(es) || !pow2(bs) || !pow2(ws) || ws < ps ||
-        bs < ws || es < ps || c->geometry.kind > FWR_FLASH_NAND ||
+    /* Areas aligned to erase units and disjoint. */
+    if (sizes_check(&c->geometry, c->block_size, &ws, h->size) ||
         (l->record_addr | l->record_size | l->data_addr | l->data_size |
          (mirror ? l->mirror_addr : 0)) &
             (es - 1u) ||
@@ -742,12 +762,13 @@ static int init(struct fwr *f, const struct fwr_config *c)
           overlap(l->mirror_addr, l->record_addr, l->record_size,
                   l->record_size))))
         return FWR_E_GEOMETRY;
-    /* Record ops stage a header body, or a slot body, in the read buffer. */
+    f->write_size = ws;
+    f->block_size = c->block_size;
+    f->erase_size = es;
+    f->erased_value = c->geometry.erased_value;
     f->commit_size = FWR_COMMIT_SIZE(ps);
     f->hdr_size = FWR_HEADER_SIZE(ps);
     f->slot_size = FWR_SLOT_SIZE(ps, h->size);
-    if (f->hdr_size - f->commit_size > ws || f->slot_size - f->commit_size > ws)
-        return FWR_E_GEOMETRY;
     if (l->record_size <= f->hdr_size)
         return FWR_E_NOSPC;
     f->log_slots = (l->record_size - f->hdr_size) / f->slot_size;

@@ -1276,62 +1276,28 @@ int scenario_set(struct scenario *sc, const char *assignment, char *err,
     return rc;
 }
 
-/* Stand-ins so fwr_init can check a geometry: never called. */
-static int no_start(void *ctx)
-{
-    (void)ctx;
-    return -1;
-}
-static int no_update(void *ctx, const void *buf, uint32_t len)
-{
-    (void)ctx;
-    (void)buf;
-    (void)len;
-    return -1;
-}
-static int no_finish(void *ctx, uint8_t *digest)
-{
-    (void)ctx;
-    (void)digest;
-    return -1;
-}
-
 /* Record bytes per copy the engine needs for sc's image, or its negative
  * error when it refuses the geometry. */
 static int32_t record_need(const struct scenario *sc)
 {
     const struct sim_geometry *g = &sc->device.geo;
-    struct fwr_config c;
-    struct fwr_hash_ops h = {0, 4, NULL, no_start, no_update, no_finish};
-    struct fwr f;
-    uint32_t es = g->erase_size;
+    struct fwr_geometry fg;
+    uint32_t hs = sc->engine.hash == FWR_HASH_MD5      ? 16u
+                  : sc->engine.hash == FWR_HASH_SHA256 ? 32u
+                                                       : 4u;
     int rc;
 
-    if (sc->engine.hash == FWR_HASH_MD5)
-        h.size = 16;
-    else if (sc->engine.hash == FWR_HASH_SHA256)
-        h.size = 32;
-    memset(&c, 0, sizeof(c));
-    c.block_hash = &h;
-    c.geometry.prog_size = g->prog_size;
-    c.geometry.erase_size = es;
-    c.geometry.erased_value = g->erased_value;
-    c.geometry.kind = g->kind == SIM_NAND ? FWR_FLASH_NAND : FWR_FLASH_NOR;
-    c.block_size = sc->engine.block_size;
-    c.write_size = sc->engine.write_size;
-    c.work = (void *)1; /* checked for non-NULL only */
-    c.flash.read = (void *)1;
-    c.flash.program = (void *)1;
-    c.flash.erase = (void *)1;
-    c.layout.record_size = es;
-    c.layout.data_size = es;
-    c.layout.data_addr = es * 4;
-    c.layout.mirror_addr = FWR_NO_MIRROR;
-    /* The engine checks the geometry; a record area too small is fine. */
-    rc = fwr_init(&f, &c);
-    if (rc && rc != FWR_E_NOSPC)
+    memset(&fg, 0, sizeof(fg));
+    fg.prog_size = g->prog_size;
+    fg.erase_size = g->erase_size;
+    fg.erased_value = g->erased_value;
+    fg.kind = g->kind == SIM_NAND ? FWR_FLASH_NAND : FWR_FLASH_NOR;
+    rc = fwr_check_geometry(&fg, sc->engine.block_size, sc->engine.write_size,
+                            hs);
+    if (rc)
         return rc;
-    return (int32_t)FWR_RECORD_AREA_SIZE(g->prog_size, es, h.size, c.block_size,
+    return (int32_t)FWR_RECORD_AREA_SIZE(g->prog_size, g->erase_size, hs,
+                                         sc->engine.block_size,
                                          sc->image.size ? sc->image.size : 1);
 }
 

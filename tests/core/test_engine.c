@@ -1159,12 +1159,39 @@ static void test_crc32_ops_known_vector(void **state)
     }
 }
 
+/* The geometry check alone, as a partition planner asks it: the same
+ * answers fwr_init gives, without flash ops or a layout. */
+static void test_check_geometry(void **state)
+{
+    struct fwr_geometry g = {1, 4096, 0xFF, FWR_FLASH_NOR};
+    (void)state;
+    assert_int_equal(fwr_check_geometry(&g, 4096, 0, 0), 0);
+    assert_int_equal(fwr_check_geometry(&g, 1024, 256, 32), 0);
+    assert_int_equal(fwr_check_geometry(&g, 3000, 0, 0), FWR_E_GEOMETRY);
+    assert_int_equal(fwr_check_geometry(&g, 4096, 8192, 0), FWR_E_GEOMETRY);
+    assert_int_equal(fwr_check_geometry(&g, 64, 64, 32), FWR_E_GEOMETRY);
+    assert_int_equal(fwr_check_geometry(&g, 4096, 0, FWR_HASH_MAX + 1),
+                     FWR_E_INVAL);
+    assert_int_equal(fwr_check_geometry(NULL, 4096, 0, 0), FWR_E_INVAL);
+    g.erase_size = 3000;
+    assert_int_equal(fwr_check_geometry(&g, 4096, 0, 0), FWR_E_GEOMETRY);
+    g.erase_size = 4096;
+    g.kind = 7;
+    assert_int_equal(fwr_check_geometry(&g, 4096, 0, 0), FWR_E_GEOMETRY);
+    g.kind = FWR_FLASH_NAND;
+    g.prog_size = 2048;
+    g.erase_size = 128u << 10;
+    assert_int_equal(fwr_check_geometry(&g, 128u << 10, 0, 0), 0);
+    assert_int_equal(fwr_check_geometry(&g, 1024, 0, 0), FWR_E_GEOMETRY);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_matches_known_vector),
         cmocka_unit_test(test_crc32_ops_known_vector),
         cmocka_unit_test(test_config_refusals),
+        cmocka_unit_test(test_check_geometry),
         cmocka_unit_test(test_resume_redownloads_only_missing),
         cmocka_unit_test(test_corrupt_data_is_redownloaded),
         cmocka_unit_test(test_trusted_skips_rehash_then_digest_catches),
