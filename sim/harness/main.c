@@ -51,28 +51,7 @@ static void on_signal(int sig)
     torture_request_stop();
 }
 
-static int usage_main(FILE *to)
-{
-    fprintf(to,
-            "fotasim %s: power-cut torture for firmware updates on raw "
-            "flash\n\n"
-            "usage: fotasim <command> [options]\n\n"
-            "commands:\n"
-            "  run SCENARIO     cut power at write boundaries of an update, "
-            "judge and log every trial\n"
-            "  replay ...       rerun one trial exactly (from a database or "
-            "a scenario and cut points)\n"
-            "  merge OUT IN...  combine shard databases into one run\n"
-            "  sweep SCENARIO --block-size 1K,4K,...  which value? the "
-            "trade-off in numbers\n"
-            "  report DB -o DIR write DIR/report.html and DIR/summary.md\n"
-            "  campaign FILE    every pair of a campaign's dimensions in some "
-            "run (docs/campaign.md)\n"
-            "  list             list scenarios and device presets\n\n"
-            "`fotasim <command> --help` tells more.\n",
-            FOTASIM_VERSION);
-    return to == stderr ? EXIT_USAGE : 0;
-}
+static int usage_main(FILE *to);
 
 static int usage_run(FILE *to)
 {
@@ -1076,26 +1055,64 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
+static int run_campaign(int argc, char **argv)
+{
+    return cmd_campaign(argc, argv, prog_name);
+}
+
+/* The subcommands: dispatch and the usage text both come from here. */
+static const struct command {
+    const char *name, *synopsis, *summary;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"run", "run SCENARIO",
+     "cut power at write boundaries of an update, judge and log every trial",
+     cmd_run},
+    {"replay", "replay ...",
+     "rerun one trial exactly (from a database or a scenario and cut points)",
+     cmd_replay},
+    {"merge", "merge OUT IN...", "combine shard databases into one run",
+     cmd_merge},
+    {"sweep", "sweep SCENARIO --block-size 1K,4K,...",
+     "which value? the trade-off in numbers", cmd_sweep},
+    {"report", "report DB -o DIR", "write DIR/report.html and DIR/summary.md",
+     cmd_report},
+    {"campaign", "campaign FILE",
+     "every pair of a campaign's dimensions in some run (docs/campaign.md)",
+     run_campaign},
+    {"list", "list", "list scenarios and device presets", cmd_list},
+};
+
+static int usage_main(FILE *to)
+{
+    size_t i;
+    fprintf(to,
+            "fotasim %s: power-cut torture for firmware updates on raw "
+            "flash\n\n"
+            "usage: fotasim <command> [options]\n\n"
+            "commands:\n",
+            FOTASIM_VERSION);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct command *c = &commands[i];
+        if (strlen(c->synopsis) <= 16)
+            fprintf(to, "  %-16s %s\n", c->synopsis, c->summary);
+        else
+            fprintf(to, "  %s  %s\n", c->synopsis, c->summary);
+    }
+    fprintf(to, "\n`fotasim <command> --help` tells more.\n");
+    return to == stderr ? EXIT_USAGE : 0;
+}
+
 int main(int argc, char **argv)
 {
+    size_t i;
     if (argc < 2)
         return usage_main(stderr);
     setvbuf(stdout, NULL, _IOLBF, 0);
     prog_name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "replay"))
-        return cmd_replay(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "list"))
-        return cmd_list(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "merge"))
-        return cmd_merge(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "sweep"))
-        return cmd_sweep(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "report"))
-        return cmd_report(argc - 2, argv + 2);
-    if (!strcmp(argv[1], "campaign"))
-        return cmd_campaign(argc - 2, argv + 2, prog_name);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);
