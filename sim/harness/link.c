@@ -52,6 +52,7 @@ void link_deliver(struct link *l, uint8_t *dst, const uint8_t *src, uint32_t n)
             if (at >= n)
                 break;
             dst[at] ^= (uint8_t)(1 + rnd(l) % 255);
+            l->corrupted++;
             at++;
         }
     }

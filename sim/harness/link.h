@@ -18,6 +18,7 @@ struct link {
     uint64_t clock_ns; /* time spent on the link */
     uint64_t served;   /* bytes delivered, all requests */
     uint64_t requests;
+    uint64_t corrupted; /* bytes delivered corrupted, all requests */
     int version; /* 1, or 2 once the server changed image */
 };
 

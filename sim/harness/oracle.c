@@ -200,18 +200,25 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
     /* Whole updates a trial may do again, one per cause, as each can
      * force one on its own and they add up (campaign-full #017: bits
      * lost in the only record copy's header, then the image changed: two
-     * whole downloads in one boot). The server's image changes once; a
-     * corrupting link fails the digest, one restart per boot (fwresume's
-     * default max_restarts, which the harness keeps, counted per engine
-     * instance); bits lost in the record copies may hit both headers at
-     * each boot, and then nothing on flash can be trusted. Faults drawn
-     * at random per op (worn cells, read flips, retention, read disturb,
-     * dropped transfers) bound nothing per boot: each may cost a group
-     * again, any number of times; one whole update covers them. */
+     * whole downloads in one boot). Causes the trial ran into, not the
+     * ones its scenario could have dealt (a bound that allows everything
+     * everywhere catches nothing: the compact_boot mutant passed
+     * campaign-ci that way). The server's image changed after the cut
+     * (what the uncut update still had to do covers a change before);
+     * the link corrupted bytes after the cut: the digest fails, one
+     * restart per boot (fwresume's default max_restarts, which the
+     * harness keeps, counted per engine instance); bits lost in the
+     * record copies may hit every header at each boot (one bit with a
+     * mirror hits one copy: the other serves). Faults drawn at random per
+     * op (worn cells, read flips, retention, read disturb, dropped
+     * transfers) bound nothing per boot: each may cost a group again, any
+     * number of times; one whole update covers them. */
     uint64_t whole =
-        (sc->link.change_after ? 1u : 0u) +
-        (sc->link.corrupt_rate > 0 ? boots : 0u) +
-        (sc->offline.record_flips ? boots : 0u) +
+        (tr->image_changed ? 1u : 0u) + (tr->bytes_corrupted ? boots : 0u) +
+        (sc->offline.record_flips &&
+                 (copies == 1 || sc->offline.record_flips >= 2)
+             ? boots
+             : 0u) +
         (sc->link.drop_rate > 0 ||
                  (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
                  x->read_flip_rate > 0 || x->retention_rate > 0 ||

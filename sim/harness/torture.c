@@ -756,7 +756,8 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     struct link link = t->live_link;
     struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1};
     const struct sim_stats *st;
-    uint64_t prog0, erase0, clock0, link0, served0, remaining;
+    uint64_t prog0, erase0, clock0, link0, served0, corrupted0, remaining;
+    int version0;
     volatile uint32_t level = 1, boots = 0;
     volatile int rc = 0, stuck = 0;
     double h0 = clock_wall_s(), r0;
@@ -805,6 +806,8 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     clock0 = sim_flash_clock_ns(dev);
     link0 = link.clock_ns;
     served0 = link.served;
+    corrupted0 = link.corrupted;
+    version0 = link.version;
     remaining = t->update_bytes - t->live_link.served;
 
     /* reboot -> recover, cut again while levels remain; the watchdog
@@ -868,6 +871,8 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     st = sim_flash_stats(dev);
     tr->boots = boots;
     tr->bytes_downloaded = link.served - served0;
+    tr->image_changed = link.version != version0;
+    tr->bytes_corrupted = link.corrupted - corrupted0;
     tr->bytes_redownloaded =
         tr->bytes_downloaded > remaining ? tr->bytes_downloaded - remaining : 0;
     tr->blocks_redownloaded =

@@ -83,6 +83,11 @@ struct trial {
                                   that held other bytes; 0: none */
     uint64_t wall_ns;          /* host time spent in this trial */
 
+    /* What the trial's recovery ran into, for its cost bounds (not
+     * stored: a replay observes the same). */
+    uint8_t image_changed;    /* the server's image changed after the cut */
+    uint64_t bytes_corrupted; /* bytes the link corrupted after the cut */
+
     /* The yardstick of the cost bounds: what the uncut update still did
      * from this trial's first cut on (the op in flight included), and the
      * erases of the most-erased unit within this trial. */
