@@ -364,6 +364,56 @@ static void test_resume_redownloads_only_missing(void **state)
     fd_free(&r.d);
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+/* The on-flash format is a contract with every device already in the
+ * field: header and slot bytes at the offsets docs/record-format.md gives
+ * (an engine that reads back what it writes is self-consistent whatever
+ * the layout; mutation testing showed these bytes were never checked). */
+static void test_on_flash_format_as_documented(void **state)
+{
+    struct rig r;
+    const uint8_t *h, *slot;
+    uint32_t k, hdr = 96, slot_size = 24; /* NOR, ps 1, CRC-32 blocks */
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 2 * 4096, img), 0);
+    h = r.d.mem + r.c.layout.record_addr;
+    assert_int_equal(le32(h), 0x48525746u);     /* "FWRH" */
+    assert_int_equal(h[4], 1);                  /* format version */
+    assert_int_equal(h[5], FWR_HASH_CRC32);     /* block hash kind */
+    assert_int_equal(h[6], r.im.digest_kind);   /* digest kind */
+    assert_int_equal(h[7], r.im.digest_len);    /* digest length */
+    assert_int_equal(h[8], r.im.version_len);   /* version length */
+    assert_int_equal(h[9] | h[10] | h[11], 0);
+    assert_int_equal(le32(h + 12), 65536);      /* image size */
+    assert_int_equal(le32(h + 16), 4096);       /* block size */
+    assert_int_equal(le32(h + 20), 1);          /* generation */
+    assert_memory_equal(h + 24, r.im.digest, r.im.digest_len);
+    assert_memory_equal(h + 56, r.im.version, r.im.version_len);
+    assert_int_equal(le32(h + 88), fwr_crc32(0, h, 88));
+    assert_int_equal(le32(h + 92), 0xC3A5E15Au); /* commit */
+    for (k = 0; k < 2; k++) {
+        slot = h + hdr + k * slot_size;
+        assert_int_equal(slot[0], 0xB1);         /* BLOCK */
+        assert_int_equal(slot[1], 4);            /* H */
+        assert_int_equal(slot[2] | slot[3], 0);
+        assert_int_equal(le32(slot + 4), k);     /* block index */
+        assert_int_equal(le32(slot + 8), 0);
+        assert_int_equal(le32(slot + 12 + 4), fwr_crc32(0, slot, 16));
+        assert_int_equal(le32(slot + 20), 0xC3A5E15Au);
+    }
+    /* The mirror holds the same bytes at the same offsets. */
+    assert_memory_equal(r.d.mem + r.c.layout.mirror_addr, h,
+                        hdr + 2 * slot_size);
+    fd_free(&r.d);
+}
+
 static void test_corrupt_data_is_redownloaded(void **state)
 {
     struct rig r;
@@ -1193,6 +1243,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_config_refusals),
         cmocka_unit_test(test_check_geometry),
         cmocka_unit_test(test_resume_redownloads_only_missing),
+        cmocka_unit_test(test_on_flash_format_as_documented),
         cmocka_unit_test(test_corrupt_data_is_redownloaded),
         cmocka_unit_test(test_trusted_skips_rehash_then_digest_catches),
         cmocka_unit_test(test_torn_record_is_never_valid),
