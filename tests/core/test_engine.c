@@ -414,6 +414,41 @@ static void test_on_flash_format_as_documented(void **state)
     fd_free(&r.d);
 }
 
+/* A read op that fails with a bus error once armed. */
+static struct fwr_flash_ops io_lower;
+static int io_armed;
+static int io_read(void *user, uint32_t addr, void *buf, uint32_t len)
+{
+    if (io_armed)
+        return -5;
+    return io_lower.read(user, addr, buf, len);
+}
+
+/* A flash I/O error stops the engine: state FAILED, the error kept, and
+ * every later call refused with it (not a download that carries on over
+ * a bus it cannot trust). */
+static void test_io_error_is_fatal(void **state)
+{
+    struct rig r;
+    uint32_t off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 4096, img), 0);
+    io_lower = r.c.flash;
+    r.c.flash.read = io_read;
+    io_armed = 1;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), FWR_E_IO);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    assert_int_equal(fwr_last_error(&r.f), FWR_E_IO);
+    io_armed = 0;
+    assert_true(fwr_next_range(&r.f, &off, &len) < 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    r.c.flash = io_lower;
+    fd_free(&r.d);
+}
+
 static void test_corrupt_data_is_redownloaded(void **state)
 {
     struct rig r;
@@ -1244,6 +1279,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_check_geometry),
         cmocka_unit_test(test_resume_redownloads_only_missing),
         cmocka_unit_test(test_on_flash_format_as_documented),
+        cmocka_unit_test(test_io_error_is_fatal),
         cmocka_unit_test(test_corrupt_data_is_redownloaded),
         cmocka_unit_test(test_trusted_skips_rehash_then_digest_catches),
         cmocka_unit_test(test_torn_record_is_never_valid),
