@@ -604,13 +604,17 @@ def judge_env():
 
 def run_judge(judge, worker, timeout):
     """(exit status or None on timeout, seconds, what it said: the unit
-    test that failed, or a campaign's first failing trial)."""
+    test that failed, or a campaign's first failing trial, and whether
+    fotasim's watchdog reported a hang anywhere in its output)."""
     scratch = Path(tempfile.mkdtemp(prefix="judge-", dir=worker.home))
     log = scratch / "out.log"
     try:
         rc, secs = GROUPS.run(judge.command(worker, scratch / "r.db"),
                               scratch, log, timeout, judge_env())
-        return rc, secs, judge_said(judge, log)
+        # The whole output, not the shortened line: the words come late
+        # in a long message, later still under a long path.
+        hang = WATCHDOG_HANG in log.read_text(errors="replace")
+        return rc, secs, judge_said(judge, log), hang
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -672,11 +676,11 @@ def evaluate(m, worker, sources, judges):
     if not worker.make(["fotasim", UNIT_TEST], log):
         return result("not-built", detail=first_error(log, worker.src))
     for judge in judges:
-        rc, _, said = run_judge(judge, worker, judge.timeout)
+        rc, _, said, hang = run_judge(judge, worker, judge.timeout)
         if rc is None:
             return result("timeout", judge.stage,
                           f"{judge.name}: killed after {judge.timeout:.0f} s")
-        if rc != 0 and WATCHDOG_HANG in said:
+        if rc != 0 and hang:
             # The harness's own watchdog stopped a hang of the uncut
             # update: a timeout, caught sooner than the judge's.
             return result("timeout", judge.stage,
@@ -692,7 +696,7 @@ def evaluate(m, worker, sources, judges):
 def baseline(worker, judges, args):
     """The unchanged engine must pass every judge; sets their timeouts."""
     for judge in judges:
-        rc, secs, said = run_judge(judge, worker, args.timeout or 3600.0)
+        rc, secs, said, _ = run_judge(judge, worker, args.timeout or 3600.0)
         print(f"baseline  {judge.name:<28} exit {rc}  {secs:6.1f} s",
               flush=True)
         if rc != 0:
