@@ -655,6 +655,48 @@ static void test_program_failure_retried_then_reported(void **state)
     fd_free(&r.d);
 }
 
+/* A record slot whose program silently lost a bit fails its read-back:
+ * the slot is abandoned and the entry written to the next one, so a
+ * reboot finds every block's record (taking the failed read-back for a
+ * success would leave a block without one, to download again; with a
+ * mirror the other copy hides it). */
+static void test_failed_record_readback_rewrites_the_entry(void **state)
+{
+    static uint32_t log[4096][2];
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t k, n = 0, target = 0;
+    (void)state;
+    s.mirror = 0; /* no second copy to serve the lost slot */
+    rig_up(&r, &s);
+    r.d.log = log;
+    r.d.log_cap = 4096;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    /* The third program into the primary's slots (past its header). */
+    for (k = 0; k < r.d.log_n && !target; k++)
+        if (log[k][0] >= r.c.layout.record_addr + 96 &&
+            log[k][0] < r.c.layout.record_addr + r.c.layout.record_size &&
+            ++n == 3)
+            target = k + 1;
+    assert_true(target > 0);
+    fd_free(&r.d);
+
+    rig_up(&r, &s);
+    r.d.fail_prog_at = target; /* that program leaves one bit at 1 */
+    r.d.fail_prog_count = 1;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    boot(&r);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(p.blocks_resumed, 16);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
 static void test_bad_units_are_skipped(void **state)
 {
     struct setup s = {
@@ -1288,6 +1330,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_complete_locks_and_refuses),
         cmocka_unit_test(test_digest_mismatch_restarts_then_fails),
         cmocka_unit_test(test_program_failure_retried_then_reported),
+        cmocka_unit_test(test_failed_record_readback_rewrites_the_entry),
         cmocka_unit_test(test_bad_units_are_skipped),
         cmocka_unit_test(test_cuts_nor_prefix),
         cmocka_unit_test(test_cuts_nor_random_bits),
