@@ -913,6 +913,37 @@ static void test_ecc_failure_in_one_copy(void **state)
     fd_free(&r.d);
 }
 
+/* Without a mirror, a slot that stays unreadable (ECC) in its body or in
+ * its commit is invalid even when the bytes that came back check out:
+ * the part said they are not to be trusted. Its block is downloaded
+ * again. */
+static void test_ecc_failure_in_the_only_copy(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    int part;
+    (void)state;
+    s.mirror = 0;
+    for (part = 0; part < 2; part++) {
+        rig_up(&r, &s);
+        boot(&r);
+        assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
+        /* Slot of block 1: its body (first byte) or its commit. */
+        r.d.ecc_addr = r.c.layout.record_addr + r.f.hdr_size + r.f.slot_size +
+                       (part ? r.f.slot_size - r.f.commit_size : 0);
+        r.d.ecc_len = 1;
+        boot(&r);
+        fwr_get_progress(&r.f, &p);
+        assert_int_equal(p.blocks_resumed, 3);
+        r.d.ecc_len = 0;
+        assert_int_equal(feed_some(&r.f, 65536, img), 0);
+        assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+        assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+        fd_free(&r.d);
+    }
+}
+
 /* Both copies lose a slot each (different slots): the union still holds
  * every record; a flipped header in one copy is re-made from the other. */
 static void test_header_flip_in_one_copy(void **state)
@@ -1348,6 +1379,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_double_cuts),
         cmocka_unit_test(test_small_block_resume_redownloads_neighbours),
         cmocka_unit_test(test_ecc_failure_in_one_copy),
+        cmocka_unit_test(test_ecc_failure_in_the_only_copy),
         cmocka_unit_test(test_header_flip_in_one_copy),
         cmocka_unit_test(test_new_image_after_locked_complete),
         cmocka_unit_test(test_begin_finishes_when_only_complete_is_missing),
