@@ -1,7 +1,11 @@
 /*
- * sweep: run one scenario once per value of one parameter (block size, or
- * any section.key), each value a run in one database, and answer "which
- * value?" with the trade-off in numbers. docs/tuning.md shows it at work.
+ * sweep: the decision of `fotasim sweep`. The command (main.c, cmd_sweep)
+ * runs one scenario once per value of one parameter (block size, or any
+ * section.key), each value a run in one database, and fills one
+ * sweep_row per value; this module counts the trials into the rows,
+ * picks the best eligible value and prints the table that answers
+ * "which value?" with the trade-off in numbers. docs/tuning.md shows it
+ * at work.
  */
 #ifndef FOTASIM_SWEEP_H
 #define FOTASIM_SWEEP_H
