@@ -409,10 +409,19 @@ static void test_image_change_allows_the_whole_update_again(void **state)
     struct oracle_budget plain, changed;
     uncut(r);
     oracle_budget(&r->o, &r->tr, &plain);
+    /* A scenario that could change its image allows nothing more... */
     r->sc.link.change_after = 1000;
+    oracle_budget(&r->o, &r->tr, &changed);
+    assert_int_equal(changed.erases, plain.erases);
+    /* ...a trial whose image did change after the cut, a whole update;
+     * corrupted bytes after the cut, one more per boot. */
+    r->tr.image_changed = 1;
     oracle_budget(&r->o, &r->tr, &changed);
     assert_int_equal(changed.erases, plain.erases + 40);
     assert_int_equal(changed.programs, plain.programs + 600);
+    r->tr.bytes_corrupted = 3;
+    oracle_budget(&r->o, &r->tr, &changed);
+    assert_int_equal(changed.erases, plain.erases + 80);
 }
 
 int main(void)
