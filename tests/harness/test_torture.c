@@ -141,7 +141,7 @@ static void test_budget_arithmetic(void **state)
     torture_default_limits(&l, &sc);
     assert_int_equal(l.op_factor, 8);
     assert_int_equal(l.op_const, 4096);
-    assert_true(l.cpu_floor_s == 2.0 && l.cpu_factor == 64);
+    assert_true(l.cpu_floor_s == 2.0 && l.cpu_factor == 256);
     assert_true(l.uncut_ops >= 64 * (32768 / 256));
     assert_true(l.uncut_cpu_s >= 2.0);
     {
