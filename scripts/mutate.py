@@ -44,11 +44,12 @@ DEFAULT_SCENARIOS = (
     "scenarios/bitflip-storm.ini",
 )
 DEFAULT_CAMPAIGN = "scenarios/campaign-ci.ini"
+REVIEWED = "tests/mutate/equivalent.txt"  # equivalent by review
 UNIT_TEST = "core_engine"  # ctest name and executable (tests/core)
 SELF_TEST = {
     "expect": "tests/mutate/self-test.expect",
     "scenarios": ["scenarios/nested-cuts.ini"],
-    "unit_filter": "test_crc32_matches_known_vector",
+    "unit_filter": "test_crc32_*",
     "timeout": 5.0,
 }
 OUTCOMES = ("not-built", "equivalent", "killed-campaign", "killed-unit",
@@ -453,6 +454,9 @@ class Worker:
     def __init__(self, home, files, jobs):
         self.home, self.files, self.jobs = Path(home), files, jobs
         self.src, self.build = self.home / "src", self.home / "build"
+        # The unit suite again under ASan + UBSan: an out-of-bounds read
+        # or a misaligned load changes nothing a Release judge can see.
+        self.build_san = self.home / "build-san"
         self.original = {}  # engine file -> stripped object bytes
 
     @property
@@ -462,6 +466,10 @@ class Worker:
     @property
     def unit(self):
         return self.build / "tests/core" / UNIT_TEST
+
+    @property
+    def unit_san(self):
+        return self.build_san / "tests/core" / UNIT_TEST
 
     def log(self, name):
         return self.home / f"{name}.log"
@@ -479,22 +487,27 @@ class Worker:
             self.write(name, data)
         log = self.log("prepare")
         log.write_bytes(b"")
-        if not (self.build / "CMakeCache.txt").is_file():
+        for build, extra in ((self.build, []),
+                             (self.build_san, ["-DFOTASIM_SANITIZE=ON"])):
+            if (build / "CMakeCache.txt").is_file():
+                continue
             rc, _ = GROUPS.run(
-                ["cmake", "-S", str(self.src), "-B", str(self.build),
+                ["cmake", "-S", str(self.src), "-B", str(build),
                  "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_TESTING=ON"] +
-                (["-G", "Ninja"] if shutil.which("ninja") else []),
+                extra + (["-G", "Ninja"] if shutil.which("ninja") else []),
                 self.home, log, BUILD_TIMEOUT)
             if rc != 0:
                 raise RuntimeError("cmake configure failed: " +
                                    first_error(log, self.src))
-        if not self.make(["fotasim", UNIT_TEST], log):
+        if not self.make(["fotasim", UNIT_TEST], log) or \
+                not self.make([UNIT_TEST], log, self.build_san):
             raise RuntimeError("the unchanged tree does not build: " +
                                first_error(log, self.src))
         self.original = {f: self.object_code(f) for f in ENGINE_FILES}
 
-    def make(self, targets, log):
-        rc, _ = GROUPS.run(["cmake", "--build", str(self.build), "--parallel",
+    def make(self, targets, log, build=None):
+        rc, _ = GROUPS.run(["cmake", "--build", str(build or self.build),
+                            "--parallel",
                             str(self.jobs), "--target"] + targets,
                            self.home, log, BUILD_TIMEOUT)
         return rc == 0
@@ -528,7 +541,7 @@ class Judge:
 
     def command(self, worker, db):
         subst = {"{fotasim}": str(worker.fotasim), "{unit}": str(worker.unit),
-                 "{db}": str(db)}
+                 "{unit_san}": str(worker.unit_san), "{db}": str(db)}
         return [subst.get(a, a).replace("{src}/", f"{worker.src}/")
                 for a in self.argv]
 
@@ -591,6 +604,11 @@ def scenario_judges(paths, worker):
 def unit_judge(unit_filter):
     argv = ["{unit}"] + ([unit_filter] if unit_filter else [])
     return Judge(UNIT_TEST, "unit", argv)
+
+
+def unit_san_judge(unit_filter):
+    argv = ["{unit_san}"] + ([unit_filter] if unit_filter else [])
+    return Judge(UNIT_TEST + " (ASan+UBSan)", "unit", argv)
 
 
 def judge_env():
@@ -658,7 +676,7 @@ def exit_status(rc):
     return f"exit {rc}" if rc >= 0 else signal.Signals(-rc).name
 
 
-def evaluate(m, worker, sources, judges):
+def evaluate(m, worker, sources, judges, reviewed=None):
     t0 = time.monotonic()
 
     def result(outcome, stage="", detail=""):
@@ -666,6 +684,10 @@ def evaluate(m, worker, sources, judges):
                       outcome, round(time.monotonic() - t0, 1), stage, detail,
                       diff_hunk(m, sources[m.file]))
 
+    if reviewed and m.id in reviewed:
+        # Shown equivalent by reading the code (the reason is in the file):
+        # no judge could kill it, so it is not counted against the scores.
+        return result("equivalent", "review", reviewed[m.id])
     worker.apply(m, sources)
     log = worker.log("build")
     log.write_bytes(b"")
@@ -676,6 +698,10 @@ def evaluate(m, worker, sources, judges):
     if not worker.make(["fotasim", UNIT_TEST], log):
         return result("not-built", detail=first_error(log, worker.src))
     for judge in judges:
+        # The sanitizer build only for the mutants that get that far.
+        if "{unit_san}" in judge.argv and \
+                not worker.make([UNIT_TEST], log, worker.build_san):
+            return result("not-built", detail=first_error(log, worker.src))
         rc, _, said, hang = run_judge(judge, worker, judge.timeout)
         if rc is None:
             return result("timeout", judge.stage,
@@ -723,6 +749,8 @@ def summary(results):
     t_campaign = sum(r.outcome == "timeout" and r.stage == "campaign"
                      for r in results)
     changing = len(results) - n["not-built"] - n["equivalent"]
+    reviewed = sum(r.outcome == "equivalent" and r.stage == "review"
+                   for r in results)
 
     def score(killed):
         return f"{100.0 * killed / changing:.1f} %" if changing else "n/a"
@@ -734,7 +762,8 @@ def summary(results):
         "campaign_score": campaign, "combined_score": combined,
         "lines": [
             f"mutants: {len(results)} total, {n['not-built']} not built, "
-            f"{n['equivalent']} equivalent (same object code), "
+            f"{n['equivalent']} equivalent ({reviewed} by review, "
+            f"{REVIEWED}; the rest same object code), "
             f"{n['killed-campaign']} killed by campaign, "
             f"{n['killed-unit']} killed by unit suite only, "
             f"{n['timeout']} timeouts, {n['survived']} survived",
@@ -815,6 +844,48 @@ def read_expect(path, mutants, sources):
                      f"(or outcome '{outcome}' unknown)")
         want[hits[0].id] = outcome
     return want
+
+
+def read_reviewed(path, mutants, sources):
+    """Lines 'file | mutation | text on the line | why it is equivalent':
+    mutants shown equivalent by review. Returns {id: reason}; a line that
+    names no mutant (the code moved on) is reported, not silently kept."""
+    out = {}
+    if not Path(path).is_file():
+        return out
+    for n, ln in enumerate(Path(path).read_text().splitlines(), 1):
+        if not ln.strip() or ln.lstrip().startswith("#"):
+            continue
+        parts = [x.strip() for x in ln.split(" | ")]
+        if len(parts) != 4:
+            sys.exit(f"mutate: {path}:{n}: expected 'file | mutation | "
+                     "text on the line | reason'")
+        file, mutation, text, reason = parts
+        # "mutation #N": the N-th of several on the same text, in order.
+        nth = None
+        if " #" in mutation and mutation.rsplit(" #", 1)[1].isdigit():
+            mutation, nth = mutation.rsplit(" #", 1)
+            nth = int(nth)
+        hits = [m for m in mutants if Path(m.file).name == file and
+                m.mutation == mutation and
+                lines_match(m, sources[m.file], text)]
+        if nth is not None:
+            hits = hits[nth - 1:nth] if 0 < nth <= len(hits) else []
+        if len(hits) != 1:
+            print(f"mutate: {path}:{n}: names {len(hits)} mutants: "
+                  "review it again", file=sys.stderr)
+            continue
+        out[hits[0].id] = f"by review: {reason}"
+    return out
+
+
+def lines_match(m, src, text):
+    """text is in the mutant's line; 'a \\ b' is a in the line before and
+    b in the mutant's line."""
+    parts = text.split(" \\ ")
+    lines = src[:src.find("\n", m.start)].split("\n")[-len(parts):]
+    return len(lines) == len(parts) and all(p in ln for p, ln in
+                                            zip(parts, lines))
 
 
 def line_text(m, src):
@@ -906,7 +977,7 @@ def prepare_workers(home, files, n, jobs):
     return workers
 
 
-def run_mutants(mutants, workers, judges, jlog, sources):
+def run_mutants(mutants, workers, judges, jlog, sources, reviewed=None):
     """Judge every mutant, each on a free worker; results in id order."""
     free, lock, results = list(workers), threading.Lock(), []
 
@@ -914,7 +985,7 @@ def run_mutants(mutants, workers, judges, jlog, sources):
         with lock:
             w = free.pop()
         try:
-            return evaluate(m, w, sources, judges)
+            return evaluate(m, w, sources, judges, reviewed)
         finally:
             with lock:
                 free.append(w)
@@ -945,6 +1016,9 @@ def main(argv):
     want = read_expect(ROOT / SELF_TEST["expect"], mutants, sources) \
         if args.self_test else {}
     chosen = select(mutants, args.only or list(want), args.max, args.seed)
+    # The self-test checks the judges, not the review list.
+    reviewed = {} if args.self_test else \
+        read_reviewed(ROOT / REVIEWED, mutants, sources)
     if args.list:
         for m in chosen:
             print(f"{m.id}  {Path(m.file).name}:{m.line:<5} {m.mutation}")
@@ -956,6 +1030,7 @@ def main(argv):
                                   max(1, (os.cpu_count() or 1) // jobs))
         judges = campaign_judges(args, workers[0])
         judges.append(unit_judge(args.unit_filter))
+        judges.append(unit_san_judge(args.unit_filter))
         baseline(workers[0], judges, args)
         if args.json:
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -968,7 +1043,8 @@ def main(argv):
         print(f"tree: {tree}", flush=True)
         print(f"judging {len(chosen)} of {len(mutants)} mutants with "
               f"{', '.join(j.name for j in judges)} (-j {jobs})", flush=True)
-        results = run_mutants(chosen, workers, judges, jlog, sources)
+        results = run_mutants(chosen, workers, judges, jlog, sources,
+                              reviewed)
     finally:
         if not args.work:
             shutil.rmtree(home, ignore_errors=True)

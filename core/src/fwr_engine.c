@@ -422,11 +422,26 @@ static int put_primary(struct fwr *f, const struct entry *e)
  * this session), then copy it to the mirror. While the primary is rebuilt
  * the mirror (older generation) stays whole and is the one used at boot.
  */
+static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail);
+
 static int compact(struct fwr *f)
 {
     uint32_t gen = f->generation + 1u, i;
     struct entry e;
-    int rc = reset_copy(f, 0, gen);
+    int rc = 0, complete;
+
+    /* Trusted records were never checked against the data: re-hashing
+     * that data into new records would vouch for bits lost since, and
+     * the final digest could no longer tell which block lies. Check the
+     * old records first (the blocks that fail are downloaded again). */
+    if (f->cfg->verify == FWR_VERIFY_TRUSTED && !f->rescanned) {
+        uint32_t resumed = f->progress.blocks_resumed;
+        rc = scan(f, 1, &complete, NULL);
+        f->progress.blocks_resumed = resumed; /* a figure of the boot */
+        if (rc < 0)
+            return rc;
+    }
+    rc = reset_copy(f, 0, gen);
 
     f->log_next = 0;
     for (i = 0; !rc && i < f->nblocks; i++) {
@@ -461,11 +476,17 @@ static int compact(struct fwr *f)
 /* Append e to the log: primary, then the mirror at the same slot. */
 static int append(struct fwr *f, const struct entry *e)
 {
-    int rc = 0;
-    if (f->log_next >= f->log_slots)
+    int rc = 0, compacted = f->log_next >= f->log_slots;
+    if (compacted)
         rc = compact(f);
     if (!rc)
         rc = put_primary(f, e);
+    if (rc == FWR_E_NOSPC && !compacted) {
+        /* Slots abandoned to failed programs ran the log out: compact. */
+        rc = compact(f);
+        if (!rc)
+            rc = put_primary(f, e);
+    }
     if (!rc && (f->flags & FL_MIRROR)) {
         /* A mirror failure costs redundancy, not the record. */
         rc = write_slot(f, 1, f->log_next, e);
@@ -815,9 +836,10 @@ static int begin(struct fwr *f, const struct fwr_image *img)
     f->nblocks = (img->size + f->block_size - 1u) / f->block_size;
     words = map_words(f);
     bitmaps = words * 8u;
-    /* Staging chunk, read buffer of at least a chunk, bitmaps (aligned). */
-    if (c->work_size < 2u * f->write_size + bitmaps ||
-        ((c->work_size - bitmaps) & ~3u) < 2u * f->write_size)
+    /* Staging chunk, read buffer of at least a chunk, bitmaps (aligned);
+     * 64-bit sums: a write_size of 2^31 must not wrap into "fits". */
+    if ((uint64_t)c->work_size < 2u * (uint64_t)f->write_size + bitmaps ||
+        ((c->work_size - bitmaps) & ~3u) < 2u * (uint64_t)f->write_size)
         return FWR_E_INVAL;
     f->done =
         (uint32_t *)((uint8_t *)c->work + ((c->work_size - bitmaps) & ~3u));

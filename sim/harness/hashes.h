@@ -23,6 +23,7 @@ struct harness_hash {
     struct fwr_hash_ops ops;
     union {
         uint32_t crc;
+        struct fwr_crc32_ctx engine_crc;
 #ifdef FOTASIM_HAVE_MBEDTLS
         struct fwr_mbedtls_md5 md5;
         struct fwr_mbedtls_sha256 sha256;
@@ -35,6 +36,9 @@ struct harness_hash {
  * afterwards: ops.ctx points into it. */
 int harness_hash_init(struct harness_hash *h, uint8_t kind, char *err,
                       size_t errlen);
+
+/* Set h up with the engine's own CRC-32 ops (fwr_hash_crc32). */
+void harness_hash_init_engine_crc(struct harness_hash *h);
 
 /* One-shot digest of buf into out (h's size bytes). */
 int harness_hash_buf(struct harness_hash *h, const void *buf, uint32_t len,

@@ -175,7 +175,9 @@ static void check_expectations(const struct scenario_expect *ex,
  * group's blocks, the header), a read of the whole partition (the resume
  * scan) and a request's latency. Not a rewrite of the whole log: a
  * compaction is needed only when the log is full, which one boot's few
- * records cannot cause. Where the fault model lets the image be
+ * records cannot cause; where the uncut update compacted before the cut
+ * (or a nested cut may land in the recovery's compaction), one per boot,
+ * as long as the uncut update's longest. Where the fault model lets the image be
  * downloaded again in full (the server's image changes, a corrupting link
  * fails the digest, ...), the whole update is allowed again, once per
  * cause.
@@ -209,14 +211,20 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
      * restart per boot (fwresume's default max_restarts, which the
      * harness keeps, counted per engine instance); bits lost in the
      * record copies may hit every header at each boot (one bit with a
-     * mirror hits one copy: the other serves). Faults drawn at random per
+     * mirror hits one copy: the other serves, except once the record area
+ * is being rewritten: one copy alone is whole during a compaction); a cut while the only copy is
+ * rewritten (a compaction without a mirror) loses the log. Faults drawn at random per
      * op (worn cells, read flips, retention, read disturb, dropped
      * transfers) bound nothing per boot: each may cost a group again, any
      * number of times; one whole update covers them. */
     uint64_t whole =
         (tr->image_changed ? 1u : 0u) + (tr->bytes_corrupted ? boots : 0u) +
         (sc->offline.record_flips &&
-                 (copies == 1 || sc->offline.record_flips >= 2)
+                 (copies == 1 || sc->offline.record_flips >= 2 ||
+                  tr->log_rewrite)
+             ? boots
+             : 0u) +
+        (copies == 1 && (tr->in_rewrite || (tr->log_rewrite && tr->depth > 1))
              ? boots
              : 0u) +
         (sc->link.drop_rate > 0 ||
@@ -244,7 +252,16 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
     uint64_t read_ns = tm->read_setup_ns * (part / es + 1) +
                        tm->read_per_byte_ns * part +
                        tm->page_read_typ_ns * (part / g->prog_size + 1);
-    uint64_t ns_boot = read_ns + e_boot * erase_ns + p_boot * prog_ns +
+    uint64_t ns_boot;
+
+    if (tr->log_rewrite) {
+        /* A cut inside a compaction: the boot redoes it, as long as the
+         * uncut update's longest one, re-reading the data it re-hashes. */
+        e_boot += o->rewrite_erases;
+        p_boot += o->rewrite_programs;
+        read_ns *= 2;
+    }
+    ns_boot = read_ns + e_boot * erase_ns + p_boot * prog_ns +
                        groups * group * 1000000000ull / bw +
                        (groups + 1) * sc->link.latency_ns;
 
@@ -337,6 +354,10 @@ void oracle_judge(const struct oracle *o, struct sim_flash *dev,
     } else if (!oracle_data_matches(o, dev, img, why, sizeof(why))) {
         tr->verdict = VERDICT_SILENT_CORRUPTION;
         snprintf(tr->detail, sizeof(tr->detail), "complete, but %.140s", why);
+    } else if (o->format_check &&
+               o->format_check(o->format_user, dev, img, why, sizeof(why))) {
+        tr->verdict = VERDICT_FORMAT_VIOLATION;
+        snprintf(tr->detail, sizeof(tr->detail), "%.150s", why);
     } else {
         /* The group in flight (block or erase unit, the larger) is the
          * loss each cut makes unavoidable; more is extra download. */

@@ -28,6 +28,16 @@ struct oracle {
      * simulated time, and the erases of its most-erased unit. */
     uint64_t update_erases, update_programs, update_ns;
     uint32_t update_unit_erases;
+    /* The longest rewrite of the record area in the uncut update (erases
+     * of record units it had already erased, up to its next data-area
+     * op): what redoing a compaction costs. */
+    uint64_t rewrite_erases, rewrite_programs;
+    /* Optional: 0 when the record area of a complete, exact trial reads
+     * as complete to a reader other than the engine (record_reader.h);
+     * else non-zero with the discrepancy in why. */
+    int (*format_check)(void *user, const struct sim_flash *dev,
+                        const uint8_t *img, char *why, size_t whylen);
+    void *format_user;
 };
 
 /* The cost bounds in force for trial tr (the [expect] figures, with the

@@ -305,6 +305,7 @@ static const char *const torn_names[] = {"none", "all", "prefix", "random",
 static const char *const wear_names[] = {"none", "fail", "stuck", "badblock",
                                          NULL};
 static const char *const verify_names[] = {"full", "trusted", NULL};
+static const char *const crc_ops_names[] = {"host", "engine", NULL};
 static const char *const cut_names[] = {"exhaustive", "random", "logspaced",
                                         "every", NULL};
 
@@ -453,6 +454,11 @@ static const struct key_def keys[] = {
      "`full`",
      "`full`: re-hash every recorded block at resume; `trusted`: believe "
      "the records (needs a digest)"},
+    {"engine", "crc_ops", KT_ENUM, AT(engine.crc_ops), 0, 0, crc_ops_names,
+     NULL, "`host`",
+     "who computes a CRC-32 block hash or digest: `host` (fast), `engine` "
+     "(fwresume's own table CRC, as a device without a CRC library runs it; "
+     "about 10x slower)"},
     {"engine", "mirror", KT_BOOL, AT(engine.mirror), 0, 0, NULL, NULL, "yes",
      "second copy of the record area"},
     {"engine", "record_size", KT_UINT, AT(engine.record_size), 0, SIM_MAX_SIZE,
@@ -544,6 +550,11 @@ static const struct key_def keys[] = {
      "1", "cuts per trial; 2+ also cuts during recovery"},
     {"cuts", "max_boots", KT_UINT, AT(cuts.max_boots), 1, 1000, NULL, NULL,
      "16", "reboots before a trial is judged `stuck`"},
+    {"cuts", "reboot_every", KT_UINT, AT(cuts.reboot_every), 0, U32, NULL,
+     NULL, "0: never",
+     "the live update reboots cleanly each time it has fed this many bytes "
+     "since its boot (ages the log: voids, rewrites, compaction); more than "
+     "a block and an erase unit"},
 
     {"expect", "max_redownload_blocks", KT_UINT,
      AT(expect.max_redownload_blocks), 0, U32, NULL, NULL, "0: no bound",
@@ -1091,6 +1102,18 @@ static int validate(struct parse *p)
         !sc->cuts.count) {
         kerr(p, C("cuts.count", "cuts.strategy"), "must be > 0 for %s",
              sc->cuts.strategy == CUT_RANDOM ? "random" : "logspaced");
+        return -1;
+    }
+    if (sc->cuts.reboot_every &&
+        sc->cuts.reboot_every <= (sc->engine.block_size > g->erase_size
+                                      ? sc->engine.block_size
+                                      : g->erase_size)) {
+        /* A boot re-writes at most the erase group it resumes in: it
+         * must be able to finish one, or the update never ends. */
+        kerr(p, C("cuts.reboot_every", "engine.block_size", "device.preset"),
+             "%u bytes: a boot must feed more than a block (%u) and an erase "
+             "unit (%u), or the update never completes",
+             sc->cuts.reboot_every, sc->engine.block_size, g->erase_size);
         return -1;
     }
     if (check_image_file(p))

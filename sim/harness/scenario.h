@@ -33,12 +33,18 @@ struct scenario_image {
     uint32_t version2_seed; /* content seed of the replacement image */
 };
 
+/* Who computes a CRC-32 block hash or digest for the engine: the host's
+ * fast one, or the engine's own table CRC (fwr_hash_crc32), as a device
+ * without a CRC library runs it. The judges always use the host's. */
+enum scenario_crc_ops { SCENARIO_CRC_HOST = 0, SCENARIO_CRC_ENGINE = 1 };
+
 struct scenario_engine {
     uint32_t block_size;
     uint32_t write_size; /* 0: engine default */
     uint8_t hash;        /* enum fwr_hash_kind for blocks */
     uint8_t digest;      /* enum fwr_hash_kind for the image digest */
     uint8_t verify;      /* enum fwr_verify */
+    uint8_t crc_ops;     /* enum scenario_crc_ops: who computes CRC-32 */
     bool mirror;
     uint32_t record_size;    /* bytes per record copy; 0: computed minimum
                                 rounded up to erase units, plus one unit;
@@ -65,6 +71,11 @@ struct scenario_cuts {
     uint32_t every;        /* every K */
     uint32_t depth;        /* 1: single cut; 2+: nested cuts in recovery */
     uint32_t max_boots;    /* a trial is "stuck" past this many reboots */
+    /* The live update reboots cleanly (between two flash ops, nothing
+     * torn) each time it has fed this many more bytes since its boot, so
+     * the log ages as on a device power-cycled during a slow download;
+     * cuts land anywhere in that history. 0: never. */
+    uint32_t reboot_every;
 };
 
 #define SCENARIO_RECORD_MIN UINT32_MAX

@@ -20,11 +20,13 @@
 #include "hashes.h"
 #include "link.h"
 #include "oracle.h"
+#include "record_reader.h"
 #include "sim_flash.h"
 #include "sim_rng.h"
 
 #define DRIVE_STUCK ORACLE_STUCK /* drive(): no completion in bound */
 #define CHUNK       4096u /* bytes handed to fwr_feed at a time */
+#define TORTURE_REWRITES 64u /* record-area rewrites placed exactly */
 
 /* Why trial_jmp was jumped to. */
 #define JUMP_CUT      1 /* power failed during a recovery (nested cut) */
@@ -64,6 +66,7 @@ struct session {
     uint32_t resumed;     /* blocks the first resume scan found valid */
     uint32_t false_claim; /* 1 + first block taken as valid that is not */
     int watched;          /* the engine's flash ops count against budgets */
+    int reboots;          /* the live update: clean reboots (cuts.reboot_every) */
 };
 
 /*
@@ -102,6 +105,9 @@ struct torture {
     struct fwr_image id[2];
     struct engine eng[2];         /* [0] the live run, [1] the trial */
     struct harness_hash digest;   /* for image digests */
+    struct harness_hash reader_hash; /* block hashes, for record_reader */
+    uint8_t *reader_buf;             /* its scratch: both record copies */
+    int64_t *reader_live;            /* and one entry per block */
     uint32_t work_size, work_min; /* given; what the engine needs */
     uint64_t request_bound;
     struct oracle oracle; /* judges each trial */
@@ -109,6 +115,13 @@ struct torture {
     /* The uncut update. */
     uint64_t boundaries, update_bytes;
     uint64_t update_erases, update_programs, update_ns;
+    /* Its rewrites of the record area (count_hook): the first one's
+     * boundary (UINT64_MAX: none), the one open and the longest's ops. */
+    uint64_t rewrite_from;
+    uint64_t rewrite_at[TORTURE_REWRITES][2]; /* [first, end) boundaries */
+    uint32_t rewrites;
+    int rewrite_open;
+    uint64_t rw_erases, rw_programs, rewrite_erases, rewrite_programs;
     uint64_t *plan; /* boundary index of each trial */
     uint64_t planned;
     uint32_t *erases_update, *erases_worst;
@@ -140,6 +153,7 @@ struct torture {
      * them by design, so its claims are judged as if they held. */
     struct sim_bit *lost;
     uint32_t nlost;
+    int records_lost; /* and record bits a trusting policy may believe */
     /* The image version whose digest the live run has computed right:
      * from then on the image is finished (its COMPLETE mark at most is
      * still on its way) and rot while off is not the download's. */
@@ -568,9 +582,10 @@ static int drive(struct session *s, int first_boot)
     struct fwr_config *c = &s->e->cfg;
     struct fwr *f = &s->e->fw;
     struct link *l = s->link;
-    uint64_t req, t0;
+    uint64_t req = 0, t0, fed = 0, reboot_at = UINT64_MAX;
     int ver, rc;
 
+boot:
     /* No RAM survives a reboot: the work buffer starts as garbage. */
     memset(s->e->work, 0xA5, t->work_size);
     sim_flash_fwr_ops(s->dev, &s->e->lower);
@@ -609,7 +624,10 @@ static int drive(struct session *s, int first_boot)
     }
     if (rc)
         return rc;
-    for (req = 0; req < t->request_bound; req++) {
+    if (s->reboots && t->sc->cuts.reboot_every)
+        reboot_at = fed + t->sc->cuts.reboot_every;
+    /* req counts across boots: a loop of reboots is stuck as well. */
+    for (; req < t->request_bound; req++) {
         uint32_t off, len, n, done = 0;
         const uint8_t *img;
         if (l->version != ver) {
@@ -631,6 +649,8 @@ static int drive(struct session *s, int first_boot)
         n = link_request(l, len);
         while (done < n) {
             uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+            if (reboot_at - fed < k) /* the reboot falls inside it */
+                k = (uint32_t)(reboot_at - fed);
             link_deliver(l, s->e->chunk, img + off + done, k);
             rc = fwr_feed(f, s->e->chunk, k);
             if (rc == FWR_E_AGAIN)
@@ -638,6 +658,13 @@ static int drive(struct session *s, int first_boot)
             if (rc < 0)
                 return rc;
             done += k;
+            fed += k;
+            if (fed >= reboot_at && fwr_state(f) != FWR_STATE_COMPLETE) {
+                /* A clean power cycle: the ops so far are all on flash. */
+                first_boot = 0;
+                req++;
+                goto boot;
+            }
         }
     }
     return DRIVE_STUCK;
@@ -658,7 +685,7 @@ static void check_claims(struct session *s)
     uint32_t bs = t->sc->engine.block_size, size = t->sc->image.size, i, n;
     int trusted = t->sc->engine.verify == FWR_VERIFY_TRUSTED;
 
-    if (s->false_claim)
+    if (s->false_claim || (trusted && t->records_lost))
         return;
     n = (size + bs - 1) / bs;
     for (i = 0; i < n; i++) {
@@ -716,6 +743,42 @@ static uint64_t nested_cut(struct torture *t, const struct trial *tr,
     return mix(tr->seed, level) % left;
 }
 
+/* A finished trial must read as finished to a reader of the documented
+ * format, not only to the engine that wrote it (record_reader.h). */
+static int check_record_format(void *user, const struct sim_flash *dev,
+                               const uint8_t *img, char *why, size_t whylen)
+{
+    struct torture *t = user;
+    struct record_reader r;
+    int version = img == t->image[1] ? 2 : 1;
+
+    r.dev = dev;
+    r.record_addr = t->lay.record_addr;
+    r.mirror_addr = t->lay.mirror_addr;
+    r.record_size = t->lay.record_size;
+    r.prog_size = t->devcfg.geo.prog_size;
+    r.block_hash_kind = t->sc->engine.hash;
+    r.block_size = t->sc->engine.block_size;
+    r.image = &t->id[version - 1];
+    r.bytes = t->image[version - 1];
+    r.block_hash = &t->reader_hash;
+    r.buf = t->reader_buf;
+    r.live = t->reader_live;
+    return record_reader_check_complete(&r, why, whylen);
+}
+
+/* The cut falls inside one of the uncut update's record-area rewrites
+ * (past the last one counted: assumed so). */
+static int in_rewrite(const struct torture *t, uint64_t cut)
+{
+    uint32_t i;
+    for (i = 0; i < t->rewrites; i++)
+        if (i >= TORTURE_REWRITES ||
+            (cut >= t->rewrite_at[i][0] && cut < t->rewrite_at[i][1]))
+            return 1;
+    return 0;
+}
+
 /* What the uncut update still did from this cut on (the op in flight
  * included): the yardstick of the cost bounds. The live device's counters
  * started with the update, as the uncut figures did. */
@@ -758,7 +821,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
 {
     struct sim_flash *dev = t->trial_dev;
     struct link link = t->live_link;
-    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1};
+    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1, 0};
     const struct sim_stats *st;
     uint64_t prog0, erase0, clock0, link0, served0, corrupted0, remaining;
     int version0;
@@ -779,6 +842,9 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
                       : b->addr >= t->lay.mirror_addr ? CUT_AREA_MIRROR
                                                       : CUT_AREA_RECORD;
     trial_yardstick(t, tr);
+    tr->log_rewrite = t->rewrite_from != UINT64_MAX &&
+                      (b->index >= t->rewrite_from || depth >= 2);
+    tr->in_rewrite = in_rewrite(t, b->index);
 
     /* copy -> cut. The copy draws its faults (the torn pattern, unstable
      * bits, flips) from the trial's seed: the live device's generator
@@ -800,9 +866,19 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
                                        t->lost);
         t->nlost = lost > 0 ? (uint32_t)lost : 0;
     }
-    if (t->sc->offline.record_flips && !live_finished(t))
-        sim_flash_lose_bits(dev, t->lay.record_addr, t->lay.data_addr,
-                            t->sc->offline.record_flips, NULL);
+    t->records_lost = 0;
+    if (t->sc->offline.record_flips && !live_finished(t)) {
+        int lost = sim_flash_lose_bits(dev, t->lay.record_addr,
+                                       t->lay.data_addr,
+                                       t->sc->offline.record_flips, NULL);
+        /* With one copy (or a bit in each, or one copy whole while a
+         * compaction rewrites the other) a lost bit may undo a VOID and
+         * bring its voided records back: a trusting policy believes them
+         * by design and leaves them to the image digest. */
+        t->records_lost = lost > 0 && (t->lay.mirror_addr == FWR_NO_MIRROR ||
+                                       t->sc->offline.record_flips >= 2 ||
+                                       tr->log_rewrite);
+    }
     link_reseed(&link, tr->seed);
     st = sim_flash_stats(dev);
     prog0 = st->programs;
@@ -959,6 +1035,7 @@ static int live_update(struct torture *t, int with_trials)
     s.scan_ns = 0;
     s.resumed = 0;
     s.false_claim = 0;
+    s.reboots = 1;
     /* Not watched: this is the update torture_create ran to completion
      * under the watchdog, op for op (trials only read the live device). */
     s.watched = 0;
@@ -1013,7 +1090,7 @@ static int watched_session(struct torture *t, struct session *s, int *why,
  */
 static int uncut_update(struct torture *t, int *why)
 {
-    struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0, 1};
+    struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0, 1, 1};
     struct link link;
     int rc = watched_session(t, &s, why, &t->uncut_ops, &t->uncut_cpu_s);
     int boot_why;
@@ -1026,6 +1103,7 @@ static int uncut_update(struct torture *t, int *why)
     s.e = &t->eng[1];
     s.dev = t->trial_dev;
     s.link = &link;
+    s.reboots = 0;
     if (watched_session(t, &s, &boot_why, &t->boot_ops, &t->boot_cpu_s)) {
         t->boot_ops = 0;
         t->boot_cpu_s = 0;
@@ -1079,10 +1157,51 @@ static int make_plan(struct torture *t)
     return 0;
 }
 
+static void rewrite_close(struct torture *t)
+{
+    if (!t->rewrite_open)
+        return;
+    t->rewrite_open = 0;
+    if (t->rewrites < TORTURE_REWRITES)
+        t->rewrite_at[t->rewrites][1] = t->boundaries;
+    t->rewrites++;
+    if (t->rw_erases > t->rewrite_erases)
+        t->rewrite_erases = t->rw_erases;
+    if (t->rw_programs > t->rewrite_programs)
+        t->rewrite_programs = t->rw_programs;
+}
+
+/* Every boundary of the uncut update: counts them, and watches for the
+ * record area being rewritten (an erase of a record unit this update had
+ * already erased opens a rewrite; the next data-area op closes it). The
+ * harness knows the areas, not the engine's log: this is what any log
+ * compaction looks like from the flash. */
 static bool count_hook(void *user, const struct sim_boundary *b)
 {
-    (void)b;
-    ((struct torture *)user)->boundaries++;
+    struct torture *t = user;
+    int in_records = b->addr >= t->lay.record_addr && b->addr < t->lay.data_addr;
+
+    if (t->rewrite_open && !in_records)
+        rewrite_close(t);
+    t->boundaries++;
+    if (!t->rewrite_open && in_records && b->op == SIM_OP_ERASE) {
+        uint32_t u = sim_flash_unit_of(t->live, b->addr);
+        if (sim_flash_erase_count(t->live, u) >
+            sim_flash_erase_count(t->pristine, u)) {
+            t->rewrite_open = 1;
+            t->rw_erases = t->rw_programs = 0;
+            if (t->rewrites < TORTURE_REWRITES)
+                t->rewrite_at[t->rewrites][0] = b->index;
+            if (t->rewrite_from == UINT64_MAX)
+                t->rewrite_from = b->index;
+        }
+    }
+    if (t->rewrite_open) {
+        if (b->op == SIM_OP_ERASE)
+            t->rw_erases++;
+        else
+            t->rw_programs++;
+    }
     return false;
 }
 
@@ -1138,7 +1257,8 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
                               ? sc->engine.digest
                               : sc->engine.hash,
                           err, errlen) ||
-        harness_hash_init(&t->eng[0].blk, sc->engine.hash, err, errlen)) {
+        harness_hash_init(&t->eng[0].blk, sc->engine.hash, err, errlen) ||
+        harness_hash_init(&t->reader_hash, sc->engine.hash, err, errlen)) {
         char why[200];
         snprintf(why, sizeof(why), "%s", err);
         snprintf(err, errlen, "%s: engine.hash/digest: %s", sc->path, why);
@@ -1221,6 +1341,12 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
                               ? sc->engine.digest
                               : sc->engine.hash,
                           err, errlen);
+        if (sc->engine.crc_ops == SCENARIO_CRC_ENGINE) {
+            if (sc->engine.digest == FWR_HASH_CRC32 ||
+                (sc->engine.digest == FWR_HASH_NONE &&
+                 sc->engine.hash == FWR_HASH_CRC32))
+                harness_hash_init_engine_crc(&e->img);
+        }
         c->geometry.prog_size = t->devcfg.geo.prog_size;
         c->geometry.erase_size = t->devcfg.geo.erase_size;
         c->geometry.erased_value = t->devcfg.geo.erased_value;
@@ -1233,7 +1359,12 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
         c->layout.data_size = t->lay.data_size;
         c->block_size = sc->engine.block_size;
         c->write_size = sc->engine.write_size;
-        c->block_hash = &e->blk.ops;
+        /* The engine's own CRC as a device gets it: by default, no block
+         * hash ops given. */
+        c->block_hash = sc->engine.crc_ops == SCENARIO_CRC_ENGINE &&
+                                sc->engine.hash == FWR_HASH_CRC32
+                            ? NULL
+                            : &e->blk.ops;
         c->image_hash = &e->img.ops;
         if (u == 0) {
             e->t = t;
@@ -1256,10 +1387,13 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     t->oracle.sc = sc;
     t->oracle.lay = &t->lay;
     t->oracle.request_bound = t->request_bound;
+    t->oracle.format_check = check_record_format;
+    t->oracle.format_user = t;
 
     /* The uncut update: count its boundaries, flash ops and CPU time and
      * what it downloads, under the watchdog. */
     sim_flash_copy(t->live, t->pristine);
+    t->rewrite_from = UINT64_MAX;
     sim_flash_set_boundary_hook(t->live, count_hook, NULL, t);
     link_init(&t->live_link, &sc->link, mix(sc->seed, 0xC0FFEE));
     if (watch_open(t, t->lim.uncut_cpu_s)) {
@@ -1308,7 +1442,10 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     n = sim_flash_unit_count(t->live);
     t->erases_update = calloc(n, 4);
     t->erases_worst = calloc(n, 4);
-    if (!t->erases_update || !t->erases_worst)
+    t->reader_buf = malloc((size_t)t->lay.record_size * 2);
+    t->reader_live = malloc(((size_t)nblocks + 1) * sizeof(*t->reader_live));
+    if (!t->erases_update || !t->erases_worst || !t->reader_buf ||
+        !t->reader_live)
         goto fail;
     for (u = 0; u < n; u++) {
         t->erases_update[u] = sim_flash_erase_count(t->live, u) -
@@ -1318,6 +1455,9 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     }
     t->oracle.update_erases = t->update_erases;
     t->oracle.update_programs = t->update_programs;
+    rewrite_close(t);
+    t->oracle.rewrite_erases = t->rewrite_erases;
+    t->oracle.rewrite_programs = t->rewrite_programs;
     t->oracle.update_ns = t->update_ns;
     if (make_plan(t))
         goto fail;
@@ -1419,6 +1559,8 @@ void torture_destroy(struct torture *t)
     free(t->plan);
     free(t->erases_update);
     free(t->erases_worst);
+    free(t->reader_buf);
+    free(t->reader_live);
     free(t->lost);
     free(t);
 }

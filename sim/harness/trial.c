@@ -8,7 +8,8 @@ const char *verdict_name(enum verdict v)
     static const char *const names[VERDICT_COUNT] = {
         "recovered",         "recovered_extra", "detected_failure",
         "silent_corruption", "stuck",           "out_of_partition",
-        "rule_violation",    "unexpected_error", "over_budget"};
+        "rule_violation",    "unexpected_error", "over_budget",
+        "format_violation"};
     return (unsigned)v < VERDICT_COUNT ? names[v] : "unknown";
 }
 
@@ -45,7 +46,8 @@ int verdict_is_failure(enum verdict v, int allow_detected_failure)
 int verdict_is_unsafe(enum verdict v)
 {
     return v == VERDICT_SILENT_CORRUPTION || v == VERDICT_STUCK ||
-           v == VERDICT_OUT_OF_PARTITION || v == VERDICT_RULE_VIOLATION;
+           v == VERDICT_OUT_OF_PARTITION || v == VERDICT_RULE_VIOLATION ||
+           v == VERDICT_FORMAT_VIOLATION;
 }
 
 const char *fwr_error_name(int err)

@@ -26,6 +26,9 @@ enum verdict {
                                       make unavoidable */
     VERDICT_OVER_BUDGET = 8,       /* complete and exact, but it cost more
                                       than an [expect] bound allows */
+    VERDICT_FORMAT_VIOLATION = 9,  /* complete and exact to the engine, but
+                                      the record area does not read as
+                                      complete (docs/record-format.md) */
     VERDICT_COUNT
 };
 
@@ -87,6 +90,13 @@ struct trial {
      * stored: a replay observes the same). */
     uint8_t image_changed;    /* the server's image changed after the cut */
     uint64_t bytes_corrupted; /* bytes the link corrupted after the cut */
+    /* The uncut update rewrote its record area (a log compaction) at or
+     * before the cut, or a nested cut may land in the recovery's: a boot
+     * may redo one. */
+    uint8_t log_rewrite;
+    /* The cut fell inside such a rewrite: for that while one record copy
+     * alone is whole. */
+    uint8_t in_rewrite;
 
     /* The yardstick of the cost bounds: what the uncut update still did
      * from this trial's first cut on (the op in flight included), and the

@@ -1343,6 +1343,547 @@ static void test_check_geometry(void **state)
     assert_int_equal(fwr_check_geometry(&g, 1024, 0, 0), FWR_E_GEOMETRY);
 }
 
+/* ------------------------------------------- survivors of docs/mutation.md */
+
+/* Slot k of a record copy (NOR, CRC-32 slots: body 16 bytes, check value
+ * at 16, commit after the body). */
+static uint8_t *slot_at(struct rig *r, uint32_t copy, uint32_t k)
+{
+    return r->d.mem + copy + r->f.hdr_size + k * r->f.slot_size;
+}
+
+/* Valid-looking entries of one type in a copy, by their type byte. */
+static uint32_t count_type(struct rig *r, uint32_t copy, uint8_t type)
+{
+    uint32_t k, n = 0;
+    for (k = 0; k < r->f.log_slots; k++)
+        n += slot_at(r, copy, k)[0] == type;
+    return n;
+}
+
+/* A read op that fails with a bus error for reads touching
+ * [io_fail_addr, io_fail_addr + io_fail_len). */
+static uint32_t io_fail_addr, io_fail_len;
+static int io_read_at(void *user, uint32_t addr, void *buf, uint32_t len)
+{
+    if (addr < io_fail_addr + io_fail_len && io_fail_addr < addr + len)
+        return -5;
+    return io_lower.read(user, addr, buf, len);
+}
+
+/* An I/O error reading one record slot of the primary is fatal even when
+ * the mirror could serve that slot: the bus is not to be trusted (the
+ * scan must not read over the error). */
+static void test_slot_io_error_is_fatal_with_a_mirror(void **state)
+{
+    struct rig r;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
+    io_lower = r.c.flash;
+    r.c.flash.read = io_read_at;
+    io_fail_addr = r.c.layout.record_addr + r.f.hdr_size + r.f.slot_size;
+    io_fail_len = 1; /* the body of block 1's primary slot */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), FWR_E_IO);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    assert_int_equal(fwr_last_error(&r.f), FWR_E_IO);
+    r.c.flash = io_lower;
+    io_fail_len = 0;
+    fd_free(&r.d);
+}
+
+/*
+ * Row 12 before row 14: a COMPLETE entry followed by a VOID no longer
+ * counts. A complete image rots in block 3; the block is downloaded again
+ * over a link that corrupts a byte (its block hash agrees), and power goes
+ * at the first write after its record (the digest had failed: the restart
+ * VOID). The next boot must check the digest again and restart, not take
+ * the old COMPLETE entry for the image being complete.
+ */
+static void test_complete_before_a_void_does_not_count(void **state)
+{
+    static uint8_t bad[65536];
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    memcpy(bad, img, sizeof(bad));
+    bad[3 * 4096 + 500] ^= 4;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
+    boot(&r);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0); /* VOID(3, 1) */
+    assert_int_equal(off, 3 * 4096);
+    assert_int_equal(len, 4096);
+    /* 16 data chunks, 4 record programs, then the restart's VOID. */
+    r.d.torn = FD_TORN_NONE;
+    r.d.cut_at = r.d.ops + 16 + 4 + 1;
+    assert_true(fwr_feed(&r.f, bad + off, len) < 0);
+    assert_true(r.d.off);
+    fd_power_on(&r.d);
+    boot(&r);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY); /* restarted */
+    assert_int_equal(p.restarts, 1);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+/* A VOID names blocks of the image only (docs/record-format.md: VOID
+ * first block, block count): the last erase unit of an image that ends
+ * mid-unit holds fewer blocks than the unit has room for. */
+static void test_void_names_only_blocks_of_the_image(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    const uint8_t *e = NULL;
+    uint32_t off, len, k;
+    (void)state;
+    s.block = 1024;
+    s.image = 62 * 1024 + 100; /* 63 blocks; the last unit holds 60..62 */
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(count_type(&r, r.c.layout.record_addr, 0x70), 0);
+    fd_flip(&r.d, r.c.layout.data_addr + 61 * 1024 + 9, 1);
+    boot(&r);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 60 * 1024);
+    for (k = 0; k < r.f.log_slots; k++)
+        if (slot_at(&r, r.c.layout.record_addr, k)[0] == 0x70)
+            e = slot_at(&r, r.c.layout.record_addr, k);
+    assert_non_null(e);
+    assert_int_equal(le32(e + 4), 60); /* first block */
+    assert_int_equal(le32(e + 8), 3);  /* 60, 61, 62: no block 63 */
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+    fd_free(&r.d);
+}
+
+/* Without a mirror the lock is asked for the primary copy alone (not for
+ * FWR_NO_MIRROR, an address that is not a copy). */
+static void test_lock_without_mirror_is_the_primary_only(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    (void)state;
+    s.mirror = 0;
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(r.d.prot_addr, r.c.layout.record_addr);
+    assert_int_equal(r.d.prot_len, r.c.layout.record_size);
+    fd_free(&r.d);
+}
+
+/* A digest-mismatch restart forgets every record: the new generation's
+ * download voids nothing, also in a 32-block image (every bit of the
+ * record bitmap's word in use). */
+static void test_restart_leaves_no_record_behind(void **state)
+{
+    static uint8_t bad[131072];
+    struct setup s = nor_4k;
+    struct rig r;
+    (void)state;
+    s.image = 131072; /* 32 blocks */
+    rig_up(&r, &s);
+    memcpy(bad, img, sizeof(bad));
+    bad[70000] ^= 1;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, s.image, bad), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY); /* restarted */
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(count_type(&r, r.c.layout.record_addr, 0x70), 0);
+    assert_int_equal(count_type(&r, r.c.layout.mirror_addr, 0x70), 0);
+    assert_int_equal(count_type(&r, r.c.layout.record_addr, 0xB1), 32);
+    fd_free(&r.d);
+}
+
+/* Policy full: a digest mismatch restarts the image (row 18); the
+ * re-hash fallback that finds and re-downloads lying blocks is the
+ * trusted policy's, once. Here a block rots during the session. */
+static void test_full_policy_restarts_on_digest_mismatch(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 15 * 4096, img), 0);
+    fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
+    assert_int_equal(feed_some(&r.f, 4096, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.restarts, 1);
+    assert_int_equal(p.blocks_done, 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    fd_free(&r.d);
+}
+
+/* A program op that fails for bodies of one entry type (first byte) in
+ * [pf_lo, pf_hi). */
+static struct fwr_flash_ops pf_lower;
+static uint32_t pf_lo, pf_hi;
+static uint8_t pf_type;
+static int pf_program(void *user, uint32_t addr, const void *buf, uint32_t len)
+{
+    if (addr >= pf_lo && addr < pf_hi && len &&
+        ((const uint8_t *)buf)[0] == pf_type)
+        return -1;
+    return pf_lower.program(user, addr, buf, len);
+}
+
+/* The COMPLETE entry cannot be written: the error is reported and the
+ * engine stops (not a locked "complete" with no marker on flash). The
+ * next boot finishes the image (row 21). */
+static void test_complete_entry_write_failure_is_reported(void **state)
+{
+    struct rig r;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    pf_lower = r.c.flash;
+    pf_lo = r.c.layout.record_addr;
+    pf_hi = pf_lo + r.c.layout.record_size;
+    pf_type = 0xC3;
+    r.c.flash.program = pf_program;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), FWR_E_PROG);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    assert_int_equal(fwr_last_error(&r.f), FWR_E_PROG);
+    r.c.flash = pf_lower;
+    boot(&r);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+/* write_size 0 picks 256 bytes capped to the block: blocks of 128 bytes
+ * work with the default. */
+static void test_default_write_size_is_capped_to_the_block(void **state)
+{
+    struct fwr_geometry g = {1, 4096, 0xFF, FWR_FLASH_NOR};
+    struct setup s = nor_4k;
+    struct rig r;
+    (void)state;
+    assert_int_equal(fwr_check_geometry(&g, 128, 0, 0), 0);
+    s.block = 128;
+    s.write = 0;
+    s.image = 4000;
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+    fd_free(&r.d);
+}
+
+/* A record area that holds a header and no slot (or not even a header) is
+ * refused by fwr_init with FWR_E_NOSPC (erase units of 32 bytes; NOR
+ * header 96 bytes). */
+static void test_record_area_without_slots_is_refused(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr f;
+    (void)state;
+    s.erase = 32;
+    rig_up(&r, &s);
+    s.rec = 64; /* less than a header */
+    make_cfg(&r.c, &r.d, &s);
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_NOSPC);
+    s.rec = 96; /* a header exactly */
+    make_cfg(&r.c, &r.d, &s);
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_NOSPC);
+    s.rec = 128; /* a header and one slot */
+    make_cfg(&r.c, &r.d, &s);
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    fd_free(&r.d);
+}
+
+/* Trusted records need an image digest, also when image hash ops are
+ * configured: an image without a digest is refused. */
+static void test_trusted_needs_a_digest_with_image_hash_set(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_hash_ops ih;
+    struct fwr_crc32_ctx ictx;
+    struct fwr_image im;
+    (void)state;
+    s.verify = FWR_VERIFY_TRUSTED;
+    rig_up(&r, &s);
+    fwr_hash_crc32(&ih, &ictx);
+    r.c.image_hash = &ih;
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    im = r.im;
+    im.digest_kind = FWR_HASH_NONE;
+    im.digest_len = 0;
+    assert_int_equal(fwr_begin(&r.f, &im), FWR_E_INVAL);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
+/* The work buffer: FWR_WORK_SIZE exactly is enough with bitmaps bigger
+ * than the staging chunk (1200 blocks of 128 bytes), and staging +
+ * read-back + bitmaps exactly (4-aligned) is the least fwr_begin takes. */
+static void test_work_buffer_of_exactly_the_needed_size(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr f;
+    (void)state;
+    s.block = 128;
+    s.write = 0; /* 128 */
+    s.image = 1200 * 128;
+    s.rec = FWR_RECORD_AREA_SIZE(1, 4096, 4, 128, 1200 * 128);
+    rig_up(&r, &s);
+    r.c.work_size = FWR_WORK_SIZE(128, 1200);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+    fd_free(&r.d);
+
+    rig_up(&r, &nor_4k);
+    r.c.work_size = 2 * 256 + 8; /* 16 blocks: one word per bitmap */
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    assert_int_equal(fwr_begin(&f, &r.im), 0);
+    assert_int_equal(feed_some(&f, 65536, img), 0);
+    assert_int_equal(fwr_state(&f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
+/* fwr_begin again on a context in use (no fwr_init): it starts from flash
+ * alone, like a fresh one; the half-fed block is wanted from its start. */
+static void test_begin_again_on_a_used_context(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 5000, img), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 1);
+    assert_int_equal(p.bytes_wanted, 65536 - 4096);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 4096);
+    assert_int_equal(len, 65536 - 4096);
+    assert_int_equal(fwr_feed(&r.f, img + off, len), (int)len);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    fd_free(&r.d);
+}
+
+/* A refused fwr_begin leaves the context idle: no bytes or ranges are
+ * taken for the image begun before. */
+static void test_refused_begin_leaves_the_context_idle(void **state)
+{
+    struct rig r;
+    struct fwr_image im;
+    uint32_t off, len;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
+    im = r.im;
+    im.size = 0;
+    assert_int_equal(fwr_begin(&r.f, &im), FWR_E_INVAL);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_IDLE);
+    assert_int_equal(fwr_feed(&r.f, img, 1), FWR_E_STATE);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), FWR_E_STATE);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
+/*
+ * Row 13: the last valid entry is a VOID, so the boot appends it again.
+ * Its first commit may have been a torn program that read as the magic
+ * once: here it reads wrong at the next boot (in both copies). The copy
+ * keeps the voided records dead; without it, trusted records of blocks 4
+ * and 5 would revive over their erased unit.
+ */
+static void test_tail_void_is_appended_again(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t off, len, m, copy, first;
+    (void)state;
+    s.block = 1024;
+    s.verify = FWR_VERIFY_TRUSTED;
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 6 * 1024, img), 0);
+    boot(&r);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0); /* VOID(4, 4) */
+    assert_int_equal(off, 4096);
+    boot(&r); /* cut right after the VOID and the erase */
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 4);
+    assert_int_equal(count_type(&r, r.c.layout.record_addr, 0x70), 2);
+    for (first = 0; slot_at(&r, r.c.layout.record_addr, first)[0] != 0x70;)
+        first++;
+    for (m = 0; m < 2; m++) {
+        copy = m ? r.c.layout.mirror_addr : r.c.layout.record_addr;
+        fd_flip(&r.d,
+                copy + r.f.hdr_size + (first + 1u) * r.f.slot_size -
+                    r.f.commit_size,
+                3); /* the first VOID's commit */
+    }
+    boot(&r);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_resumed, 4);
+    assert_false(done_blocks_lie(&r.d, &r.c, &r.f));
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+/* After the trusted fallback re-hash the old transfer is over: bytes fed
+ * without asking fwr_next_range are beyond any range (the image has a
+ * short last block, so no block past it may be taken). */
+static void test_feed_after_trusted_rescan_needs_a_new_range(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    uint32_t off, len;
+    (void)state;
+    s.verify = FWR_VERIFY_TRUSTED;
+    s.image = 65000;
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 8 * 4096, img), 0);
+    fd_flip(&r.d, r.c.layout.data_addr + 3 * 4096 + 77, 2);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65000 - 8 * 4096, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_DOWNLOADING); /* rescan */
+    assert_int_equal(fwr_feed(&r.f, img + 65000, 1), FWR_E_RANGE);
+    assert_int_equal(fwr_next_range(&r.f, &off, &len), 0);
+    assert_int_equal(off, 3 * 4096);
+    assert_int_equal(len, 4096);
+    assert_int_equal(fwr_feed(&r.f, img + off, len), (int)len);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65000);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+/* The engine writes nothing past its work buffer, given exactly
+ * FWR_WORK_SIZE bytes, also when it pads the image's short last chunk. */
+static void test_engine_stays_inside_its_work_buffer(void **state)
+{
+    static uint32_t wb[(FWR_WORK_SIZE(256, 16) + 3) / 4 + 64];
+    struct setup s = nor_4k;
+    struct rig r;
+    uint32_t i, n = FWR_WORK_SIZE(256, 16);
+    (void)state;
+    s.image = 65000; /* last chunk: 232 bytes */
+    rig_up(&r, &s);
+    memset(wb, 0xA5, sizeof(wb));
+    r.c.work = wb;
+    r.c.work_size = n;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+    for (i = n; i < sizeof(wb); i++)
+        if (((const uint8_t *)wb)[i] != 0xA5)
+            fail_msg("work buffer of %u bytes: byte %u written", n, i);
+    fd_free(&r.d);
+}
+
+/* max_retries (default 3) program failures of one erase group are
+ * retried; one more stops the engine. */
+static void test_program_retries_are_max_retries_per_group(void **state)
+{
+    struct rig r;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    r.d.fail_prog_at = 30; /* data of block 1, three programs in a row */
+    r.d.fail_prog_count = 3;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, 65536);
+    fd_free(&r.d);
+
+    rig_up(&r, &nor_4k);
+    r.d.fail_prog_at = 30;
+    r.d.fail_prog_count = 4;
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), FWR_E_PROG);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    fd_free(&r.d);
+}
+
+/* fwr_feed's arguments: no context, or no bytes for a non-zero length,
+ * is FWR_E_INVAL and takes nothing; no bytes for length 0 is fine. */
+static void test_feed_argument_checks(void **state)
+{
+    struct rig r;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(fwr_feed(NULL, img, 1), FWR_E_INVAL);
+    assert_int_equal(fwr_feed(&r.f, NULL, 1), FWR_E_INVAL);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_EMPTY);
+    assert_int_equal(fwr_feed(&r.f, NULL, 0), 0);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
+/* Progress of an image with a short last block: bytes_wanted counts the
+ * image's bytes only. */
+static void test_progress_with_a_short_last_block(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    (void)state;
+    s.image = 65000;
+    rig_up(&r, &s);
+    boot(&r);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_total, 16);
+    assert_int_equal(p.bytes_wanted, 65000);
+    assert_int_equal(feed_some(&r.f, 10 * 4096 + 100, img), 0);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_done, 10);
+    assert_int_equal(p.bytes_wanted, 65000 - 10 * 4096 - 100);
+    assert_int_equal(feed_some(&r.f, 65000, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.blocks_done, 16);
+    assert_int_equal(p.bytes_wanted, 0);
+    fd_free(&r.d);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -1389,6 +1930,25 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_commit_is_a_separate_later_program),
         cmocka_unit_test(test_big_last_block_stays_in_data_area),
         cmocka_unit_test(test_locked_area_released_before_tail_void),
+        cmocka_unit_test(test_slot_io_error_is_fatal_with_a_mirror),
+        cmocka_unit_test(test_complete_before_a_void_does_not_count),
+        cmocka_unit_test(test_void_names_only_blocks_of_the_image),
+        cmocka_unit_test(test_lock_without_mirror_is_the_primary_only),
+        cmocka_unit_test(test_restart_leaves_no_record_behind),
+        cmocka_unit_test(test_full_policy_restarts_on_digest_mismatch),
+        cmocka_unit_test(test_complete_entry_write_failure_is_reported),
+        cmocka_unit_test(test_default_write_size_is_capped_to_the_block),
+        cmocka_unit_test(test_record_area_without_slots_is_refused),
+        cmocka_unit_test(test_trusted_needs_a_digest_with_image_hash_set),
+        cmocka_unit_test(test_work_buffer_of_exactly_the_needed_size),
+        cmocka_unit_test(test_begin_again_on_a_used_context),
+        cmocka_unit_test(test_refused_begin_leaves_the_context_idle),
+        cmocka_unit_test(test_tail_void_is_appended_again),
+        cmocka_unit_test(test_feed_after_trusted_rescan_needs_a_new_range),
+        cmocka_unit_test(test_engine_stays_inside_its_work_buffer),
+        cmocka_unit_test(test_program_retries_are_max_retries_per_group),
+        cmocka_unit_test(test_feed_argument_checks),
+        cmocka_unit_test(test_progress_with_a_short_last_block),
     };
     /* Optional argument: a test-name filter (glob), e.g. for the mutant
      * runs: test_engine 'test_cuts_nor_*'. */

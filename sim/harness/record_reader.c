@@ -1,0 +1,239 @@
+/* record_reader: see record_reader.h. Every offset and rule here is the
+ * one docs/record-format.md gives (section numbers in the comments). */
+#include "record_reader.h"
+
+#include <libdeflate.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HEADER_MAGIC 0x48525746u /* "FWRH" */
+#define COMMIT_MAGIC 0xC3A5E15Au
+#define HEADER_BODY  92u
+#define SLOT_FIXED   16u
+#define T_BLOCK      0xB1u
+#define T_VOID       0x70u
+#define T_COMPLETE   0xC3u
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint32_t round_ps(uint32_t x, uint32_t ps)
+{
+    return (x + ps - 1) / ps * ps;
+}
+
+static uint32_t crc(const uint8_t *p, size_t n)
+{
+    return (uint32_t)libdeflate_crc32(0, p, n);
+}
+
+static const char *type_name(uint8_t t)
+{
+    return t == T_BLOCK ? "BLOCK" : t == T_VOID ? "VOID" : "COMPLETE";
+}
+
+struct copy {
+    uint8_t *b;
+    int matches;
+    uint32_t generation;
+};
+
+/* Section 2: the header names this image. Returns 1, or 0 with the first
+ * field that differs in why (reported only when no copy matches). */
+static int header_matches(const struct record_reader *r, const uint8_t *h,
+                          const char *name, char *why, size_t n)
+{
+    const struct fwr_image *im = r->image;
+    uint32_t commit_at = round_ps(HEADER_BODY, r->prog_size);
+    uint8_t want[32];
+
+    if (le32(h + commit_at) != COMMIT_MAGIC)
+        return snprintf(why, n, "%s header: commit reads 0x%08x", name,
+                        le32(h + commit_at)), 0;
+    if (le32(h) != HEADER_MAGIC)
+        return snprintf(why, n, "%s header: magic reads 0x%08x", name,
+                        le32(h)), 0;
+    if (le32(h + 88) != crc(h, 88))
+        return snprintf(why, n,
+                        "%s header: check value 0x%08x, CRC-32 of bytes "
+                        "0..87 is 0x%08x",
+                        name, le32(h + 88), crc(h, 88)), 0;
+    if (h[4] != 1)
+        return snprintf(why, n, "%s header: format version %u", name, h[4]), 0;
+    if (h[5] != r->block_hash_kind || h[6] != im->digest_kind ||
+        h[7] != im->digest_len || h[8] != im->version_len || h[9] || h[10] ||
+        h[11])
+        return snprintf(why, n,
+                        "%s header: kinds/lengths %u %u %u %u, the image's "
+                        "%u %u %u %u",
+                        name, h[5], h[6], h[7], h[8], r->block_hash_kind,
+                        im->digest_kind, im->digest_len, im->version_len), 0;
+    if (le32(h + 12) != im->size || le32(h + 16) != r->block_size)
+        return snprintf(why, n,
+                        "%s header: image size %u, block size %u; the "
+                        "image's %u, %u",
+                        name, le32(h + 12), le32(h + 16), im->size,
+                        r->block_size), 0;
+    memset(want, 0, sizeof(want));
+    memcpy(want, im->digest, im->digest_len < 32 ? im->digest_len : 32);
+    if (memcmp(h + 24, want, 32))
+        return snprintf(why, n, "%s header: the image digest differs", name),
+               0;
+    memset(want, 0, sizeof(want));
+    memcpy(want, im->version, im->version_len < 32 ? im->version_len : 32);
+    if (memcmp(h + 56, want, 32))
+        return snprintf(why, n, "%s header: the version differs", name), 0;
+    return 1;
+}
+
+/* Section 3: a valid slot (commit and check value), then well-formed.
+ * Returns 1 valid, 0 not valid, -1 valid yet malformed (why says how). */
+static int slot_valid(const struct record_reader *r, const uint8_t *s,
+                      uint32_t k, uint32_t hs, char *why, size_t n)
+{
+    uint32_t nblocks = (r->image->size + r->block_size - 1) / r->block_size;
+    uint32_t a0 = le32(s + 4), a1 = le32(s + 8), i;
+    uint8_t t = s[0];
+
+    if (le32(s + round_ps(SLOT_FIXED + hs, r->prog_size)) != COMMIT_MAGIC ||
+        le32(s + 12 + hs) != crc(s, 12 + hs))
+        return 0;
+    if (t != T_BLOCK && t != T_VOID && t != T_COMPLETE)
+        return snprintf(why, n, "slot %u: type 0x%02x is none of BLOCK, "
+                        "VOID, COMPLETE", k, t), -1;
+    if (s[1] != hs || s[2] || s[3])
+        return snprintf(why, n, "slot %u: %s: hash size %u, reserved %u %u",
+                        k, type_name(t), s[1], s[2], s[3]), -1;
+    if ((t == T_BLOCK && (a0 >= nblocks || a1)) ||
+        (t == T_VOID && (!a1 || a0 >= nblocks || a1 > nblocks - a0)) ||
+        (t == T_COMPLETE && (a0 != nblocks || a1 != r->image->size)))
+        return snprintf(why, n, "slot %u: %s(%u, %u) for an image of %u "
+                        "blocks, %u bytes", k, type_name(t), a0, a1, nblocks,
+                        r->image->size), -1;
+    for (i = 0; t != T_BLOCK && i < hs; i++)
+        if (s[12 + i])
+            return snprintf(why, n, "slot %u: %s with a non-zero hash field",
+                            k, type_name(t)), -1;
+    return 1;
+}
+
+int record_reader_check_complete(const struct record_reader *r, char *why,
+                                 size_t whylen)
+{
+    uint32_t ps = r->prog_size, hs = r->block_hash->ops.size;
+    uint32_t hdr = round_ps(HEADER_BODY, ps) + round_ps(4, ps);
+    uint32_t slot = round_ps(SLOT_FIXED + hs, ps) + round_ps(4, ps);
+    uint32_t slots = r->record_size > hdr ? (r->record_size - hdr) / slot : 0;
+    uint32_t nblocks = (r->image->size + r->block_size - 1) / r->block_size;
+    struct copy c[2];
+    int ncopies = r->mirror_addr != FWR_NO_MIRROR ? 2 : 1, m, use[2] = {0, 0};
+    int64_t *live = r->live, last_void = -1, last_complete = -1;
+    uint8_t last_type = 0;
+    uint32_t k, i;
+    char first_why[160] = "";
+    int rc = -2;
+
+    memset(c, 0, sizeof(c));
+    for (m = 0; m < ncopies; m++) {
+        char w[160];
+        c[m].b = r->buf + (size_t)m * r->record_size;
+        if (sim_flash_read_settled(r->dev, m ? r->mirror_addr : r->record_addr,
+                                   c[m].b, r->record_size) < 0)
+            goto out;
+        c[m].matches = header_matches(r, c[m].b, m ? "mirror" : "primary", w,
+                                      sizeof(w));
+        if (!c[m].matches && !first_why[0])
+            snprintf(first_why, sizeof(first_why), "%s", w);
+        c[m].generation = le32(c[m].b + 20);
+    }
+    /* Section 7, rows 2-5: which copies the log is read from. */
+    if (c[0].matches && ncopies == 2 && c[1].matches) {
+        if (c[0].generation == c[1].generation)
+            use[0] = use[1] = 1;
+        else
+            use[c[0].generation < c[1].generation ? 0 : 1] = 1;
+    } else if (c[0].matches) {
+        use[0] = 1;
+    } else if (ncopies == 2 && c[1].matches) {
+        use[1] = 1;
+    } else {
+        snprintf(why, whylen, "no record copy names the image (%s)",
+                 first_why);
+        rc = -1;
+        goto out;
+    }
+    for (i = 0; i < nblocks; i++)
+        live[i] = -1;
+    /* Section 3, "Entries": slot by slot, the primary's when valid, else
+     * the mirror's; the latest entry wins. */
+    for (k = 0; k < slots; k++) {
+        const uint8_t *s = NULL;
+        for (m = 0; m < ncopies && !s; m++) {
+            const uint8_t *cand = c[m].b + hdr + (size_t)k * slot;
+            int v;
+            if (!use[m])
+                continue;
+            v = slot_valid(r, cand, k, hs, why, whylen);
+            if (v < 0) {
+                rc = -1;
+                goto out;
+            }
+            if (v)
+                s = cand;
+        }
+        if (!s)
+            continue;
+        last_type = s[0];
+        if (s[0] == T_BLOCK) {
+            live[le32(s + 4)] = k;
+        } else if (s[0] == T_VOID) {
+            for (i = le32(s + 4); i < le32(s + 4) + le32(s + 8); i++)
+                live[i] = -1;
+            last_void = k;
+        } else {
+            last_complete = k;
+        }
+    }
+    if (last_complete < 0 || last_complete < last_void) {
+        snprintf(why, whylen,
+                 "no COMPLETE after the last VOID in the log (last VOID: "
+                 "slot %lld, last COMPLETE: slot %lld, last entry: %s)",
+                 (long long)last_void, (long long)last_complete,
+                 last_type ? type_name(last_type) : "none");
+        rc = -1;
+        goto out;
+    }
+    /* A live record must describe the image's bytes. */
+    for (i = 0; i < nblocks; i++) {
+        uint8_t h[FWR_HASH_MAX];
+        const uint8_t *s;
+        uint32_t off = i * r->block_size, len = r->block_size;
+        if (live[i] < 0)
+            continue;
+        m = use[0] && slot_valid(r, c[0].b + hdr + (size_t)live[i] * slot,
+                                 (uint32_t)live[i], hs, why, whylen) == 1
+                ? 0
+                : 1;
+        s = c[m].b + hdr + (size_t)live[i] * slot;
+        if (len > r->image->size - off)
+            len = r->image->size - off;
+        if (harness_hash_buf(r->block_hash, r->bytes + off, len, h))
+            goto out;
+        if (memcmp(h, s + 12, hs)) {
+            snprintf(why, whylen,
+                     "slot %lld: BLOCK(%u) records a hash that is not the "
+                     "image block's",
+                     (long long)live[i], i);
+            rc = -1;
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (rc == -2)
+        snprintf(why, whylen, "record area: the device refused a read");
+    return rc;
+}
