@@ -15,7 +15,6 @@
 #include <stdint.h>
 
 #include "fwresume.h"
-#include "hashes.h"
 #include "sim_flash.h"
 
 struct record_reader {
@@ -23,11 +22,14 @@ struct record_reader {
     uint32_t record_addr, mirror_addr; /* mirror: FWR_NO_MIRROR for none */
     uint32_t record_size;              /* bytes of each copy */
     uint32_t prog_size;
+    uint8_t erased; /* the erased value */
     uint8_t block_hash_kind; /* enum fwr_hash_kind of the records */
     uint32_t block_size;
     const struct fwr_image *image; /* the identity the update was for */
-    const uint8_t *bytes;          /* the image itself, image->size bytes */
-    struct harness_hash *block_hash; /* block hashes, of block_hash_kind */
+    uint32_t hash_size;            /* bytes of a block hash */
+    /* The hash of each of the image's blocks (hash_size bytes each, by the
+     * host's code: computed once per image, not per check). */
+    const uint8_t *block_hashes;
     /* Scratch the caller owns (a check runs per trial): 2 * record_size
      * bytes, and one int64_t per block. */
     uint8_t *buf;

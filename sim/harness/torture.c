@@ -107,6 +107,7 @@ struct torture {
     struct harness_hash digest;   /* for image digests */
     struct harness_hash reader_hash; /* block hashes, for record_reader */
     uint8_t *reader_buf;             /* its scratch: both record copies */
+    uint8_t *block_hashes[2];        /* per image: each block's hash */
     int64_t *reader_live;            /* and one entry per block */
     uint32_t work_size, work_min; /* given; what the engine needs */
     uint64_t request_bound;
@@ -757,11 +758,12 @@ static int check_record_format(void *user, const struct sim_flash *dev,
     r.mirror_addr = t->lay.mirror_addr;
     r.record_size = t->lay.record_size;
     r.prog_size = t->devcfg.geo.prog_size;
+    r.erased = t->devcfg.geo.erased_value;
     r.block_hash_kind = t->sc->engine.hash;
     r.block_size = t->sc->engine.block_size;
     r.image = &t->id[version - 1];
-    r.bytes = t->image[version - 1];
-    r.block_hash = &t->reader_hash;
+    r.hash_size = t->reader_hash.ops.size;
+    r.block_hashes = t->block_hashes[version - 1];
     r.buf = t->reader_buf;
     r.live = t->reader_live;
     return record_reader_check_complete(&r, why, whylen);
@@ -1236,7 +1238,7 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     struct torture *t;
     struct fwr_config *c;
     uint32_t nblocks, u, n;
-    int rc;
+    int rc, v;
 
     *out = NULL;
     t = calloc(1, sizeof(*t));
@@ -1447,6 +1449,20 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     if (!t->erases_update || !t->erases_worst || !t->reader_buf ||
         !t->reader_live)
         goto fail;
+    for (v = 0; v < 2; v++) {
+        uint32_t hs = t->reader_hash.ops.size, b, bs = sc->engine.block_size;
+        if (!t->image[v])
+            continue;
+        if (!(t->block_hashes[v] = malloc((size_t)nblocks * hs + 1)))
+            goto fail;
+        for (b = 0; b < nblocks; b++) {
+            uint32_t len = sc->image.size - b * bs < bs ? sc->image.size - b * bs
+                                                        : bs;
+            if (harness_hash_buf(&t->reader_hash, t->image[v] + (size_t)b * bs,
+                                 len, t->block_hashes[v] + (size_t)b * hs))
+                goto fail;
+        }
+    }
     for (u = 0; u < n; u++) {
         t->erases_update[u] = sim_flash_erase_count(t->live, u) -
                               sim_flash_erase_count(t->pristine, u);
@@ -1560,6 +1576,8 @@ void torture_destroy(struct torture *t)
     free(t->erases_update);
     free(t->erases_worst);
     free(t->reader_buf);
+    free(t->block_hashes[0]);
+    free(t->block_hashes[1]);
     free(t->reader_live);
     free(t->lost);
     free(t);
