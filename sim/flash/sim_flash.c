@@ -34,6 +34,13 @@ struct marklist {
     struct bitmark *v;
     uint32_t n, cap;
     uint32_t lo, hi; /* address span of the entries: reads outside skip */
+    /* Entry numbers sorted by address, built when a read needs it and
+     * dropped by any change: a resume scan reads a sector thousands of
+     * times between the changes (a cut, an erase), and each read looked
+     * at every entry (campaign-ci's MCU rows: 98% of a 0.3 s trial). */
+    uint32_t *ix, *hits;
+    uint32_t ixcap;
+    int ix_valid;
 };
 
 struct sim_flash {
@@ -132,6 +139,7 @@ static int mark_add(struct marklist *l, uint32_t addr, uint8_t mask)
         l->v = v;
         l->cap = cap;
     }
+    l->ix_valid = 0;
     l->v[l->n].addr = addr;
     l->v[l->n].mask = mask;
     if (!l->n || addr < l->lo)
@@ -147,6 +155,7 @@ static void mark_clear_range(struct marklist *l, uint32_t lo, uint32_t hi)
     uint32_t i, j = 0;
     if (!l->n || hi <= l->lo || lo >= l->hi)
         return;
+    l->ix_valid = 0;
     for (i = 0; i < l->n; i++)
         if (l->v[i].addr < lo || l->v[i].addr >= hi) {
             struct bitmark m = l->v[i];
@@ -159,6 +168,63 @@ static void mark_clear_range(struct marklist *l, uint32_t lo, uint32_t hi)
     l->n = j;
 }
 
+static const struct marklist *sort_list; /* for by_addr; one thread */
+
+static int by_addr(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t ax = sort_list->v[x].addr, ay = sort_list->v[y].addr;
+    return ax != ay ? (ax < ay ? -1 : 1) : (x < y ? -1 : x > y);
+}
+
+static int by_number(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The entry numbers with an address in [lo, hi), in list order (the order
+ * a read draws their coins in: results do not depend on the index), into
+ * l->hits; returns how many, or -1 when out of memory (the caller then
+ * scans the whole list).
+ */
+static int mark_hits(struct marklist *l, uint32_t lo, uint32_t hi)
+{
+    uint32_t a = 0, b, n, i;
+    if (l->ixcap < l->n) {
+        uint32_t cap = l->cap, *ix = realloc(l->ix, cap * sizeof(*ix)),
+                 *h = ix ? realloc(l->hits, cap * sizeof(*h)) : NULL;
+        if (ix)
+            l->ix = ix;
+        if (!h)
+            return -1;
+        l->hits = h;
+        l->ixcap = cap;
+        l->ix_valid = 0;
+    }
+    if (!l->ix_valid) {
+        for (i = 0; i < l->n; i++)
+            l->ix[i] = i;
+        sort_list = l;
+        qsort(l->ix, l->n, sizeof(*l->ix), by_addr);
+        l->ix_valid = 1;
+    }
+    b = l->n;
+    while (a < b) { /* first entry at or after lo */
+        uint32_t m = a + (b - a) / 2;
+        if (l->v[l->ix[m]].addr < lo)
+            a = m + 1;
+        else
+            b = m;
+    }
+    for (n = 0; a < l->n && l->v[l->ix[a]].addr < hi; a++)
+        l->hits[n++] = l->ix[a];
+    if (n > 1)
+        qsort(l->hits, n, sizeof(*l->hits), by_number);
+    return (int)n;
+}
+
 /* Any entry in [lo, hi)? Cheap test before a scan. */
 static bool mark_may_hit(const struct marklist *l, uint32_t lo, uint32_t hi)
 {
@@ -167,6 +233,7 @@ static bool mark_may_hit(const struct marklist *l, uint32_t lo, uint32_t hi)
 
 static int mark_copy(struct marklist *dst, const struct marklist *src)
 {
+    dst->ix_valid = 0;
     if (dst->cap < src->n) {
         struct bitmark *v = realloc(dst->v, src->cap * sizeof(*v));
         if (!v)
@@ -452,7 +519,11 @@ void sim_flash_destroy(struct sim_flash *f)
     free(f->next_page);
     free(f->unit_start);
     free(f->unstable.v);
+    free(f->unstable.ix);
+    free(f->unstable.hits);
     free(f->errors.v);
+    free(f->errors.ix);
+    free(f->errors.hits);
     free(f);
 }
 
@@ -582,12 +653,19 @@ int sim_flash_read(struct sim_flash *f, uint32_t addr, void *buf, uint32_t len)
         return 0;
 
     /* Unstable bits: a fresh coin for each, every read. */
-    for (i = 0; i < f->unstable.n; i++) {
-        const struct bitmark *m = &f->unstable.v[i];
-        if (m->addr >= addr && m->addr < addr + len) {
-            uint8_t r = (uint8_t)rnd(f);
-            out[m->addr - addr] =
-                (uint8_t)((out[m->addr - addr] & ~m->mask) | (r & m->mask));
+    {
+        int nh = f->unstable.n > 32 ? mark_hits(&f->unstable, addr, addr + len)
+                                    : -1;
+        uint32_t k, nk = nh >= 0 ? (uint32_t)nh : f->unstable.n;
+        for (k = 0; k < nk; k++) {
+            const struct bitmark *m =
+                &f->unstable.v[nh >= 0 ? f->unstable.hits[k] : k];
+            if (m->addr >= addr && m->addr < addr + len) {
+                uint8_t r = (uint8_t)rnd(f);
+                out[m->addr - addr] = (uint8_t)((out[m->addr - addr] &
+                                                 ~m->mask) |
+                                                (r & m->mask));
+            }
         }
     }
     /* Transient flips on this read. */
