@@ -496,6 +496,42 @@ static void test_trusted_skips_rehash_then_digest_catches(void **state)
     fd_free(&r.d);
 }
 
+/* Under trusted, a compaction must not launder bits lost while off into
+ * fresh records: it checks the old records first, so the damaged block is
+ * downloaded again, and the final digest passes without a restart. */
+static void test_trusted_compaction_checks_before_rehashing(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t boots = 0, gen0;
+    (void)state;
+    s.verify = FWR_VERIFY_TRUSTED;
+    s.block = 512;
+    s.image = 61440; /* 120 blocks: the minimum record area is tight */
+    s.rec = FWR_RECORD_AREA_SIZE(s.prog, s.erase, 4, s.block, s.image);
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 30 * 512, img), 0);
+    fd_flip(&r.d, r.c.layout.data_addr + 3 * 512 + 9, 5); /* lost while off */
+    gen0 = r.d.mem[r.c.layout.record_addr + 20];
+    /* Reboots mid-group (15 blocks a boot in groups of 8) fill the log. */
+    while (fwr_state(&r.f) != FWR_STATE_COMPLETE &&
+           r.d.mem[r.c.layout.record_addr + 20] == gen0 && boots++ < 100) {
+        boot(&r);
+        assert_int_equal(feed_some(&r.f, 15 * 512, img), 0);
+    }
+    assert_true(r.d.mem[r.c.layout.record_addr + 20] > gen0); /* compacted */
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    while (fwr_state(&r.f) != FWR_STATE_COMPLETE && boots++ < 200)
+        assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.restarts, 0); /* found, not restarted */
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+    fd_free(&r.d);
+}
+
 static void test_torn_record_is_never_valid(void **state)
 {
     struct rig r;
@@ -1896,6 +1932,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_io_error_is_fatal),
         cmocka_unit_test(test_corrupt_data_is_redownloaded),
         cmocka_unit_test(test_trusted_skips_rehash_then_digest_catches),
+        cmocka_unit_test(test_trusted_compaction_checks_before_rehashing),
         cmocka_unit_test(test_torn_record_is_never_valid),
         cmocka_unit_test(test_mirror_bitflip_costs_nothing),
         cmocka_unit_test(test_new_image_voids_old_records),
