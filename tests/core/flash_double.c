@@ -213,6 +213,8 @@ static int fd_protect(void *user, uint32_t addr, uint32_t len, int on)
     struct flash_double *d = user;
     if (d->off)
         return -1;
+    if (on != 0 && on != 1) /* the contract: 1 locks, 0 releases */
+        d->violations++;
     d->prot_addr = on ? addr : 0;
     d->prot_len = on ? len : 0;
     return 0;
