@@ -13,7 +13,11 @@
  * struct fwr_flash_ops, all hashing through struct fwr_hash_ops.
  *
  * Every function returns 0 (or a non-negative count where stated) on
- * success and a negative enum fwr_err value on failure.
+ * success and a negative enum fwr_err value on failure, which
+ * fwr_last_error() then reports. INVAL, STATE, RANGE, AGAIN and LOCKED
+ * leave the engine usable; every other error stops it: state FAILED, and
+ * fwr_next_range() and fwr_feed() return FWR_E_STATE and touch no flash
+ * until fwr_begin() starts over (as after a reboot).
  *
  * On-flash format and the recovery table: docs/record-format.md.
  */
@@ -121,7 +125,8 @@ enum fwr_hash_kind {
 };
 #define FWR_HASH_MAX 32 /* largest digest, bytes */
 
-/* A streaming hash. ctx is the caller's (e.g. an mbedtls_sha256_context). */
+/* A streaming hash. ctx is the caller's (e.g. an mbedtls_sha256_context).
+ * Each op returns 0, or a negative value on failure (FWR_E_HASH). */
 struct fwr_hash_ops {
     uint8_t kind; /* enum fwr_hash_kind */
     uint8_t size; /* digest bytes, <= FWR_HASH_MAX */

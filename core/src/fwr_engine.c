@@ -78,6 +78,8 @@ static uint32_t get32(const uint8_t *p)
 static int fail(struct fwr *f, int err)
 {
     int fatal = (FATAL_ERRORS >> -err) & 1u;
+    if (FWR_MUTANT_IS(FWR_MUT_SOFT_ERRORS))
+        fatal = 0; /* broken: the engine goes on after anything */
     if (fatal || f->state != FWR_STATE_FAILED)
         f->last_error = (int16_t)err;
     if (fatal)
@@ -480,17 +482,29 @@ static int compact(struct fwr *f)
     return 0;
 }
 
+/* A VOID whose records went with the log a compaction replaced voids
+ * nothing: the new log holds records of done blocks only. */
+static int void_moot(const struct fwr *f, const struct entry *e)
+{
+    uint32_t i;
+    if (e->type != SLOT_VOID)
+        return 0;
+    for (i = e->arg0; i < e->arg0 + e->arg1 && i < f->nblocks; i++)
+        if (bit_get(f->rec, i))
+            return 0;
+    return 1;
+}
+
 /* Append e to the log: primary, then the mirror at the same slot. */
 static int append(struct fwr *f, const struct entry *e)
 {
-    int rc = 0, compacted = f->log_next >= f->log_slots;
-    if (compacted)
+    int rc = put_primary(f, e);
+    if (rc == FWR_E_NOSPC) {
+        /* The log is full (or slots abandoned to failed programs ran it
+         * out): compact, once. */
         rc = compact(f);
-    if (!rc)
-        rc = put_primary(f, e);
-    if (rc == FWR_E_NOSPC && !compacted) {
-        /* Slots abandoned to failed programs ran the log out: compact. */
-        rc = compact(f);
+        if (!rc && void_moot(f, e))
+            return 0;
         if (!rc)
             rc = put_primary(f, e);
     }
@@ -542,6 +556,8 @@ static int scan(struct fwr *f, int rehash, int *complete, struct entry *tail)
             /* The mirror's slot serves when the primary's does not; when
              * the primary's is valid it only matters for the position. */
             rm = read_slot(f, 1, k, rc == 1 ? NULL : &e);
+            if (rm < 0 && FWR_MUTANT_IS(FWR_MUT_IO_IGNORED))
+                rm = 0; /* broken: an unreadable mirror slot as invalid */
             if (rm < 0)
                 return rm;
             used |= rm != 2;
@@ -711,7 +727,9 @@ static int finish(struct fwr *f)
         }
     }
     rc = append_new(f, SLOT_COMPLETE, f->nblocks, f->image.size);
-    if (!rc)
+    /* (broken, LOCK_ONCE: the lock is forgotten after a resume) */
+    if (!rc &&
+        !(FWR_MUTANT_IS(FWR_MUT_LOCK_ONCE) && f->progress.blocks_resumed))
         rc = set_protect(f, 1);
     f->state = FWR_STATE_COMPLETE;
     return rc;

@@ -21,6 +21,11 @@
 #define FWR_MUT_SPIN         9 /* scan waits on a torn slot: no flash op */
 #define FWR_MUT_SPIN_READ    10 /* scan re-reads a torn slot forever */
 #define FWR_MUT_COMPACT_BOOT 11 /* every resume compacts the log: costly */
+#define FWR_MUT_LOCK_ONCE    12 /* locks only an image finished without a
+                                   resume */
+#define FWR_MUT_SOFT_ERRORS  13 /* no error stops the engine */
+#define FWR_MUT_IO_IGNORED   14 /* scan takes a mirror slot it could not
+                                   read as invalid */
 
 #define FWR_MUTANT_IS(m) ((FWR_MUTANT) == (m))
 

@@ -1290,6 +1290,11 @@ int sim_flash_protect(struct sim_flash *f, uint32_t addr, uint32_t len, bool on)
     uint32_t i;
     if (!f->powered)
         return SIM_E_POWER_OFF;
+    /* Idempotent, as a region register is: locking a locked range again
+     * takes no second slot, and one release frees it. */
+    for (i = 0; on && i < 4; i++)
+        if (f->prot[i].len == len && f->prot[i].addr == addr)
+            return 0;
     for (i = 0; i < 4; i++) {
         if (!on && f->prot[i].addr == addr && f->prot[i].len == len) {
             f->prot[i].len = 0;
@@ -1302,6 +1307,17 @@ int sim_flash_protect(struct sim_flash *f, uint32_t addr, uint32_t len, bool on)
         }
     }
     return on ? SIM_E_INVAL : 0;
+}
+
+bool sim_flash_is_protected(const struct sim_flash *f, uint32_t addr,
+                            uint32_t len)
+{
+    uint32_t i;
+    for (i = 0; i < 4; i++)
+        if (f->prot[i].len && f->prot[i].addr <= addr &&
+            addr - f->prot[i].addr + (uint64_t)len <= f->prot[i].len)
+            return true;
+    return false;
 }
 
 int sim_flash_is_bad(struct sim_flash *f, uint32_t addr)

@@ -195,6 +195,11 @@ int sim_flash_program(struct sim_flash *f, uint32_t addr, const void *buf,
 int sim_flash_erase(struct sim_flash *f, uint32_t addr, uint32_t len);
 int sim_flash_protect(struct sim_flash *f, uint32_t addr, uint32_t len,
                       bool on);
+/* Protection is idempotent (locking a locked range again is a no-op) and
+ * survives power cycles, as non-volatile lock bits do. */
+/* Does one protected range cover all of [addr, addr + len)? */
+bool sim_flash_is_protected(const struct sim_flash *f, uint32_t addr,
+                            uint32_t len);
 int sim_flash_is_bad(struct sim_flash *f, uint32_t addr);
 /* NAND spare area of the page holding addr (factory bad-block marks sit in
  * byte 0 of a bad block's first page). Raw: no ECC, timing or faults. */

@@ -29,6 +29,10 @@ struct harness_hash {
         struct fwr_mbedtls_sha256 sha256;
 #endif
     } ctx;
+    /* Engine CRC only: the ops themselves, and the first breach of their
+     * contract (a result other than 0 or negative), "" while none. */
+    struct fwr_hash_ops inner;
+    char broken[96];
 };
 
 /* Set h up for kind (enum fwr_hash_kind, not NONE). 0, or -1 with a
@@ -37,7 +41,8 @@ struct harness_hash {
 int harness_hash_init(struct harness_hash *h, uint8_t kind, char *err,
                       size_t errlen);
 
-/* Set h up with the engine's own CRC-32 ops (fwr_hash_crc32). */
+/* Set h up with the engine's own CRC-32 ops (fwr_hash_crc32), watched:
+ * h->broken names the first call that returned a positive value. */
 void harness_hash_init_engine_crc(struct harness_hash *h);
 
 /* One-shot digest of buf into out (h's size bytes). */

@@ -141,6 +141,7 @@ int oracle_failure_unavoidable(const struct scenario *sc)
     return (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
            x->fail_burst > 3 ||
            x->read_flip_rate > 0 || x->retention_rate > 0 ||
+           sc->offline.read_error_rate > 0 ||
            x->read_disturb_limit || sc->link.corrupt_rate > 0 ||
            sc->device.geo.factory_bad;
 }
@@ -216,7 +217,8 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
  * rewritten (a compaction without a mirror) loses the log. Faults drawn at random per
      * op (worn cells, read flips, retention, read disturb, dropped
      * transfers) bound nothing per boot: each may cost a group again, any
-     * number of times; one whole update covers them. */
+     * number of times; one whole update covers them. A read error
+     * (faults.read_error_rate) ends its boot: the boots pay for it. */
     uint64_t whole =
         (tr->image_changed ? 1u : 0u) + (tr->bytes_corrupted ? boots : 0u) +
         (sc->offline.record_flips &&
@@ -283,6 +285,24 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
                               whole * o->update_ns;
 }
 
+/*
+ * Could this trial call for a whole-image restart? fwresume restarts when
+ * every block matches its record and the image digest still fails: a
+ * record that hashes wrong bytes. Only bytes corrupted on the link (before
+ * the cut or after), record bits lost, reads that may return other bytes,
+ * or worn cells make one;
+ * anything else (a cut, bits lost in data) is found block by block.
+ */
+static int restart_cause(const struct scenario *sc, const struct trial *tr)
+{
+    const struct sim_faults *x = &sc->device.faults;
+    return tr->bytes_corrupted > 0 || tr->corrupted_before > 0 ||
+           sc->offline.record_flips > 0 ||
+           x->read_flip_rate > 0 || x->retention_rate > 0 ||
+           x->read_disturb_limit ||
+           (x->wear_mode != SIM_WEAR_NONE && x->endurance);
+}
+
 /* A complete, exact trial that cost more than a bound: over_budget, with
  * the figure and the bound. */
 static void check_budget(const struct oracle *o, struct trial *tr)
@@ -299,6 +319,14 @@ static void check_budget(const struct oracle *o, struct trial *tr)
     else if (b.unit_erases && tr->unit_erases > b.unit_erases)
         what = "erases of one unit", got = tr->unit_erases,
         max = b.unit_erases;
+    if (!what && tr->restarts && !restart_cause(o->sc, tr)) {
+        tr->verdict = VERDICT_OVER_BUDGET;
+        snprintf(tr->detail, sizeof(tr->detail),
+                 "restarted the whole download %u times; nothing this "
+                 "trial ran into calls for one",
+                 tr->restarts);
+        return;
+    }
     if (what) {
         tr->verdict = VERDICT_OVER_BUDGET;
         snprintf(tr->detail, sizeof(tr->detail),
@@ -341,7 +369,8 @@ void oracle_judge(const struct oracle *o, struct sim_flash *dev,
                  "after a reboot the engine took block %u as valid, but it "
                  "holds other bytes",
                  tr->false_claim - 1);
-    } else if (rc == ORACLE_STUCK || tr->boots > sc->cuts.max_boots) {
+    } else if (rc == ORACLE_STUCK ||
+               tr->boots - tr->io_boots > sc->cuts.max_boots) {
         tr->verdict = VERDICT_STUCK;
         snprintf(tr->detail, sizeof(tr->detail),
                  "no completion after %u boots / %llu requests", tr->boots,

@@ -61,6 +61,14 @@ static uint32_t used_slots(const uint8_t *b, uint32_t size, uint32_t hdr,
     return end > hdr ? (end - hdr + slot - 1) / slot : 0;
 }
 
+static int all_erased(const uint8_t *p, uint32_t n, uint8_t ev)
+{
+    while (n--)
+        if (p[n] != ev)
+            return 0;
+    return 1;
+}
+
 /* Section 2: the header names this image. Returns 1, or 0 with the first
  * field that differs in why (reported only when no copy matches). */
 static int header_matches(const struct record_reader *r, const uint8_t *h,
@@ -152,7 +160,8 @@ int record_reader_check_complete(const struct record_reader *r, char *why,
     int ncopies = r->mirror_addr != FWR_NO_MIRROR ? 2 : 1, m, use[2] = {0, 0};
     int64_t *live = r->live, last_void = -1, last_complete = -1;
     uint8_t last_type = 0;
-    uint32_t k, i;
+    uint32_t k, i, last_a0 = 0, last_a1 = 0;
+    int torn_seen = 0;
     char first_why[160] = "";
     int rc = -2;
 
@@ -209,9 +218,36 @@ int record_reader_check_complete(const struct record_reader *r, char *why,
             if (v)
                 s = cand;
         }
-        if (!s)
+        if (!s) {
+            for (m = 0; m < ncopies; m++)
+                if (use[m] && k < c[m].used &&
+                    !all_erased(c[m].b + hdr + (size_t)k * slot, slot,
+                                r->erased))
+                    torn_seen = 1;
             continue;
+        }
+        if (s[0] == T_VOID) {
+            /* Section 5: a VOID is written over live records, or again
+             * over the VOID it repeats (section 7, row 13). A torn slot
+             * before it may have been a record its writer read as valid:
+             * then nothing is known. */
+            int covers = 0;
+            for (i = le32(s + 4); i < le32(s + 4) + le32(s + 8); i++)
+                covers |= live[i] >= 0;
+            if (!covers && !torn_seen &&
+                !(last_type == T_VOID && last_a0 == le32(s + 4) &&
+                  last_a1 == le32(s + 8))) {
+                snprintf(why, whylen,
+                         "slot %u: VOID(%u, %u) covers no live record and "
+                         "repeats no VOID",
+                         k, le32(s + 4), le32(s + 8));
+                rc = -1;
+                goto out;
+            }
+        }
         last_type = s[0];
+        last_a0 = le32(s + 4);
+        last_a1 = le32(s + 8);
         if (s[0] == T_BLOCK) {
             live[le32(s + 4)] = k;
         } else if (s[0] == T_VOID) {

@@ -524,6 +524,10 @@ static const struct key_def keys[] = {
     {"faults", "offline_record_flips", KT_UINT,
      AT(offline.record_flips), 0, 1e6, NULL, NULL, "0",
      "the same in the record area (both copies)"},
+    {"faults", "read_error_rate", KT_REAL, AT(offline.read_error_rate), 0,
+     0.01, NULL, NULL, "0",
+     "share of the engine's reads during a recovery that fail with an I/O "
+     "error (the device reboots and tries again)"},
     {"faults", "reprogram_as_and", KT_BOOL, AT(device.faults.reprogram_as_and),
      0, 0, NULL, NULL, "no",
      "NOR: a second program of a unit ANDs instead of being a violation"},

@@ -108,6 +108,10 @@ struct scenario_offline {
     uint32_t data_flips;   /* faults.offline_flips: data bits per cut */
     uint32_t record_flips; /* faults.offline_record_flips: record area
                               bits (both copies) per cut */
+    /* faults.read_error_rate: share of the engine's reads during a
+     * recovery that the bus fails (an I/O error, no data); the harness
+     * injects them at the flash ops, not the device model. */
+    double read_error_rate;
 };
 
 struct scenario {

@@ -43,6 +43,8 @@
 
 /* An engine and everything it owns: the live run and the trial running
  * inside its hook each have one, so neither disturbs the other. */
+struct session;
+
 struct engine {
     struct fwr fw;
     struct fwr_config cfg;
@@ -52,6 +54,7 @@ struct engine {
     struct fwr_skipbad skipbad; /* NAND: bad units skipped under the ops */
     struct harness_hash blk, img; /* one context per ops, as they nest */
     struct fwr_hash_ops img_seen;  /* the live run's: img, watched */
+    struct session *session;       /* the one driving it (watched runs) */
     uint32_t *work;
     uint8_t chunk[CHUNK];
 };
@@ -67,6 +70,7 @@ struct session {
     uint32_t false_claim; /* 1 + first block taken as valid that is not */
     int watched;          /* the engine's flash ops count against budgets */
     int reboots;          /* the live update: clean reboots (cuts.reboot_every) */
+    char contract[120];   /* the first breach of the engine's API contract */
 };
 
 /*
@@ -123,6 +127,12 @@ struct torture {
     uint32_t rewrites;
     int rewrite_open;
     uint64_t rw_erases, rw_programs, rewrite_erases, rewrite_programs;
+    char unsettled[160]; /* the uncut update left its contract broken */
+    /* faults.read_error_rate: on during a trial's recovery only, drawn
+     * from the trial's seed; read_errors counts the ones injected. */
+    int bus_on;
+    uint64_t bus_rng;
+    uint64_t read_errors;
     uint64_t *plan; /* boundary index of each trial */
     uint64_t planned;
     uint32_t *erases_update, *erases_worst;
@@ -431,12 +441,25 @@ static struct watch *op_enter(struct engine *e)
     return &t->watch;
 }
 
+/* Does the bus fail this read (faults.read_error_rate)? */
+static int bus_fails(struct torture *t)
+{
+    if (!t->bus_on)
+        return 0;
+    t->bus_rng = t->bus_rng * 6364136223846793005ull + 1442695040888963407ull;
+    if ((double)(t->bus_rng >> 11) * 0x1p-53 >= t->sc->offline.read_error_rate)
+        return 0;
+    t->read_errors++;
+    return 1;
+}
+
 /* NOR: the simulator itself. */
 static int w_read(void *u, uint32_t a, void *b, uint32_t n)
 {
     struct engine *e = u;
     struct watch *w = op_enter(e);
-    int rc = sim_flash_read(e->direct, a, b, n);
+    int rc = bus_fails(e->t) ? SIM_E_READ_FAIL
+                             : sim_flash_read(e->direct, a, b, n);
     w->in_sim = 0;
     return rc;
 }
@@ -464,7 +487,8 @@ static int wl_read(void *u, uint32_t a, void *b, uint32_t n)
 {
     struct engine *e = u;
     struct watch *w = op_enter(e);
-    int rc = e->lower.read(e->lower.user, a, b, n);
+    int rc = bus_fails(e->t) ? SIM_E_READ_FAIL
+                             : e->lower.read(e->lower.user, a, b, n);
     w->in_sim = 0;
     return rc;
 }
@@ -491,7 +515,13 @@ static int wl_protect(void *u, uint32_t a, uint32_t n, int on)
 {
     struct engine *e = u;
     struct watch *w = op_enter(e);
-    int rc = e->lower.protect(e->lower.user, a, n, on);
+    int rc;
+    /* fwresume.h: on is 1 (lock) or 0 (release); a driver may test for
+     * either value. */
+    if (on != 0 && on != 1 && e->session && !e->session->contract[0])
+        snprintf(e->session->contract, sizeof(e->session->contract),
+                 "flash.protect called with on = %d (1 or 0 expected)", on);
+    rc = e->lower.protect(e->lower.user, a, n, on);
     w->in_sim = 0;
     return rc;
 }
@@ -571,6 +601,73 @@ static int seen_finish(void *ctx, uint8_t *digest)
 
 /* ------------------------------------------------------------ a session */
 
+/* Does the engine keep on going after err (fwresume.h: these five leave
+ * it usable, every other error stops it)? */
+static int error_is_usable(int err)
+{
+    return err == FWR_E_INVAL || err == FWR_E_STATE || err == FWR_E_RANGE ||
+           err == FWR_E_AGAIN || err == FWR_E_LOCKED;
+}
+
+/*
+ * The error contract (fwresume.h), checked where a call fails: the error
+ * returned is the one fwr_last_error() reports, and an error that stops
+ * the engine leaves it FAILED, refusing fwr_next_range() without a flash
+ * op. A device's update task acts on exactly these. A read the bus
+ * failed since read_errors0 must make the call return FWR_E_IO. Returns
+ * rc; the first breach goes to s->contract.
+ */
+static int error_contract(struct session *s, const char *call, int rc,
+                          uint64_t read_errors0)
+{
+    struct fwr *f = &s->e->fw;
+    const struct sim_stats *st = sim_flash_stats(s->dev);
+    uint64_t ops = st->reads + st->programs + st->erases;
+    uint32_t off = 0, len = 0;
+    int again;
+
+    if (s->contract[0])
+        return rc;
+    /* FWR_E_IO is "a flash op returned an error": one that failed a read
+     * under this call must come back from it (the engine neither retries
+     * nor hides one). */
+    if (s->t->read_errors > read_errors0 && rc != FWR_E_IO) {
+        snprintf(s->contract, sizeof(s->contract),
+                 "a read failed with an I/O error under %s, which returned "
+                 "%d (FWR_E_IO expected)",
+                 call, rc);
+        return rc;
+    }
+    if (rc >= 0)
+        return rc;
+    if (fwr_last_error(f) != rc) {
+        snprintf(s->contract, sizeof(s->contract),
+                 "%s returned %d, but fwr_last_error() says %d", call, rc,
+                 fwr_last_error(f));
+    } else if (!error_is_usable(rc) && fwr_state(f) != FWR_STATE_FAILED) {
+        snprintf(s->contract, sizeof(s->contract),
+                 "%s returned %d, which stops the engine, but its state is "
+                 "%d, not FAILED",
+                 call, rc, (int)fwr_state(f));
+    } else if (!error_is_usable(rc)) {
+        again = fwr_next_range(f, &off, &len);
+        st = sim_flash_stats(s->dev);
+        if (again != FWR_E_STATE || st->reads + st->programs + st->erases != ops)
+            snprintf(s->contract, sizeof(s->contract),
+                     "after %s returned %d, fwr_next_range() returned %d "
+                     "and made %llu flash ops (FWR_E_STATE and none expected)",
+                     call, rc, again,
+                     (unsigned long long)(st->reads + st->programs +
+                                          st->erases - ops));
+        else if (fwr_last_error(f) != rc)
+            snprintf(s->contract, sizeof(s->contract),
+                     "after %s returned %d, a refused call replaced "
+                     "fwr_last_error() with %d",
+                     call, rc, fwr_last_error(f));
+    }
+    return rc;
+}
+
 /*
  * Boot a fresh engine on s->dev and download until complete. Returns 0,
  * a negative fwr error, or DRIVE_STUCK. A power cut longjmps out.
@@ -583,7 +680,7 @@ static int drive(struct session *s, int first_boot)
     struct fwr_config *c = &s->e->cfg;
     struct fwr *f = &s->e->fw;
     struct link *l = s->link;
-    uint64_t req = 0, t0, fed = 0, reboot_at = UINT64_MAX;
+    uint64_t req = 0, t0, fed = 0, reboot_at = UINT64_MAX, r0;
     int ver, rc;
 
 boot:
@@ -600,6 +697,7 @@ boot:
         /* On top of the bad-block layer: the ops the engine issues. */
         int nand = t->devcfg.geo.kind == SIM_NAND;
         s->e->t = t;
+        s->e->session = s;
         s->e->direct = s->dev;
         c->flash.user = s->e;
         c->flash.read = nand ? wl_read : w_read;
@@ -612,7 +710,8 @@ boot:
         return rc;
     ver = l->version;
     t0 = sim_flash_clock_ns(s->dev);
-    rc = fwr_begin(f, &t->id[ver - 1]);
+    r0 = t->read_errors;
+    rc = error_contract(s, "fwr_begin", fwr_begin(f, &t->id[ver - 1]), r0);
     /* A corrupting link makes records of wrong bytes that only the image
      * digest can catch: the claim check holds for a clean link only. */
     if (rc == 0 && s->e == &t->eng[1] && t->sc->link.corrupt_rate <= 0)
@@ -635,13 +734,17 @@ boot:
             /* The server's ETag changed: the device starts the new image,
              * which voids the old one's records. */
             ver = l->version;
-            rc = fwr_begin(f, &t->id[ver - 1]);
+            r0 = t->read_errors;
+            rc = error_contract(s, "fwr_begin",
+                                fwr_begin(f, &t->id[ver - 1]), r0);
             if (rc)
                 return rc;
         }
         if (fwr_state(f) == FWR_STATE_COMPLETE)
             return 0;
-        rc = fwr_next_range(f, &off, &len);
+        r0 = t->read_errors;
+        rc = error_contract(s, "fwr_next_range",
+                            fwr_next_range(f, &off, &len), r0);
         if (rc)
             return rc;
         if (!len)
@@ -653,7 +756,9 @@ boot:
             if (reboot_at - fed < k) /* the reboot falls inside it */
                 k = (uint32_t)(reboot_at - fed);
             link_deliver(l, s->e->chunk, img + off + done, k);
-            rc = fwr_feed(f, s->e->chunk, k);
+            r0 = t->read_errors;
+            rc = error_contract(s, "fwr_feed", fwr_feed(f, s->e->chunk, k),
+                                r0);
             if (rc == FWR_E_AGAIN)
                 break;
             if (rc < 0)
@@ -699,6 +804,94 @@ static void check_claims(struct session *s)
             return;
         }
     }
+}
+
+/* ------------------------------------------------------------ settled */
+
+/* The boot of the settle check costs a resume scan (under verify = full,
+ * a re-hash of the image): every trial's would add 31 % to nor-1m-4k. One
+ * trial in SETTLE_EVERY (by id, so a replay does the same) reboots; the
+ * boot after the uncut update always does (uncut_update). */
+#define SETTLE_EVERY 4
+
+/* Reboots after read errors in one trial, beyond which the trial ends on
+ * the engine's FWR_E_IO (a detected failure the fault model allows). */
+#define IO_REBOOTS_MAX 64
+
+/* Does good data read as written? Read flips, retention loss and read
+ * disturb may make a finished image re-hash wrong at the next boot, and
+ * an engine then rightly writes again. */
+static int reads_reliable(const struct scenario *sc)
+{
+    const struct sim_faults *x = &sc->device.faults;
+    return x->read_flip_rate <= 0 && x->retention_rate <= 0 &&
+           !x->read_disturb_limit;
+}
+
+/* Are both record copies write-protected? */
+static int records_locked(const struct torture *t, const struct sim_flash *dev)
+{
+    return sim_flash_is_protected(dev, t->lay.record_addr,
+                                  t->lay.record_size) &&
+           (t->lay.mirror_addr == FWR_NO_MIRROR ||
+            sim_flash_is_protected(dev, t->lay.mirror_addr,
+                                   t->lay.record_size));
+}
+
+/*
+ * A complete image stays complete (fwresume.h: COMPLETE is "all blocks
+ * written, digest checked, locked"): when the flash can lock, the record
+ * area is locked, and one more clean boot reports the image complete
+ * without a program, an erase or a byte downloaded. An engine that does
+ * otherwise rewrites its log on every boot of a finished device. Run on
+ * the trial's device after the verdict's figures were taken; the boot
+ * only when reboot is set. 0, or 1 with the breach in s->contract.
+ */
+static int settle_check(struct torture *t, struct session *s, int reboot)
+{
+    const struct sim_stats *st = sim_flash_stats(s->dev);
+    uint64_t prog0 = st->programs, erase0 = st->erases;
+    uint64_t served0 = s->link->served;
+    volatile int rc = 0, stuck = 0;
+    int lockable = s->e->cfg.flash.protect != NULL;
+
+    if (lockable && !records_locked(t, s->dev)) {
+        snprintf(s->contract, sizeof(s->contract),
+                 "complete, but the record area is not write-protected");
+        return 1;
+    }
+    if (!reboot)
+        return 0;
+    sim_flash_power_on(s->dev);
+    switch (sigsetjmp(t->trial_jmp, 0)) {
+    case 0:
+        watch_arm(t, t->trial_budget);
+        rc = drive(s, 0);
+        stuck = t->watch.expired;
+        break;
+    default: /* the watchdog; no cut is armed */
+        stuck = 1;
+    }
+    watch_disarm(t);
+    st = sim_flash_stats(s->dev);
+    if (s->contract[0])
+        return 1;
+    if (stuck || rc)
+        snprintf(s->contract, sizeof(s->contract),
+                 "the boot after completion %s (%d)",
+                 stuck ? "ran out of the watchdog's budget" : "failed", rc);
+    else if (st->programs != prog0 || st->erases != erase0 ||
+             s->link->served != served0)
+        snprintf(s->contract, sizeof(s->contract),
+                 "the boot after completion made %llu programs and %llu "
+                 "erases and downloaded %llu bytes (none expected)",
+                 (unsigned long long)(st->programs - prog0),
+                 (unsigned long long)(st->erases - erase0),
+                 (unsigned long long)(s->link->served - served0));
+    else if (lockable && !records_locked(t, s->dev))
+        snprintf(s->contract, sizeof(s->contract),
+                 "the boot after completion left the record area unlocked");
+    return s->contract[0] != 0;
 }
 
 /* ------------------------------------------------------------ a trial */
@@ -823,11 +1016,12 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
 {
     struct sim_flash *dev = t->trial_dev;
     struct link link = t->live_link;
-    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1, 0};
+    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1, 0, ""};
     const struct sim_stats *st;
     uint64_t prog0, erase0, clock0, link0, served0, corrupted0, remaining;
     int version0;
-    volatile uint32_t level = 1, boots = 0;
+    volatile uint32_t level = 1, boots = 0, io_boots = 0, restarts = 0;
+    volatile uint64_t rerr0 = 0;
     volatile int rc = 0, stuck = 0;
     double h0 = clock_wall_s(), r0;
     volatile uint32_t depth =
@@ -844,6 +1038,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
                       : b->addr >= t->lay.mirror_addr ? CUT_AREA_MIRROR
                                                       : CUT_AREA_RECORD;
     trial_yardstick(t, tr);
+    t->eng[1].img.broken[0] = 0;
     tr->log_rewrite = t->rewrite_from != UINT64_MAX &&
                       (b->index >= t->rewrite_from || depth >= 2);
     tr->in_rewrite = in_rewrite(t, b->index);
@@ -882,6 +1077,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
                                        tr->log_rewrite);
     }
     link_reseed(&link, tr->seed);
+    t->bus_rng = mix(tr->seed, 0xB05);
     st = sim_flash_stats(dev);
     prog0 = st->programs;
     erase0 = st->erases;
@@ -905,6 +1101,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
             /* Power failed during the recovery: record the cut, reboot. */
             uint32_t k = level;
             t->watch.in_sim = 0; /* the cut jumped out of a flash op */
+            restarts = restarts + s.e->fw.progress.restarts;
             if (k < TRIAL_MAX_DEPTH) {
                 tr->cuts[k] = t->trial_cut.index;
                 tr->cut_op[k] = t->trial_cut.op;
@@ -923,10 +1120,11 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
             rc = DRIVE_STUCK;
             break;
         }
-        if (boots > t->sc->cuts.max_boots) {
+        if (boots - io_boots > t->sc->cuts.max_boots) {
             rc = DRIVE_STUCK;
             break;
         }
+    io_reboot:
         boots = boots + 1;
         t->watch.in_sim = 1; /* the simulator again, as in a flash op */
         sim_flash_power_on(dev);
@@ -940,9 +1138,23 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
         t->trial_cut_armed = level < depth;
         if (t->trial_cut_armed)
             t->trial_cut_at = nested_cut(t, tr, level);
+        t->bus_on = 1;
+        rerr0 = t->read_errors;
         rc = drive(&s, boots == 1);
+        t->bus_on = 0;
+        restarts = restarts + s.e->fw.progress.restarts;
+        if (rc == FWR_E_IO && t->read_errors > rerr0 && !s.contract[0] &&
+            io_boots < IO_REBOOTS_MAX) {
+            /* The bus failed a read and the engine stopped, as it must:
+             * the device's update task reboots and tries again. Such boots
+             * count as boots, not against cuts.max_boots. */
+            io_boots = io_boots + 1;
+            watch_arm(t, t->trial_budget); /* a boot's own budgets */
+            goto io_reboot;
+        }
         break;
     }
+    t->bus_on = 0;
     watch_disarm(t);
     t->trial_cut_armed = 0;
     sim_flash_set_boundary_hook(dev, NULL, NULL, NULL);
@@ -952,9 +1164,12 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     /* judge */
     st = sim_flash_stats(dev);
     tr->boots = boots;
+    tr->io_boots = io_boots;
+    tr->restarts = restarts;
     tr->bytes_downloaded = link.served - served0;
     tr->image_changed = link.version != version0;
     tr->bytes_corrupted = link.corrupted - corrupted0;
+    tr->corrupted_before = corrupted0;
     tr->bytes_redownloaded =
         tr->bytes_downloaded > remaining ? tr->bytes_downloaded - remaining : 0;
     tr->blocks_redownloaded =
@@ -968,6 +1183,17 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->false_claim = s.false_claim;
     trial_wear(t, dev, tr);
     oracle_judge(&t->oracle, dev, t->image[link.version - 1], rc, tr);
+    if (!s.contract[0] && s.e->img.broken[0])
+        snprintf(s.contract, sizeof(s.contract), "%s", s.e->img.broken);
+    if (!s.contract[0] && (tr->verdict == VERDICT_RECOVERED ||
+                           tr->verdict == VERDICT_RECOVERED_EXTRA ||
+                           tr->verdict == VERDICT_OVER_BUDGET))
+        settle_check(t, &s, id % SETTLE_EVERY == 0 && reads_reliable(t->sc));
+    if (s.contract[0] && !verdict_is_unsafe((enum verdict)tr->verdict)) {
+        tr->verdict = VERDICT_CONTRACT_VIOLATION;
+        tr->failed = 1;
+        snprintf(tr->detail, sizeof(tr->detail), "%.150s", s.contract);
+    }
     if (stuck && tr->verdict == VERDICT_STUCK) {
         char why[sizeof(tr->detail) - 16];
         watch_explain(t, stuck, why, sizeof(why));
@@ -1038,6 +1264,7 @@ static int live_update(struct torture *t, int with_trials)
     s.resumed = 0;
     s.false_claim = 0;
     s.reboots = 1;
+    s.contract[0] = 0;
     /* Not watched: this is the update torture_create ran to completion
      * under the watchdog, op for op (trials only read the live device). */
     s.watched = 0;
@@ -1092,10 +1319,12 @@ static int watched_session(struct torture *t, struct session *s, int *why,
  */
 static int uncut_update(struct torture *t, int *why)
 {
-    struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0, 1, 1};
+    struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0, 1, 1, ""};
     struct link link;
     int rc = watched_session(t, &s, why, &t->uncut_ops, &t->uncut_cpu_s);
-    int boot_why;
+    int boot_why, lockable;
+    const struct sim_stats *st;
+    uint64_t prog0, erase0, served0;
 
     if (rc)
         return rc;
@@ -1106,10 +1335,43 @@ static int uncut_update(struct torture *t, int *why)
     s.dev = t->trial_dev;
     s.link = &link;
     s.reboots = 0;
-    if (watched_session(t, &s, &boot_why, &t->boot_ops, &t->boot_cpu_s)) {
+    st = sim_flash_stats(t->trial_dev);
+    prog0 = st->programs;
+    erase0 = st->erases;
+    served0 = link.served;
+    lockable = t->eng[0].cfg.flash.protect != NULL;
+    if (lockable && !records_locked(t, t->live)) {
+        snprintf(t->unsettled, sizeof(t->unsettled),
+                 "the uncut update completed with the record area not "
+                 "write-protected");
+        return 0;
+    }
+    rc = watched_session(t, &s, &boot_why, &t->boot_ops, &t->boot_cpu_s);
+    st = sim_flash_stats(t->trial_dev);
+    if (rc || s.contract[0]) {
         t->boot_ops = 0;
         t->boot_cpu_s = 0;
     }
+    /* The settle check of a trial (settle_check), on the uncut update. */
+    if (s.contract[0])
+        snprintf(t->unsettled, sizeof(t->unsettled), "%s", s.contract);
+    else if (rc)
+        snprintf(t->unsettled, sizeof(t->unsettled),
+                 "the boot after the uncut update failed (%s %d)",
+                 rc == DRIVE_STUCK ? "stuck" : "engine error", rc);
+    else if (reads_reliable(t->sc) &&
+             (st->programs != prog0 || st->erases != erase0 ||
+              link.served != served0))
+        snprintf(t->unsettled, sizeof(t->unsettled),
+                 "the boot after the uncut update made %llu programs and "
+                 "%llu erases and downloaded %llu bytes (none expected)",
+                 (unsigned long long)(st->programs - prog0),
+                 (unsigned long long)(st->erases - erase0),
+                 (unsigned long long)(link.served - served0));
+    else if (lockable && !records_locked(t, t->trial_dev))
+        snprintf(t->unsettled, sizeof(t->unsettled),
+                 "the boot after the uncut update left the record area "
+                 "unlocked");
     return 0;
 }
 
@@ -1405,6 +1667,7 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     }
     {
         int why;
+        char why_not[160];
         rc = uncut_update(t, &why);
         watch_close(t);
         sim_flash_set_boundary_hook(t->live, NULL, NULL, NULL);
@@ -1431,6 +1694,19 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
                      "scenario cannot be tortured",
                      sc->path, rc == DRIVE_STUCK ? "stuck" : "engine error",
                      rc);
+            goto fail;
+        }
+        /* An uncut update that left other bytes than the image is the
+         * trials' to judge (silent corruption); its next boot rightly
+         * writes. */
+        if (t->unsettled[0] &&
+            oracle_data_matches(&t->oracle, t->live,
+                                t->image[t->live_link.version - 1], why_not,
+                                sizeof(why_not))) {
+            snprintf(err, errlen,
+                     "%s: the engine breaks its contract (fwresume.h) after "
+                     "the uncut update: %s",
+                     sc->path, t->unsettled);
             goto fail;
         }
     }

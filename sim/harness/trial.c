@@ -9,7 +9,7 @@ const char *verdict_name(enum verdict v)
         "recovered",         "recovered_extra", "detected_failure",
         "silent_corruption", "stuck",           "out_of_partition",
         "rule_violation",    "unexpected_error", "over_budget",
-        "format_violation"};
+        "format_violation",  "contract_violation"};
     return (unsigned)v < VERDICT_COUNT ? names[v] : "unknown";
 }
 
@@ -47,7 +47,7 @@ int verdict_is_unsafe(enum verdict v)
 {
     return v == VERDICT_SILENT_CORRUPTION || v == VERDICT_STUCK ||
            v == VERDICT_OUT_OF_PARTITION || v == VERDICT_RULE_VIOLATION ||
-           v == VERDICT_FORMAT_VIOLATION;
+           v == VERDICT_FORMAT_VIOLATION || v == VERDICT_CONTRACT_VIOLATION;
 }
 
 const char *fwr_error_name(int err)

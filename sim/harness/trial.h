@@ -29,6 +29,11 @@ enum verdict {
     VERDICT_FORMAT_VIOLATION = 9,  /* complete and exact to the engine, but
                                       the record area does not read as
                                       complete (docs/record-format.md) */
+    VERDICT_CONTRACT_VIOLATION = 10, /* the engine broke its API contract
+                                        (fwresume.h): an error it did not
+                                        report or stop on, a complete image
+                                        left unlocked, or the next boot not
+                                        settled on it */
     VERDICT_COUNT
 };
 
@@ -54,7 +59,7 @@ const char *fwr_error_name(int err);
 int verdict_is_failure(enum verdict v, int allow_detected_failure);
 /* True for the verdicts no expectation can excuse, the ones that make a
  * value unsafe: silent corruption, stuck, out of partition, rule
- * violation. */
+ * violation, format violation, contract violation. */
 int verdict_is_unsafe(enum verdict v);
 
 struct trial {
@@ -78,6 +83,14 @@ struct trial {
     uint64_t bytes_redownloaded; /* beyond the image size */
     uint32_t blocks_redownloaded;
     uint32_t boots;            /* reboots after cuts */
+    uint32_t io_boots;         /* of them, after a read error
+                                  (faults.read_error_rate): not held to
+                                  cuts.max_boots; not stored */
+    uint64_t corrupted_before; /* bytes the link corrupted in the uncut
+                                  update before the cut; not stored */
+    uint32_t restarts;         /* whole-image restarts the engine made
+                                  (fwr_progress.restarts, summed over the
+                                  boots); not stored */
     uint64_t erases, programs; /* flash ops after the first cut */
     uint64_t recover_ns;       /* simulated time, reboot to complete */
     uint64_t scan_ns;          /* simulated time of the resume scan */

@@ -381,6 +381,27 @@ static void test_cost_over_a_bound_is_over_budget(void **state)
     assert_non_null(strstr(r->tr.detail, "recovery took"));
 }
 
+/* A whole-image restart is for a record that hashes wrong bytes: without
+ * a fault that makes one, it is a cost regression; with corrupted link
+ * bytes (or record bits lost) it is what the engine must do. */
+static void test_restart_without_a_cause_is_over_budget(void **state)
+{
+    struct rig *r = *state;
+    uncut(r);
+    r->tr.restarts = 1;
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_OVER_BUDGET);
+    assert_int_equal(r->tr.failed, 1);
+    assert_non_null(strstr(r->tr.detail, "restarted the whole download 1"));
+    r->tr.bytes_corrupted = 3;
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_RECOVERED);
+    r->tr.bytes_corrupted = 0;
+    r->sc.offline.record_flips = 1;
+    judge(r, 0);
+    assert_int_equal(r->tr.verdict, VERDICT_RECOVERED);
+}
+
 static void test_explicit_bounds_and_off(void **state)
 {
     struct rig *r = *state;
@@ -431,6 +452,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_cost_over_a_bound_is_over_budget,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_restart_without_a_cause_is_over_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explicit_bounds_and_off, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(

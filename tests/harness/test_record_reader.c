@@ -241,6 +241,100 @@ static void test_torn_slot_in_one_copy_is_served_by_the_other(void **state)
     assert_int_equal(check(g, "no COMPLETE"), -1);
 }
 
+/* Both copies, from their headers: the given entries, then every block
+ * and COMPLETE. */
+static void log_then_complete(struct rig *g, const uint8_t *types,
+                              const uint32_t *a0, const uint32_t *a1, int n)
+{
+    int c, k;
+    uint32_t i;
+    for (c = 0; c < 2; c++) {
+        header(g, c, 1, IMG);
+        for (k = 0; k < n; k++)
+            if (types[k] == 0xB1)
+                block(g, c, a0[k]);
+            else
+                slot(g, c, types[k], a0[k], a1[k], NULL);
+        for (i = 0; i < NB; i++)
+            block(g, c, i);
+        slot(g, c, 0xC3, NB, IMG, NULL);
+    }
+}
+
+/* Section 4: a VOID goes over live records; one over none is a writer
+ * that voids what it never wrote (a wasted slot per erase group). */
+static void test_void_over_no_live_record(void **state)
+{
+    struct rig *g = *state;
+    const uint8_t t[] = {0xB1, 0x70};
+    const uint32_t a0[] = {0, 2}, a1[] = {0, 2};
+    log_then_complete(g, t, a0, a1, 2);
+    assert_int_equal(check(g, "slot 1: VOID(2, 2) covers no live record"), -1);
+}
+
+/* Section 7, row 13: the last VOID written again at the next boot. */
+static void test_void_repeated_is_allowed(void **state)
+{
+    struct rig *g = *state;
+    const uint8_t t[] = {0xB1, 0x70, 0x70};
+    const uint32_t a0[] = {1, 0, 0}, a1[] = {0, 2, 2};
+    log_then_complete(g, t, a0, a1, 3);
+    assert_int_equal(check(g, NULL), 0);
+}
+
+/* A torn slot may have read valid to its writer: a VOID after it is not
+ * judged. */
+static void test_void_after_a_torn_slot_is_not_judged(void **state)
+{
+    struct rig *g = *state;
+    uint8_t body[16];
+    int c;
+    uint32_t i;
+    memset(body, 0, sizeof(body));
+    body[0] = 0xB1;
+    for (c = 0; c < 2; c++) {
+        header(g, c, 1, IMG);
+        /* body programmed, check value and commit never */
+        prog(g, (c ? MIR : REC) + HDR, body, sizeof(body));
+        g->next[c]++;
+        slot(g, c, 0x70, 0, 1, NULL);
+        for (i = 0; i < NB; i++)
+            block(g, c, i);
+        slot(g, c, 0xC3, NB, IMG, NULL);
+    }
+    assert_int_equal(check(g, NULL), 0);
+}
+
+/* (hashes.c, used beside the reader) The engine's own CRC ops, watched:
+ * the engine tests for a negative result only, so a success reported as 1
+ * must be seen by the harness, and the digest stays the engine's. */
+static int update_says_one(void *ctx, const void *buf, uint32_t len)
+{
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    return 1;
+}
+
+static void test_engine_crc_ops_are_watched(void **state)
+{
+    struct harness_hash h, ref;
+    uint8_t a[4], b[4];
+    char err[100];
+    (void)state;
+    harness_hash_init_engine_crc(&h);
+    assert_int_equal(harness_hash_init(&ref, FWR_HASH_CRC32, err, sizeof(err)),
+                     0);
+    assert_int_equal(harness_hash_buf(&h, "123456789", 9, a), 0);
+    assert_int_equal(harness_hash_buf(&ref, "123456789", 9, b), 0);
+    assert_memory_equal(a, b, 4);
+    assert_string_equal(h.broken, "");
+    h.inner.update = update_says_one;
+    assert_int_equal(h.ops.update(h.ops.ctx, "1", 1), 1);
+    assert_string_equal(h.broken, "fwr_hash_crc32's update returned 1 (0 or "
+                                  "negative expected)");
+}
+
 static void test_malformed_valid_slot(void **state)
 {
     struct rig *g = *state;
@@ -340,6 +434,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_torn_slot_in_one_copy_is_served_by_the_other, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(test_void_over_no_live_record, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_void_repeated_is_allowed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_void_after_a_torn_slot_is_not_judged, setup, teardown),
+        cmocka_unit_test(test_engine_crc_ops_are_watched),
         cmocka_unit_test_setup_teardown(test_malformed_valid_slot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_block_past_the_image, setup,

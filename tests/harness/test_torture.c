@@ -116,6 +116,55 @@ static int verdict_sink(void *user, const struct trial *t)
     return 0;
 }
 
+/* Reads the bus fails during recoveries (faults.read_error_rate): the
+ * engine stops with FWR_E_IO, the device reboots and tries again; those
+ * boots are counted but not held to cuts.max_boots, every trial still
+ * recovers, and a replay draws the same errors. */
+struct boot_counts {
+    uint64_t n, failed, io_boots, max_io_boots;
+};
+
+static int boot_sink(void *user, const struct trial *t)
+{
+    struct boot_counts *c = user;
+    c->n++;
+    c->failed += t->failed;
+    c->io_boots += t->io_boots;
+    if (t->io_boots > c->max_io_boots)
+        c->max_io_boots = t->io_boots;
+    return 0;
+}
+
+static void test_read_errors_reboot_and_recover(void **state)
+{
+    struct scenario sc;
+    struct torture *t;
+    struct torture_result r;
+    struct boot_counts c = {0, 0, 0, 0};
+    struct trial a, b;
+    char err[512];
+    const char *path = tmpdir_write(
+        "rerr.ini", "[device]\nsize = 512K\n[image]\nsize = 32K\n"
+                    "[faults]\nread_error_rate = 5e-4\n"
+                    "[cuts]\nstrategy = exhaustive\nmax_boots = 2\n");
+    (void)state;
+    assert_int_equal(scenario_load(&sc, path, err, sizeof(err)), 0);
+    assert_int_equal(torture_create(&t, &sc, err, sizeof(err)), 0);
+    assert_int_equal(torture_run(t, 0, boot_sink, &c, &r), 0);
+    assert_int_equal(c.n, torture_planned(t));
+    assert_int_equal(c.failed, 0);
+    /* Errors did happen, some trial needed more boots than max_boots. */
+    assert_true(c.io_boots > c.n / 10);
+    assert_true(c.max_io_boots > 2);
+    assert_int_equal(torture_replay(t, 31, NULL, 0, NULL, NULL, &a), 0);
+    assert_int_equal(torture_replay(t, 31, NULL, 0, NULL, NULL, &b), 0);
+    assert_int_equal(a.io_boots, b.io_boots);
+    assert_int_equal(a.boots, b.boots);
+    assert_int_equal(a.programs, b.programs);
+    torture_destroy(t);
+    scenario_free(&sc);
+}
+
 static void test_budget_arithmetic(void **state)
 {
     struct torture_limits l = {8, 4096, 64, 2.0, 0, 0};
@@ -378,6 +427,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_torture_tiny_run_and_replay),
         cmocka_unit_test(test_budget_arithmetic),
+        cmocka_unit_test(test_read_errors_reboot_and_recover),
         cmocka_unit_test(test_uncut_update_over_budget),
         cmocka_unit_test(test_trials_over_op_budget),
         cmocka_unit_test(test_trials_over_cpu_budget),

@@ -94,6 +94,37 @@ static void test_misaligned_out_of_range_protected(void **s)
     sim_flash_destroy(f);
 }
 
+/* Locking is idempotent (an engine re-locks a complete image at every
+ * boot: it must neither run out of ranges nor need two releases), and it
+ * lasts over a power cycle. */
+static void test_protect_is_idempotent_and_survives_power(void **s)
+{
+    struct sim_config c;
+    struct sim_flash *f = nor(&c);
+    uint8_t buf[16] = {0};
+    int i;
+    (void)s;
+    assert_false(sim_flash_is_protected(f, 8192, 4096));
+    for (i = 0; i < 10; i++)
+        assert_int_equal(sim_flash_protect(f, 8192, 4096, true), 0);
+    assert_true(sim_flash_is_protected(f, 8192, 4096));
+    assert_true(sim_flash_is_protected(f, 8192 + 16, 16));
+    assert_false(sim_flash_is_protected(f, 8192, 4097));
+    assert_false(sim_flash_is_protected(f, 4096, 4097));
+    {
+        struct sim_boundary b = {0, SIM_OP_PROGRAM, 0, 16, NULL};
+        b.data = buf;
+        assert_int_equal(sim_flash_apply_cut(f, &b), 0);
+        assert_false(sim_flash_powered(f));
+    }
+    sim_flash_power_on(f);
+    assert_true(sim_flash_is_protected(f, 8192, 4096));
+    assert_int_equal(sim_flash_protect(f, 8192, 4096, false), 0);
+    assert_false(sim_flash_is_protected(f, 8192, 4096));
+    assert_int_equal(sim_flash_program(f, 8192, buf, 16), 0);
+    sim_flash_destroy(f);
+}
+
 static void test_nand_order_nop_and_ecc(void **s)
 {
     struct sim_config c;
@@ -1144,6 +1175,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nor_program_ands_and_reprogram_is_a_violation),
         cmocka_unit_test(test_misaligned_out_of_range_protected),
+        cmocka_unit_test(test_protect_is_idempotent_and_survives_power),
         cmocka_unit_test(test_nand_order_nop_and_ecc),
         cmocka_unit_test(test_nand_ecc_corrects_and_fails),
         cmocka_unit_test(test_factory_bad_blocks_marked),
