@@ -672,30 +672,13 @@ struct sweep_state {
     struct run_state rs;
     const struct scenario *sc;
     struct sweep_row *row;
-    double sum_redl, max_redl, sum_scan_ms, sum_cost_s;
-    uint64_t n;
+    struct sweep_costs costs;
 };
 
 static int sweep_sink(void *user, const struct trial *t)
 {
     struct sweep_state *w = user;
-    const struct scenario *sc = w->sc;
-    double cpu_s = (double)t->blocks_resumed * sc->engine.block_size /
-                   (double)sc->engine.cpu_hash_rate;
-    double scan_s = t->scan_ns / 1e9 + cpu_s;
-    double link_s =
-        (double)t->bytes_redownloaded /
-            (double)(sc->link.bandwidth_bps ? sc->link.bandwidth_bps : 1) +
-        sc->link.latency_ns / 1e9;
-    w->n++;
-    /* A value is eligible only when every trial passed: a cost bound the
-     * scenario sets is part of what "best" must meet. */
-    sweep_count_trial(w->row, t);
-    w->sum_redl += (double)t->bytes_redownloaded;
-    if ((double)t->bytes_redownloaded > w->max_redl)
-        w->max_redl = (double)t->bytes_redownloaded;
-    w->sum_scan_ms += scan_s * 1e3;
-    w->sum_cost_s += scan_s + link_s;
+    sweep_cost_add(&w->costs, w->row, w->sc, t);
     return sink(&w->rs, t);
 }
 
@@ -804,7 +787,6 @@ static int cmd_sweep(int argc, char **argv)
         struct torture_result res;
         struct db_run_info info;
         struct sweep_state w;
-        const struct scenario_layout *lay;
         char assign[128];
         uint32_t *worst = NULL, u;
         uint8_t *skip = NULL;
@@ -884,23 +866,9 @@ static int cmd_sweep(int argc, char **argv)
             scenario_free(&sc);
             break;
         }
-        lay = torture_layout(t);
-        r->ok = 1;
         r->run_id = info.run_id;
-        r->trials = res.trials;
-        memcpy(r->verdicts, res.verdicts, sizeof(r->verdicts));
-        r->record_bytes =
-            lay->record_size * (lay->mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
-        r->record_share =
-            (double)r->record_bytes / (double)(lay->part_hi - lay->part_lo);
-        r->mean_redownload = w.n ? w.sum_redl / (double)w.n : 0;
-        r->max_redownload = w.max_redl;
-        r->update_erases = res.update_erases;
-        r->scan_ms = w.n ? w.sum_scan_ms / (double)w.n : 0;
-        r->ram_bytes = torture_engine_ram(t);
-        r->update_s = res.update_ns / 1e9;
-        r->cut_cost_s = w.n ? w.sum_cost_s / (double)w.n : 0;
-        r->expected_s = r->update_s + cut_rate * r->cut_cost_s;
+        sweep_row_finish(r, &w.costs, &res, torture_layout(t),
+                         torture_engine_ram(t), cut_rate);
         free(skip);
         free(worst);
         torture_destroy(t);

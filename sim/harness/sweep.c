@@ -4,6 +4,60 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scenario.h"
+#include "torture.h"
+
+double sweep_cut_cost_s(const struct scenario *sc, const struct trial *t,
+                        double *scan_s)
+{
+    double cpu_s = (double)t->blocks_resumed * sc->engine.block_size /
+                   (double)sc->engine.cpu_hash_rate;
+    double link_s =
+        (double)t->bytes_redownloaded /
+            (double)(sc->link.bandwidth_bps ? sc->link.bandwidth_bps : 1) +
+        sc->link.latency_ns / 1e9;
+    *scan_s = t->scan_ns / 1e9 + cpu_s;
+    return *scan_s + link_s;
+}
+
+void sweep_cost_add(struct sweep_costs *c, struct sweep_row *r,
+                    const struct scenario *sc, const struct trial *t)
+{
+    double scan_s, cut_s = sweep_cut_cost_s(sc, t, &scan_s);
+    c->n++;
+    /* A value is eligible only when every trial passed: a cost bound the
+     * scenario sets is part of what "best" must meet. */
+    sweep_count_trial(r, t);
+    c->sum_redownload += (double)t->bytes_redownloaded;
+    if ((double)t->bytes_redownloaded > c->max_redownload)
+        c->max_redownload = (double)t->bytes_redownloaded;
+    c->sum_scan_ms += scan_s * 1e3;
+    c->sum_cut_s += cut_s;
+}
+
+void sweep_row_finish(struct sweep_row *r, const struct sweep_costs *c,
+                      const struct torture_result *res,
+                      const struct scenario_layout *lay, uint32_t ram_bytes,
+                      double cut_rate)
+{
+    double n = c->n ? (double)c->n : 1;
+    r->ok = 1;
+    r->trials = res->trials;
+    memcpy(r->verdicts, res->verdicts, sizeof(r->verdicts));
+    r->record_bytes =
+        lay->record_size * (lay->mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
+    r->record_share =
+        (double)r->record_bytes / (double)(lay->part_hi - lay->part_lo);
+    r->mean_redownload = c->sum_redownload / n;
+    r->max_redownload = c->max_redownload;
+    r->update_erases = res->update_erases;
+    r->scan_ms = c->sum_scan_ms / n;
+    r->ram_bytes = ram_bytes;
+    r->update_s = res->update_ns / 1e9;
+    r->cut_cost_s = c->sum_cut_s / n;
+    r->expected_s = r->update_s + cut_rate * r->cut_cost_s;
+}
+
 void sweep_count_trial(struct sweep_row *r, const struct trial *t)
 {
     if (!t->failed)

@@ -1,11 +1,11 @@
 /*
  * sweep: the decision of `fotasim sweep`. The command (main.c, cmd_sweep)
  * runs one scenario once per value of one parameter (block size, or any
- * section.key), each value a run in one database, and fills one
- * sweep_row per value; this module counts the trials into the rows,
- * picks the best eligible value and prints the table that answers
- * "which value?" with the trade-off in numbers. docs/tuning.md shows it
- * at work.
+ * section.key), each value a run in one database; this module keeps the
+ * cost model (what a power cut costs in time), fills one sweep_row per
+ * value from the trials and the run, picks the best eligible value and
+ * prints the table that answers "which value?" with the trade-off in
+ * numbers. docs/tuning.md shows it at work.
  */
 #ifndef FOTASIM_SWEEP_H
 #define FOTASIM_SWEEP_H
@@ -38,6 +38,42 @@ struct sweep_row {
     double cut_cost_s;        /* mean extra time a power cut costs */
     double expected_s;        /* update_s + cut_rate * cut_cost_s */
 };
+
+/*
+ * The cost model: what one power cut costs in time, per trial. The boot's
+ * resume scan (simulated flash time, plus re-hashing the blocks it
+ * resumed at engine.cpu_hash_rate bytes/s on the device's CPU) and the
+ * bytes downloaded again over the link (bandwidth, one latency). Summed
+ * over a value's trials with sweep_cost_add, turned into the row's
+ * figures with sweep_row_finish.
+ */
+struct sweep_costs {
+    uint64_t n;
+    double sum_redownload, max_redownload; /* bytes */
+    double sum_scan_ms;                    /* boot-time resume scan */
+    double sum_cut_s;                      /* scan + link time */
+};
+
+struct scenario;
+struct torture_result;
+struct scenario_layout;
+
+/* Seconds one trial's power cut cost (scan + re-download), the scan part
+ * in *scan_s. */
+double sweep_cut_cost_s(const struct scenario *sc, const struct trial *t,
+                        double *scan_s);
+
+/* Account one judged trial to the costs and to its row (sweep_count_trial). */
+void sweep_cost_add(struct sweep_costs *c, struct sweep_row *r,
+                    const struct scenario *sc, const struct trial *t);
+
+/* Fill r's figures from the costs, the run's result, its layout and the
+ * engine's RAM; expected_s = update_s + cut_rate * cut_cost_s. Marks r
+ * as ok (the value ran). */
+void sweep_row_finish(struct sweep_row *r, const struct sweep_costs *c,
+                      const struct torture_result *res,
+                      const struct scenario_layout *lay, uint32_t ram_bytes,
+                      double cut_rate);
 
 /* Pick the best row: least expected time among the eligible rows, those
  * whose every trial passed (verdicts and every [expect] bound). Returns

@@ -14,7 +14,9 @@
 
 #include <cmocka.h>
 
+#include "scenario.h"
 #include "sweep.h"
+#include "torture.h"
 
 static void row(struct sweep_row *r, const char *value, double expected_s)
 {
@@ -101,6 +103,63 @@ static void test_print_lists_unsafe_first(void **state)
     free(buf);
 }
 
+/* The cost model, by hand: a cut costs its boot's scan (flash time plus
+ * re-hashing the resumed blocks on the device's CPU) and the bytes
+ * downloaded again (bandwidth, one latency); the row's expected time is
+ * the uncut update plus cut_rate such cuts. */
+static void test_cost_model(void **state)
+{
+    struct scenario sc;
+    struct trial a, b;
+    struct sweep_costs c;
+    struct sweep_row r;
+    struct torture_result res;
+    struct scenario_layout lay;
+    double scan_s;
+    (void)state;
+    memset(&sc, 0, sizeof(sc));
+    sc.engine.block_size = 4096;
+    sc.engine.cpu_hash_rate = 4096 * 1000; /* 1 ms a block */
+    sc.link.bandwidth_bps = 8192;          /* bytes per second */
+    sc.link.latency_ns = 250000000;
+    memset(&a, 0, sizeof(a));
+    a.blocks_resumed = 10; /* 10 ms of CPU */
+    a.scan_ns = 5000000;   /* 5 ms of flash */
+    a.bytes_redownloaded = 4096;
+    assert_float_equal(sweep_cut_cost_s(&sc, &a, &scan_s),
+                       0.015 + 0.5 + 0.25, 1e-12);
+    assert_float_equal(scan_s, 0.015, 1e-12);
+    b = a;
+    b.bytes_redownloaded = 12288;
+    b.failed = 1;
+    b.verdict = VERDICT_OVER_BUDGET;
+    memset(&c, 0, sizeof(c));
+    memset(&r, 0, sizeof(r));
+    sweep_cost_add(&c, &r, &sc, &a);
+    sweep_cost_add(&c, &r, &sc, &b);
+    assert_int_equal(r.failing, 1);
+    memset(&res, 0, sizeof(res));
+    res.trials = 2;
+    res.update_ns = 2000000000ull;
+    res.update_erases = 70;
+    memset(&lay, 0, sizeof(lay));
+    lay.record_size = 8192;
+    lay.mirror_addr = 8192;
+    lay.part_lo = 0;
+    lay.part_hi = 65536;
+    sweep_row_finish(&r, &c, &res, &lay, 1000, 3.0);
+    assert_true(r.ok);
+    assert_int_equal(r.record_bytes, 16384);
+    assert_float_equal(r.record_share, 0.25, 1e-12);
+    assert_float_equal(r.mean_redownload, 8192, 1e-9);
+    assert_float_equal(r.max_redownload, 12288, 1e-9);
+    assert_float_equal(r.scan_ms, 15, 1e-9);
+    assert_float_equal(r.cut_cost_s, 0.015 + 1.0 + 0.25, 1e-12);
+    assert_float_equal(r.expected_s, 2.0 + 3.0 * (0.015 + 1.0 + 0.25), 1e-12);
+    assert_int_equal(r.ram_bytes, 1000);
+    assert_int_equal(r.update_erases, 70);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_unsafe_value_fails_the_sweep),
         cmocka_unit_test(test_none_eligible),
         cmocka_unit_test(test_print_lists_unsafe_first),
+        cmocka_unit_test(test_cost_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
