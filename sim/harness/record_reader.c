@@ -145,7 +145,28 @@ static int slot_valid(const struct record_reader *r, const uint8_t *s,
         if (s[12 + i])
             return snprintf(why, n, "slot %u: %s with a non-zero hash field",
                             k, type_name(t)), -1;
+    if (r->check_padding) {
+        uint32_t body = round_ps(SLOT_FIXED + hs, r->prog_size);
+        uint32_t end = body + round_ps(4, r->prog_size);
+        for (i = SLOT_FIXED + hs; i < end; i++)
+            if ((i < body || i >= body + 4) && s[i] != r->erased)
+                return snprintf(why, n,
+                                "slot %u: %s: padding byte %u reads 0x%02x, "
+                                "not the erased value",
+                                k, type_name(t), i, s[i]), -1;
+    }
     return 1;
+}
+
+/* Sections 2 and 3: the bytes after a field up to the next program unit
+ * are the erased value. First offset in [from, to) that is not, or -1. */
+static int64_t padding_at(const uint8_t *p, uint32_t from, uint32_t to,
+                          uint8_t ev)
+{
+    for (; from < to; from++)
+        if (p[from] != ev)
+            return from;
+    return -1;
 }
 
 int record_reader_check_complete(const struct record_reader *r, char *why,
@@ -180,6 +201,23 @@ int record_reader_check_complete(const struct record_reader *r, char *why,
         c[m].used = used_slots(c[m].b, r->record_size, hdr, slot, r->erased);
         if (c[m].used > slots)
             c[m].used = slots;
+    }
+    for (m = 0; r->check_padding && m < ncopies; m++) {
+        uint32_t body = round_ps(HEADER_BODY, ps);
+        int64_t at = -1;
+        if (!c[m].matches)
+            continue;
+        at = padding_at(c[m].b, HEADER_BODY, body, r->erased);
+        if (at < 0)
+            at = padding_at(c[m].b, body + 4, hdr, r->erased);
+        if (at >= 0) {
+            snprintf(why, whylen,
+                     "%s header: padding byte %lld reads 0x%02x, not the "
+                     "erased value",
+                     m ? "mirror" : "primary", (long long)at, c[m].b[at]);
+            rc = -1;
+            goto out;
+        }
     }
     /* Section 7, rows 2-5: which copies the log is read from. */
     if (c[0].matches && ncopies == 2 && c[1].matches) {

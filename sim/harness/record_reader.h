@@ -27,6 +27,10 @@ struct record_reader {
     uint32_t block_size;
     const struct fwr_image *image; /* the identity the update was for */
     uint32_t hash_size;            /* bytes of a block hash */
+    /* Hold the padding of valid slots and headers to the erased value
+     * (sections 2, 3). Off when the device lets erased bits creep (read
+     * disturb): harmless to any reader, yet not what was written. */
+    int check_padding;
     /* The hash of each of the image's blocks (hash_size bytes each, by the
      * host's code: computed once per image, not per check). */
     const uint8_t *block_hashes;

@@ -956,6 +956,7 @@ static int check_record_format(void *user, const struct sim_flash *dev,
     r.block_size = t->sc->engine.block_size;
     r.image = &t->id[version - 1];
     r.hash_size = t->reader_hash.ops.size;
+    r.check_padding = !t->devcfg.faults.read_disturb_limit;
     r.block_hashes = t->block_hashes[version - 1];
     r.buf = t->reader_buf;
     r.live = t->reader_live;

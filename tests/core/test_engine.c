@@ -1704,6 +1704,19 @@ static void test_work_buffer_of_exactly_the_needed_size(void **state)
     assert_int_equal(feed_some(&f, 65536, img), 0);
     assert_int_equal(fwr_state(&f), FWR_STATE_COMPLETE);
     fd_free(&r.d);
+
+    /* 32 blocks: a whole number of bitmap words, no word more. */
+    s = nor_4k;
+    s.image = 32 * 4096;
+    s.rec = FWR_RECORD_AREA_SIZE(1, 4096, 4, 4096, 32 * 4096);
+    rig_up(&r, &s);
+    r.c.work_size = FWR_WORK_SIZE(256, 32);
+    assert_int_equal(r.c.work_size, 2 * 256 + 8 + 3);
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    assert_int_equal(fwr_begin(&f, &r.im), 0);
+    assert_int_equal(feed_some(&f, s.image, img), 0);
+    assert_int_equal(fwr_state(&f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
 }
 
 /* fwr_begin again on a context in use (no fwr_init): it starts from flash

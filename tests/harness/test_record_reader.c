@@ -160,6 +160,7 @@ static int setup(void **state)
     g->r.block_size = BS;
     g->r.image = &g->id;
     g->r.hash_size = 4;
+    g->r.check_padding = 1;
     for (i = 0; i < NB; i++)
         assert_int_equal(harness_hash_buf(&g->hash, g->img + i * BS, BS,
                                           g->hashes + i * 4),
@@ -386,9 +387,8 @@ static void test_older_generation_is_the_log(void **state)
 }
 
 /* An area the real engine wrote: the two readers agree. */
-static void test_engine_written_area(void **state)
+static void write_with_engine(struct rig *g, uint32_t ps)
 {
-    struct rig *g = *state;
     static uint32_t work[2048];
     struct fwr f;
     struct fwr_config c;
@@ -396,7 +396,7 @@ static void test_engine_written_area(void **state)
 
     memset(&c, 0, sizeof(c));
     sim_flash_fwr_ops(g->dev, &c.flash);
-    c.geometry.prog_size = 1;
+    c.geometry.prog_size = ps;
     c.geometry.erase_size = 4096;
     c.geometry.erased_value = 0xFF;
     c.geometry.kind = FWR_FLASH_NOR;
@@ -412,10 +412,40 @@ static void test_engine_written_area(void **state)
     assert_int_equal(fwr_init(&f, &c), 0);
     assert_int_equal(fwr_begin(&f, &g->id), 0);
     while (fwr_state(&f) != FWR_STATE_COMPLETE) {
+        int rc;
         assert_int_equal(fwr_next_range(&f, &off, &len), 0);
-        assert_int_equal(fwr_feed(&f, g->img + off, len), (int)len);
+        rc = fwr_feed(&f, g->img + off, len);
+        if (rc != (int)len)
+            fail_msg("fwr_feed at %u+%u: %d, violation %d", off, len, rc,
+                     sim_flash_first_violation(g->dev)->kind);
     }
+    g->r.prog_size = ps;
+}
+
+static void test_engine_written_area(void **state)
+{
+    struct rig *g = *state;
+    write_with_engine(g, 1);
     assert_int_equal(check(g, NULL), 0);
+}
+
+/* Program units of 16 bytes (MCU flash): slots and headers carry padding,
+ * which the format says reads erased. A byte of slot 0's commit padding
+ * that does not (a writer that left staging bytes there) is malformed. */
+static void test_padding_reads_erased(void **state)
+{
+    struct rig *g = *state;
+    uint8_t zero = 0x00;
+    write_with_engine(g, 16);
+    assert_int_equal(check(g, NULL), 0);
+    /* ps 16, CRC-32: header 96 + 16, slot body 32, commit 32..35,
+     * padding 36..47; the engine locked both copies */
+    assert_int_equal(sim_flash_protect(g->dev, REC, RSIZE, false), 0);
+    assert_int_equal(sim_flash_protect(g->dev, MIR, RSIZE, false), 0);
+    prog(g, REC + 112 + 40, &zero, 1);
+    prog(g, MIR + 112 + 40, &zero, 1);
+    assert_int_equal(check(g, "slot 0: BLOCK: padding byte 40 reads 0x00"),
+                     -1);
 }
 
 int main(void)
@@ -449,6 +479,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_generation_is_the_log,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_padding_reads_erased, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_engine_written_area, setup,
                                         teardown),
     };
