@@ -1719,6 +1719,28 @@ static void test_work_buffer_of_exactly_the_needed_size(void **state)
     fd_free(&r.d);
 }
 
+/* A last block of one byte: every hashed length is a whole number of
+ * read pieces plus one byte, which must be hashed too (the record of
+ * the block, and the image digest over 65537 bytes). */
+static void test_one_byte_last_block(void **state)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    (void)state;
+    s.image = 65536 + 1;
+    s.rec = FWR_RECORD_AREA_SIZE(1, 4096, 4, 4096, 65536 + 1);
+    rig_up(&r, &s);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, s.image, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_memory_equal(r.d.mem + r.c.layout.data_addr, img, s.image);
+    /* and a resume re-hashes the one-byte block right */
+    assert_int_equal(fwr_init(&r.f, &r.c), 0);
+    assert_int_equal(fwr_begin(&r.f, &r.im), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+}
+
 /* fwr_begin again on a context in use (no fwr_init): it starts from flash
  * alone, like a fresh one; the half-fed block is wanted from its start. */
 static void test_begin_again_on_a_used_context(void **state)
@@ -1991,6 +2013,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_record_area_without_slots_is_refused),
         cmocka_unit_test(test_trusted_needs_a_digest_with_image_hash_set),
         cmocka_unit_test(test_work_buffer_of_exactly_the_needed_size),
+        cmocka_unit_test(test_one_byte_last_block),
         cmocka_unit_test(test_begin_again_on_a_used_context),
         cmocka_unit_test(test_refused_begin_leaves_the_context_idle),
         cmocka_unit_test(test_tail_void_is_appended_again),
