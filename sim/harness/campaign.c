@@ -1592,8 +1592,8 @@ done:
 
 static double hash_ns_byte(uint8_t kind)
 {
-    return kind == FWR_HASH_SHA256 ? COST_SHA256_BYTE
-           : kind == FWR_HASH_MD5  ? COST_MD5_BYTE
+    return kind == ENGINE_HASH_SHA256 ? COST_SHA256_BYTE
+           : kind == ENGINE_HASH_MD5  ? COST_MD5_BYTE
                                    : 0;
 }
 

@@ -192,7 +192,7 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
     const struct scenario_expect *ex = &sc->expect;
     uint64_t es = g->erase_size, boots = tr->boots ? tr->boots : 1;
     uint64_t group = sc->engine.block_size > es ? sc->engine.block_size : es;
-    uint64_t copies = o->lay->mirror_addr != FWR_NO_MIRROR ? 2 : 1;
+    uint64_t copies = o->lay->mirror_addr != ENGINE_NO_MIRROR ? 2 : 1;
     uint64_t rec_bytes = (uint64_t)o->lay->record_size * copies;
     uint64_t part = (uint64_t)o->lay->part_hi - o->lay->part_lo;
     uint64_t wprog = g->prog_size > 256 ? g->prog_size : 256;

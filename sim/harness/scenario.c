@@ -156,7 +156,18 @@ static void kerr_latest(struct parse *p, const char *const *cands,
     va_end(ap);
 }
 
-static int32_t record_need(const struct scenario *sc);
+/* Record bytes per copy the engine needs for sc's image, or its negative
+ * error when it refuses the geometry. */
+static int32_t record_need(const struct scenario *sc)
+{
+    struct engine_params p;
+    uint32_t need = 0;
+    int rc;
+
+    scenario_engine_params(sc, NULL, &p);
+    rc = engine_default()->record_need(&p, &need);
+    return rc < 0 ? rc : (int32_t)need;
+}
 
 /* ------------------------------------------------------------ values */
 
@@ -986,9 +997,9 @@ static void defaults(struct scenario *sc)
     sc->image.seed = 1;
     sc->image.version2_seed = 2;
     sc->engine.block_size = 4096;
-    sc->engine.hash = FWR_HASH_CRC32;
-    sc->engine.digest = FWR_HASH_CRC32;
-    sc->engine.verify = FWR_VERIFY_FULL;
+    sc->engine.hash = ENGINE_HASH_CRC32;
+    sc->engine.digest = ENGINE_HASH_CRC32;
+    sc->engine.verify = ENGINE_VERIFY_FULL;
     sc->engine.mirror = true;
     /* The built-in nibble-table CRC-32 on a Cortex-M4 at 100 MHz: about
      * ten cycles a byte. */
@@ -1091,12 +1102,12 @@ static int validate(struct parse *p)
              sc->engine.write_size, g->prog_size, sc->engine.block_size);
         return -1;
     }
-    if (sc->engine.hash == FWR_HASH_NONE) {
+    if (sc->engine.hash == ENGINE_HASH_NONE) {
         kerr(p, C("engine.hash"), "blocks need a hash");
         return -1;
     }
-    if (sc->engine.verify == FWR_VERIFY_TRUSTED &&
-        sc->engine.digest == FWR_HASH_NONE) {
+    if (sc->engine.verify == ENGINE_VERIFY_TRUSTED &&
+        sc->engine.digest == ENGINE_HASH_NONE) {
         kerr(p, C("engine.verify", "engine.digest"),
              "trusted needs an image digest (engine.digest)");
         return -1;
@@ -1303,29 +1314,34 @@ int scenario_set(struct scenario *sc, const char *assignment, char *err,
     return rc;
 }
 
-/* Record bytes per copy the engine needs for sc's image, or its negative
- * error when it refuses the geometry. */
-static int32_t record_need(const struct scenario *sc)
+void scenario_engine_params(const struct scenario *sc,
+                            const struct scenario_layout *lay,
+                            struct engine_params *p)
 {
     const struct sim_geometry *g = &sc->device.geo;
-    struct fwr_geometry fg;
-    uint32_t hs = sc->engine.hash == FWR_HASH_MD5      ? 16u
-                  : sc->engine.hash == FWR_HASH_SHA256 ? 32u
-                                                       : 4u;
-    int rc;
+    const struct sim_faults *x = &sc->device.faults;
 
-    memset(&fg, 0, sizeof(fg));
-    fg.prog_size = g->prog_size;
-    fg.erase_size = g->erase_size;
-    fg.erased_value = g->erased_value;
-    fg.kind = g->kind == SIM_NAND ? FWR_FLASH_NAND : FWR_FLASH_NOR;
-    rc = fwr_check_geometry(&fg, sc->engine.block_size, sc->engine.write_size,
-                            hs);
-    if (rc)
-        return rc;
-    return (int32_t)FWR_RECORD_AREA_SIZE(g->prog_size, g->erase_size, hs,
-                                         sc->engine.block_size,
-                                         sc->image.size ? sc->image.size : 1);
+    memset(p, 0, sizeof(*p));
+    p->prog_size = g->prog_size;
+    p->erase_size = g->erase_size;
+    p->erased_value = g->erased_value;
+    p->nand = g->kind == SIM_NAND;
+    p->mirror_addr = ENGINE_NO_MIRROR;
+    if (lay) {
+        p->record_addr = lay->record_addr;
+        p->record_size = lay->record_size;
+        p->mirror_addr = lay->mirror_addr;
+        p->data_addr = lay->data_addr;
+        p->data_size = lay->data_size;
+    }
+    p->block_size = sc->engine.block_size;
+    p->write_size = sc->engine.write_size;
+    p->hash = sc->engine.hash;
+    p->digest = sc->engine.digest;
+    p->verify = sc->engine.verify;
+    p->own_crc = sc->engine.crc_ops == SCENARIO_CRC_ENGINE;
+    p->reads_disturbed = x->read_disturb_limit != 0;
+    p->image_size = sc->image.size;
 }
 
 int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
@@ -1344,8 +1360,8 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
         snprintf(err, errlen,
                  "the engine refuses this geometry (%s): block %u, "
                  "program unit %u, erase unit %u",
-                 fwr_error_name(need), sc->engine.block_size, g->prog_size,
-                 es);
+                 engine_default()->error_name(need), sc->engine.block_size,
+                 g->prog_size, es);
         return -2;
     }
     /* 64-bit sums: a huge size in a file must not wrap into "fits". */
@@ -1365,7 +1381,7 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
     l->record_addr = (uint32_t)addr;
     l->record_size = (uint32_t)rec;
     addr += rec;
-    l->mirror_addr = FWR_NO_MIRROR;
+    l->mirror_addr = ENGINE_NO_MIRROR;
     if (sc->engine.mirror) {
         l->mirror_addr = (uint32_t)addr;
         addr += rec;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "fwresume.h"
+#include "engine.h"
 #include "sim_flash.h"
 
 enum cut_strategy {
@@ -34,16 +34,16 @@ struct scenario_image {
 };
 
 /* Who computes a CRC-32 block hash or digest for the engine: the host's
- * fast one, or the engine's own table CRC (fwr_hash_crc32), as a device
+ * fast one, or the engine's own table CRC (fwresume: fwr_hash_crc32), as a device
  * without a CRC library runs it. The judges always use the host's. */
 enum scenario_crc_ops { SCENARIO_CRC_HOST = 0, SCENARIO_CRC_ENGINE = 1 };
 
 struct scenario_engine {
     uint32_t block_size;
     uint32_t write_size; /* 0: engine default */
-    uint8_t hash;        /* enum fwr_hash_kind for blocks */
-    uint8_t digest;      /* enum fwr_hash_kind for the image digest */
-    uint8_t verify;      /* enum fwr_verify */
+    uint8_t hash;        /* enum engine_hash for blocks */
+    uint8_t digest;      /* enum engine_hash for the image digest */
+    uint8_t verify;      /* enum engine_verify */
     uint8_t crc_ops;     /* enum scenario_crc_ops: who computes CRC-32 */
     bool mirror;
     uint32_t record_size;    /* bytes per record copy; 0: computed minimum
@@ -148,6 +148,11 @@ int scenario_load_text(struct scenario *sc, const char *text, const char *name,
  * geometry (message in err). */
 int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                     char *err, size_t errlen);
+/* What the engine is told of sc (engine.h): the device, the [engine]
+ * keys and, when lay is given, where its areas are. */
+void scenario_engine_params(const struct scenario *sc,
+                            const struct scenario_layout *lay,
+                            struct engine_params *p);
 void scenario_free(struct scenario *sc);
 
 /* The scenario keys, one line each (section.key, type, range, default,

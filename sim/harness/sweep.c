@@ -45,7 +45,7 @@ void sweep_row_finish(struct sweep_row *r, const struct sweep_costs *c,
     r->trials = res->trials;
     memcpy(r->verdicts, res->verdicts, sizeof(r->verdicts));
     r->record_bytes =
-        lay->record_size * (lay->mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
+        lay->record_size * (lay->mirror_addr != ENGINE_NO_MIRROR ? 2u : 1u);
     r->record_share =
         (double)r->record_bytes / (double)(lay->part_hi - lay->part_lo);
     r->mean_redownload = c->sum_redownload / n;

@@ -15,17 +15,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "fwr_skipbad.h"
-#include "fwresume.h"
-#include "hashes.h"
+#include "digest.h"
+#include "engine.h"
 #include "link.h"
 #include "oracle.h"
-#include "record_reader.h"
 #include "sim_flash.h"
 #include "sim_rng.h"
 
 #define DRIVE_STUCK ORACLE_STUCK /* drive(): no completion in bound */
-#define CHUNK       4096u /* bytes handed to fwr_feed at a time */
 #define TORTURE_REWRITES 64u /* record-area rewrites placed exactly */
 
 /* Why trial_jmp was jumped to. */
@@ -41,22 +38,16 @@
  * RLIMIT_CPU). */
 #define WATCH_SIGNAL SIGRTMIN
 
-/* An engine and everything it owns: the live run and the trial running
- * inside its hook each have one, so neither disturbs the other. */
+/* An engine instance (engine.h) and what reaches it: the live run and the
+ * trial running inside its hook each have one, so neither disturbs the
+ * other. */
 struct session;
 
 struct engine {
-    struct fwr fw;
-    struct fwr_config cfg;
+    void *ctx; /* the engine's, from its create() */
     struct torture *t;
-    struct fwr_flash_ops lower; /* the device's ops (NAND: bad-block layer) */
-    struct sim_flash *direct;   /* the device (NOR: called without lower) */
-    struct fwr_skipbad skipbad; /* NAND: bad units skipped under the ops */
-    struct harness_hash blk, img; /* one context per ops, as they nest */
-    struct fwr_hash_ops img_seen;  /* the live run's: img, watched */
-    struct session *session;       /* the one driving it (watched runs) */
-    uint32_t *work;
-    uint8_t chunk[CHUNK];
+    struct sim_flash *direct; /* the device its flash ops reach */
+    struct session *session;  /* the one driving it */
 };
 
 /* One boot of one engine on one device, downloading over one link. */
@@ -71,6 +62,12 @@ struct session {
     int watched;          /* the engine's flash ops count against budgets */
     int reboots;          /* the live update: clean reboots (cuts.reboot_every) */
     char contract[120];   /* the first breach of the engine's API contract */
+    /* What the engine is handed at each boot, and the link's open
+     * request: the image it serves from, where, and what is left. */
+    struct engine_env env;
+    const uint8_t *img;
+    uint32_t at, left;
+    uint64_t fed, reboot_at; /* bytes received this drive; the next reboot */
 };
 
 /*
@@ -106,14 +103,9 @@ struct torture {
     struct sim_config devcfg;
     struct sim_flash *live, *trial_dev, *pristine;
     uint8_t *image[2]; /* server image v1, v2 */
-    struct fwr_image id[2];
+    struct engine_image id[2]; /* and their manifests */
+    const struct engine_ops *ops; /* the engine under test */
     struct engine eng[2];         /* [0] the live run, [1] the trial */
-    struct harness_hash digest;   /* for image digests */
-    struct harness_hash reader_hash; /* block hashes, for record_reader */
-    uint8_t *reader_buf;             /* its scratch: both record copies */
-    uint8_t *block_hashes[2];        /* per image: each block's hash */
-    int64_t *reader_live;            /* and one entry per block */
-    uint32_t work_size, work_min; /* given; what the engine needs */
     uint64_t request_bound;
     struct oracle oracle; /* judges each trial */
 
@@ -165,10 +157,6 @@ struct torture {
     struct sim_bit *lost;
     uint32_t nlost;
     int records_lost; /* and record bits a trusting policy may believe */
-    /* The image version whose digest the live run has computed right:
-     * from then on the image is finished (its COMPLETE mark at most is
-     * still on its way) and rot while off is not the download's. */
-    int live_verified;
     double uncut_cpu_s, boot_cpu_s;
     struct torture_budget trial_budget;
     struct watch watch;
@@ -231,7 +219,7 @@ void torture_default_limits(struct torture_limits *l, const struct scenario *sc)
 
     if (!scenario_layout(sc, &lay, err, sizeof(err)))
         records = (uint64_t)lay.record_size *
-                  (lay.mirror_addr != FWR_NO_MIRROR ? 2u : 1u);
+                  (lay.mirror_addr != ENGINE_NO_MIRROR ? 2u : 1u);
     /* Measured on every shipped and test scenario: a trial's ops are at
      * most 1.03x the uncut update's plus one boot's with one cut, 1.7x
      * with two. A cut adds at most one boot and the update's rest, so 8x
@@ -423,7 +411,7 @@ static void watch_explain(const struct torture *t, int why, char *out, size_t n)
  * tick that finds the budget spent there leaves the jump to the next tick
  * outside. An op is the hot path of a trial, hence no more than that: on
  * NOR the wrappers call the simulator directly, in place of its own
- * fwr_flash_ops (one-line calls of the same functions), so an op still
+ * ops (one-line calls of the same functions), so an op still
  * costs one call, plus the count and the two marks.
  */
 static struct watch *op_enter(struct engine *e)
@@ -453,7 +441,7 @@ static int bus_fails(struct torture *t)
     return 1;
 }
 
-/* NOR: the simulator itself. */
+/* The watched ops: the simulator itself, counted. */
 static int w_read(void *u, uint32_t a, void *b, uint32_t n)
 {
     struct engine *e = u;
@@ -482,48 +470,57 @@ static int w_erase(void *u, uint32_t a, uint32_t n)
     return rc;
 }
 
-/* NAND, and protect: the ops below (the bad-block layer). */
-static int wl_read(void *u, uint32_t a, void *b, uint32_t n)
-{
-    struct engine *e = u;
-    struct watch *w = op_enter(e);
-    int rc = bus_fails(e->t) ? SIM_E_READ_FAIL
-                             : e->lower.read(e->lower.user, a, b, n);
-    w->in_sim = 0;
-    return rc;
-}
-
-static int wl_program(void *u, uint32_t a, const void *b, uint32_t n)
-{
-    struct engine *e = u;
-    struct watch *w = op_enter(e);
-    int rc = e->lower.program(e->lower.user, a, b, n);
-    w->in_sim = 0;
-    return rc;
-}
-
-static int wl_erase(void *u, uint32_t a, uint32_t n)
-{
-    struct engine *e = u;
-    struct watch *w = op_enter(e);
-    int rc = e->lower.erase(e->lower.user, a, n);
-    w->in_sim = 0;
-    return rc;
-}
-
-static int wl_protect(void *u, uint32_t a, uint32_t n, int on)
+static int w_protect(void *u, uint32_t a, uint32_t n, int on)
 {
     struct engine *e = u;
     struct watch *w = op_enter(e);
     int rc;
-    /* fwresume.h: on is 1 (lock) or 0 (release); a driver may test for
+    /* engine.h: on is 1 (lock) or 0 (release); a driver may test for
      * either value. */
-    if (on != 0 && on != 1 && e->session && !e->session->contract[0])
+    if (on != 0 && on != 1 && !e->session->contract[0])
         snprintf(e->session->contract, sizeof(e->session->contract),
                  "flash.protect called with on = %d (1 or 0 expected)", on);
-    rc = e->lower.protect(e->lower.user, a, n, on);
+    rc = sim_flash_protect(e->direct, a, n, on != 0);
     w->in_sim = 0;
     return rc;
+}
+
+static int w_is_bad(void *u, uint32_t a)
+{
+    return sim_flash_is_bad(((struct engine *)u)->direct, a);
+}
+
+/* The unwatched ops (the live run, which torture_create ran watched):
+ * the simulator, nothing else. */
+static int raw_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    return sim_flash_read(u, a, b, n);
+}
+
+static int raw_program(void *u, uint32_t a, const void *b, uint32_t n)
+{
+    return sim_flash_program(u, a, b, n);
+}
+
+static int raw_erase(void *u, uint32_t a, uint32_t n)
+{
+    return sim_flash_erase(u, a, n);
+}
+
+static int raw_protect(void *u, uint32_t a, uint32_t n, int on)
+{
+    return sim_flash_protect(u, a, n, on != 0);
+}
+
+static int raw_is_bad(void *u, uint32_t a)
+{
+    return sim_flash_is_bad(u, a);
+}
+
+/* Reads as the device reads, without side effects: an audit's. */
+static int settled_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    return sim_flash_read_settled(u, a, b, n);
 }
 
 static int make_image(struct torture *t, int v, char *err, size_t errlen)
@@ -532,7 +529,9 @@ static int make_image(struct torture *t, int v, char *err, size_t errlen)
     uint32_t size = sc->image.size, i;
     uint64_t x = mix(v ? sc->image.version2_seed : sc->image.seed, 77);
     uint8_t *p;
-    struct fwr_image *id = &t->id[v];
+    struct engine_image *id = &t->id[v];
+    uint8_t dk = sc->engine.digest != ENGINE_HASH_NONE ? sc->engine.digest
+                                                       : sc->engine.hash;
 
     p = t->image[v] = malloc(size ? size : 1);
     if (!p) {
@@ -558,13 +557,14 @@ static int make_image(struct torture *t, int v, char *err, size_t errlen)
             p[i] = (uint8_t)mix(x, i);
     }
     memset(id, 0, sizeof(*id));
+    id->version = (uint32_t)v + 1;
     id->size = size;
-    id->version_len = (uint8_t)snprintf((char *)id->version,
-                                        sizeof(id->version), "v%d", v + 1);
-    if (sc->engine.digest != FWR_HASH_NONE) {
-        id->digest_kind = t->digest.ops.kind;
-        id->digest_len = t->digest.ops.size;
-        if (harness_hash_buf(&t->digest, p, size, id->digest)) {
+    id->tag_len =
+        (uint8_t)snprintf((char *)id->tag, sizeof(id->tag), "v%d", v + 1);
+    if (sc->engine.digest != ENGINE_HASH_NONE) {
+        id->digest_kind = dk;
+        id->digest_len = (uint8_t)digest_size(dk);
+        if (digest_buf(dk, p, size, id->digest)) {
             snprintf(err, errlen, "image digest failed");
             return -1;
         }
@@ -572,205 +572,157 @@ static int make_image(struct torture *t, int v, char *err, size_t errlen)
     return 0;
 }
 
-/* --------------------------------------------- the live run's digest */
+/* ------------------------------------------------- what an engine gets */
 
-static int seen_start(void *ctx)
+static uint32_t env_version(void *u)
 {
-    struct engine *e = ctx;
-    return e->img.ops.start(e->img.ops.ctx);
+    return (uint32_t)((struct session *)u)->link->version;
 }
 
-static int seen_update(void *ctx, const void *buf, uint32_t len)
+static void env_manifest(void *u, struct engine_image *out)
 {
-    struct engine *e = ctx;
-    return e->img.ops.update(e->img.ops.ctx, buf, len);
+    struct session *s = u;
+    *out = s->t->id[s->link->version - 1];
 }
 
-static int seen_finish(void *ctx, uint8_t *digest)
+static uint32_t env_request(void *u, uint32_t off, uint32_t len)
 {
-    struct engine *e = ctx;
-    struct torture *t = e->t;
-    int rc = e->img.ops.finish(e->img.ops.ctx, digest), v;
+    struct session *s = u;
+    uint32_t n = link_request(s->link, len);
+    s->img = s->t->image[s->link->version - 1];
+    s->at = off;
+    s->left = n;
+    return n;
+}
 
-    v = t->live_link.version;
-    if (!rc && v >= 1 && v <= 2 && t->id[v - 1].digest_len &&
-        !memcmp(digest, t->id[v - 1].digest, t->id[v - 1].digest_len))
-        t->live_verified = v;
-    return rc;
+/* The bytes of the open request; none once the drive's next clean reboot
+ * is due (cuts.reboot_every), which drive() then takes. */
+static uint32_t env_receive(void *u, void *buf, uint32_t len)
+{
+    struct session *s = u;
+    if (len > s->left)
+        len = s->left;
+    if (s->reboot_at - s->fed < len)
+        len = (uint32_t)(s->reboot_at - s->fed);
+    if (!len)
+        return 0;
+    link_deliver(s->link, buf, s->img + s->at, len);
+    s->at += len;
+    s->left -= len;
+    s->fed += len;
+    return len;
+}
+
+static uint64_t env_now_ns(void *u)
+{
+    struct session *s = u;
+    return sim_flash_clock_ns(s->dev) + s->link->clock_ns;
+}
+
+static uint64_t env_flash_ops(void *u)
+{
+    const struct sim_stats *st = sim_flash_stats(((struct session *)u)->dev);
+    return st->reads + st->programs + st->erases;
+}
+
+static uint64_t env_io_faults(void *u)
+{
+    return ((struct session *)u)->t->read_errors;
+}
+
+static void env_breach(void *u, const char *what)
+{
+    struct session *s = u;
+    if (!s->contract[0])
+        snprintf(s->contract, sizeof(s->contract), "%s", what);
+}
+
+/* What the engine is handed at a boot of s: the device's flash (watched
+ * or not), the link, the clock and the contract's callbacks. */
+static void session_env(struct session *s)
+{
+    struct engine_env *v = &s->env;
+    struct engine *e = s->e;
+    int nand = s->t->devcfg.geo.kind == SIM_NAND;
+
+    e->t = s->t;
+    e->session = s;
+    e->direct = s->dev;
+    memset(v, 0, sizeof(*v));
+    if (s->watched) {
+        v->flash.user = e;
+        v->flash.read = w_read;
+        v->flash.program = w_program;
+        v->flash.erase = w_erase;
+        v->flash.protect = w_protect;
+        v->flash.is_bad = nand ? w_is_bad : NULL;
+    } else {
+        v->flash.user = s->dev;
+        v->flash.read = raw_read;
+        v->flash.program = raw_program;
+        v->flash.erase = raw_erase;
+        v->flash.protect = raw_protect;
+        v->flash.is_bad = nand ? raw_is_bad : NULL;
+    }
+    v->link.user = s;
+    v->link.version = env_version;
+    v->link.manifest = env_manifest;
+    v->link.request = env_request;
+    v->link.receive = env_receive;
+    v->user = s;
+    v->now_ns = env_now_ns;
+    v->flash_ops = env_flash_ops;
+    v->io_faults = env_io_faults;
+    v->breach = env_breach;
 }
 
 /* ------------------------------------------------------------ a session */
 
-/* Does the engine keep on going after err (fwresume.h: these five leave
- * it usable, every other error stops it)? */
-static int error_is_usable(int err)
-{
-    return err == FWR_E_INVAL || err == FWR_E_STATE || err == FWR_E_RANGE ||
-           err == FWR_E_AGAIN || err == FWR_E_LOCKED;
-}
-
-/*
- * The error contract (fwresume.h), checked where a call fails: the error
- * returned is the one fwr_last_error() reports, and an error that stops
- * the engine leaves it FAILED, refusing fwr_next_range() without a flash
- * op. A device's update task acts on exactly these. A read the bus
- * failed since read_errors0 must make the call return FWR_E_IO. Returns
- * rc; the first breach goes to s->contract.
- */
-static int error_contract(struct session *s, const char *call, int rc,
-                          uint64_t read_errors0)
-{
-    struct fwr *f = &s->e->fw;
-    const struct sim_stats *st = sim_flash_stats(s->dev);
-    uint64_t ops = st->reads + st->programs + st->erases;
-    uint32_t off = 0, len = 0;
-    int again;
-
-    if (s->contract[0])
-        return rc;
-    /* FWR_E_IO is "a flash op returned an error": one that failed a read
-     * under this call must come back from it (the engine neither retries
-     * nor hides one). */
-    if (s->t->read_errors > read_errors0 && rc != FWR_E_IO) {
-        snprintf(s->contract, sizeof(s->contract),
-                 "a read failed with an I/O error under %s, which returned "
-                 "%d (FWR_E_IO expected)",
-                 call, rc);
-        return rc;
-    }
-    if (rc >= 0)
-        return rc;
-    if (fwr_last_error(f) != rc) {
-        snprintf(s->contract, sizeof(s->contract),
-                 "%s returned %d, but fwr_last_error() says %d", call, rc,
-                 fwr_last_error(f));
-    } else if (!error_is_usable(rc) && fwr_state(f) != FWR_STATE_FAILED) {
-        snprintf(s->contract, sizeof(s->contract),
-                 "%s returned %d, which stops the engine, but its state is "
-                 "%d, not FAILED",
-                 call, rc, (int)fwr_state(f));
-    } else if (!error_is_usable(rc)) {
-        again = fwr_next_range(f, &off, &len);
-        st = sim_flash_stats(s->dev);
-        if (again != FWR_E_STATE || st->reads + st->programs + st->erases != ops)
-            snprintf(s->contract, sizeof(s->contract),
-                     "after %s returned %d, fwr_next_range() returned %d "
-                     "and made %llu flash ops (FWR_E_STATE and none expected)",
-                     call, rc, again,
-                     (unsigned long long)(st->reads + st->programs +
-                                          st->erases - ops));
-        else if (fwr_last_error(f) != rc)
-            snprintf(s->contract, sizeof(s->contract),
-                     "after %s returned %d, a refused call replaced "
-                     "fwr_last_error() with %d",
-                     call, rc, fwr_last_error(f));
-    }
-    return rc;
-}
-
 /*
  * Boot a fresh engine on s->dev and download until complete. Returns 0,
- * a negative fwr error, or DRIVE_STUCK. A power cut longjmps out.
+ * a negative engine error, or DRIVE_STUCK. A power cut longjmps out.
  */
 static void check_claims(struct session *s);
 
 static int drive(struct session *s, int first_boot)
 {
     struct torture *t = s->t;
-    struct fwr_config *c = &s->e->cfg;
-    struct fwr *f = &s->e->fw;
-    struct link *l = s->link;
-    uint64_t req = 0, t0, fed = 0, reboot_at = UINT64_MAX, r0;
-    int ver, rc;
+    const struct engine_ops *ops = t->ops;
+    void *ctx = s->e->ctx;
+    uint64_t req = 0, t0;
+    int rc;
 
+    s->fed = 0;
+    s->left = 0;
 boot:
-    /* No RAM survives a reboot: the work buffer starts as garbage. */
-    memset(s->e->work, 0xA5, t->work_size);
-    sim_flash_fwr_ops(s->dev, &s->e->lower);
-    if (t->devcfg.geo.kind == SIM_NAND) {
-        struct fwr_flash_ops raw = s->e->lower;
-        fwr_skipbad_init(&s->e->skipbad, &raw, sim_flash_fwr_is_bad, &c->layout,
-                         c->geometry.erase_size, &s->e->lower);
-    }
-    c->flash = s->e->lower;
-    if (s->watched) {
-        /* On top of the bad-block layer: the ops the engine issues. */
-        int nand = t->devcfg.geo.kind == SIM_NAND;
-        s->e->t = t;
-        s->e->session = s;
-        s->e->direct = s->dev;
-        c->flash.user = s->e;
-        c->flash.read = nand ? wl_read : w_read;
-        c->flash.program = nand ? wl_program : w_program;
-        c->flash.erase = nand ? wl_erase : w_erase;
-        c->flash.protect = s->e->lower.protect ? wl_protect : NULL;
-    }
-    rc = fwr_init(f, c);
-    if (rc)
-        return rc;
-    ver = l->version;
+    session_env(s);
+    s->reboot_at = UINT64_MAX;
     t0 = sim_flash_clock_ns(s->dev);
-    r0 = t->read_errors;
-    rc = error_contract(s, "fwr_begin", fwr_begin(f, &t->id[ver - 1]), r0);
+    rc = ops->boot(ctx, &s->env);
     /* A corrupting link makes records of wrong bytes that only the image
      * digest can catch: the claim check holds for a clean link only. */
     if (rc == 0 && s->e == &t->eng[1] && t->sc->link.corrupt_rate <= 0)
         check_claims(s);
     if (first_boot) {
-        struct fwr_progress p;
         s->scan_ns = sim_flash_clock_ns(s->dev) - t0;
-        fwr_get_progress(f, &p);
-        s->resumed = p.blocks_resumed;
+        s->resumed = ops->resumed ? ops->resumed(ctx) : 0;
     }
     if (rc)
         return rc;
     if (s->reboots && t->sc->cuts.reboot_every)
-        reboot_at = fed + t->sc->cuts.reboot_every;
+        s->reboot_at = s->fed + t->sc->cuts.reboot_every;
     /* req counts across boots: a loop of reboots is stuck as well. */
     for (; req < t->request_bound; req++) {
-        uint32_t off, len, n, done = 0;
-        const uint8_t *img;
-        if (l->version != ver) {
-            /* The server's ETag changed: the device starts the new image,
-             * which voids the old one's records. */
-            ver = l->version;
-            r0 = t->read_errors;
-            rc = error_contract(s, "fwr_begin",
-                                fwr_begin(f, &t->id[ver - 1]), r0);
-            if (rc)
-                return rc;
-        }
-        if (fwr_state(f) == FWR_STATE_COMPLETE)
-            return 0;
-        r0 = t->read_errors;
-        rc = error_contract(s, "fwr_next_range",
-                            fwr_next_range(f, &off, &len), r0);
-        if (rc)
+        rc = ops->step(ctx);
+        if (rc < 0)
             return rc;
-        if (!len)
-            continue;
-        img = t->image[ver - 1];
-        n = link_request(l, len);
-        while (done < n) {
-            uint32_t k = n - done < CHUNK ? n - done : CHUNK;
-            if (reboot_at - fed < k) /* the reboot falls inside it */
-                k = (uint32_t)(reboot_at - fed);
-            link_deliver(l, s->e->chunk, img + off + done, k);
-            r0 = t->read_errors;
-            rc = error_contract(s, "fwr_feed", fwr_feed(f, s->e->chunk, k),
-                                r0);
-            if (rc == FWR_E_AGAIN)
-                break;
-            if (rc < 0)
-                return rc;
-            done += k;
-            fed += k;
-            if (fed >= reboot_at && fwr_state(f) != FWR_STATE_COMPLETE) {
-                /* A clean power cycle: the ops so far are all on flash. */
-                first_boot = 0;
-                req++;
-                goto boot;
-            }
+        if (rc == ENGINE_DONE)
+            return 0;
+        if (s->fed >= s->reboot_at && !ops->complete(ctx)) {
+            /* A clean power cycle: the ops so far are all on flash. */
+            first_boot = 0;
+            req++;
+            goto boot;
         }
     }
     return DRIVE_STUCK;
@@ -789,14 +741,14 @@ static void check_claims(struct session *s)
     struct torture *t = s->t;
     const uint8_t *img = t->image[s->link->version - 1];
     uint32_t bs = t->sc->engine.block_size, size = t->sc->image.size, i, n;
-    int trusted = t->sc->engine.verify == FWR_VERIFY_TRUSTED;
+    int trusted = t->sc->engine.verify == ENGINE_VERIFY_TRUSTED;
 
-    if (s->false_claim || (trusted && t->records_lost))
+    if (!t->ops->claims || s->false_claim || (trusted && t->records_lost))
         return;
     n = (size + bs - 1) / bs;
     for (i = 0; i < n; i++) {
         uint32_t off = i * bs, len = size - off < bs ? size - off : bs;
-        if (fwr_block_done(&s->e->fw, i) &&
+        if (t->ops->claims(s->e->ctx, off, len) &&
             !oracle_range_matches(&t->oracle, s->dev, img, off, len,
                                   trusted ? t->lost : NULL,
                                   trusted ? t->nlost : 0)) {
@@ -815,7 +767,7 @@ static void check_claims(struct session *s)
 #define SETTLE_EVERY 4
 
 /* Reboots after read errors in one trial, beyond which the trial ends on
- * the engine's FWR_E_IO (a detected failure the fault model allows). */
+ * the engine's I/O error (a detected failure the fault model allows). */
 #define IO_REBOOTS_MAX 64
 
 /* Does good data read as written? Read flips, retention loss and read
@@ -833,7 +785,7 @@ static int records_locked(const struct torture *t, const struct sim_flash *dev)
 {
     return sim_flash_is_protected(dev, t->lay.record_addr,
                                   t->lay.record_size) &&
-           (t->lay.mirror_addr == FWR_NO_MIRROR ||
+           (t->lay.mirror_addr == ENGINE_NO_MIRROR ||
             sim_flash_is_protected(dev, t->lay.mirror_addr,
                                    t->lay.record_size));
 }
@@ -853,7 +805,7 @@ static int settle_check(struct torture *t, struct session *s, int reboot)
     uint64_t prog0 = st->programs, erase0 = st->erases;
     uint64_t served0 = s->link->served;
     volatile int rc = 0, stuck = 0;
-    int lockable = s->e->cfg.flash.protect != NULL;
+    int lockable = t->ops->locks_records;
 
     if (lockable && !records_locked(t, s->dev)) {
         snprintf(s->contract, sizeof(s->contract),
@@ -922,8 +874,10 @@ static void trial_power_loss(void *user)
  * then boots to a finished image, rightly.) */
 static int live_finished(const struct torture *t)
 {
-    return fwr_state(&t->eng[0].fw) == FWR_STATE_COMPLETE ||
-           t->live_verified == t->live_link.version;
+    const struct engine_ops *ops = t->ops;
+    return ops->complete(t->eng[0].ctx) ||
+           (ops->verified &&
+            ops->verified(t->eng[0].ctx) == (uint32_t)t->live_link.version);
 }
 
 /* Cut point of nested level `level` (>= 1) for a trial: the recovery is
@@ -943,24 +897,14 @@ static int check_record_format(void *user, const struct sim_flash *dev,
                                const uint8_t *img, char *why, size_t whylen)
 {
     struct torture *t = user;
-    struct record_reader r;
+    struct engine_flash peek;
     int version = img == t->image[1] ? 2 : 1;
 
-    r.dev = dev;
-    r.record_addr = t->lay.record_addr;
-    r.mirror_addr = t->lay.mirror_addr;
-    r.record_size = t->lay.record_size;
-    r.prog_size = t->devcfg.geo.prog_size;
-    r.erased = t->devcfg.geo.erased_value;
-    r.block_hash_kind = t->sc->engine.hash;
-    r.block_size = t->sc->engine.block_size;
-    r.image = &t->id[version - 1];
-    r.hash_size = t->reader_hash.ops.size;
-    r.check_padding = !t->devcfg.faults.read_disturb_limit;
-    r.block_hashes = t->block_hashes[version - 1];
-    r.buf = t->reader_buf;
-    r.live = t->reader_live;
-    return record_reader_check_complete(&r, why, whylen);
+    memset(&peek, 0, sizeof(peek));
+    peek.user = (void *)(uintptr_t)dev;
+    peek.read = settled_read;
+    return t->ops->audit(t->eng[1].ctx, &peek, img, &t->id[version - 1], why,
+                         whylen);
 }
 
 /* The cut falls inside one of the uncut update's record-area rewrites
@@ -1017,7 +961,8 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
 {
     struct sim_flash *dev = t->trial_dev;
     struct link link = t->live_link;
-    struct session s = {t, &t->eng[1], dev, &link, 0, 0, 0, 1, 0, ""};
+    struct session s = {.t = t, .e = &t->eng[1], .dev = dev, .link = &link,
+                        .watched = 1};
     const struct sim_stats *st;
     uint64_t prog0, erase0, clock0, link0, served0, corrupted0, remaining;
     int version0;
@@ -1039,7 +984,6 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
                       : b->addr >= t->lay.mirror_addr ? CUT_AREA_MIRROR
                                                       : CUT_AREA_RECORD;
     trial_yardstick(t, tr);
-    t->eng[1].img.broken[0] = 0;
     tr->log_rewrite = t->rewrite_from != UINT64_MAX &&
                       (b->index >= t->rewrite_from || depth >= 2);
     tr->in_rewrite = in_rewrite(t, b->index);
@@ -1073,7 +1017,7 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
          * compaction rewrites the other) a lost bit may undo a VOID and
          * bring its voided records back: a trusting policy believes them
          * by design and leaves them to the image digest. */
-        t->records_lost = lost > 0 && (t->lay.mirror_addr == FWR_NO_MIRROR ||
+        t->records_lost = lost > 0 && (t->lay.mirror_addr == ENGINE_NO_MIRROR ||
                                        t->sc->offline.record_flips >= 2 ||
                                        tr->log_rewrite);
     }
@@ -1102,7 +1046,8 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
             /* Power failed during the recovery: record the cut, reboot. */
             uint32_t k = level;
             t->watch.in_sim = 0; /* the cut jumped out of a flash op */
-            restarts = restarts + s.e->fw.progress.restarts;
+            if (t->ops->restarts)
+                restarts = restarts + t->ops->restarts(s.e->ctx);
             if (k < TRIAL_MAX_DEPTH) {
                 tr->cuts[k] = t->trial_cut.index;
                 tr->cut_op[k] = t->trial_cut.op;
@@ -1143,8 +1088,9 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
         rerr0 = t->read_errors;
         rc = drive(&s, boots == 1);
         t->bus_on = 0;
-        restarts = restarts + s.e->fw.progress.restarts;
-        if (rc == FWR_E_IO && t->read_errors > rerr0 && !s.contract[0] &&
+        if (t->ops->restarts)
+            restarts = restarts + t->ops->restarts(s.e->ctx);
+        if (rc == t->ops->err_io && t->read_errors > rerr0 && !s.contract[0] &&
             io_boots < IO_REBOOTS_MAX) {
             /* The bus failed a read and the engine stopped, as it must:
              * the device's update task reboots and tries again. Such boots
@@ -1184,8 +1130,6 @@ static void run_trial(struct torture *t, const struct sim_boundary *b,
     tr->false_claim = s.false_claim;
     trial_wear(t, dev, tr);
     oracle_judge(&t->oracle, dev, t->image[link.version - 1], rc, tr);
-    if (!s.contract[0] && s.e->img.broken[0])
-        snprintf(s.contract, sizeof(s.contract), "%s", s.e->img.broken);
     if (!s.contract[0] && (tr->verdict == VERDICT_RECOVERED ||
                            tr->verdict == VERDICT_RECOVERED_EXTRA ||
                            tr->verdict == VERDICT_OVER_BUDGET))
@@ -1250,22 +1194,20 @@ static int live_update(struct torture *t, int with_trials)
     sim_flash_copy(t->live, t->pristine);
     sim_flash_reset_counters(t->live);
     link_init(&t->live_link, &t->sc->link, mix(t->sc->seed, 0xC0FFEE));
-    t->live_verified = 0;
+    if (t->ops->reset)
+        t->ops->reset(t->eng[0].ctx);
     t->next = 0;
     t->stop = t->stopped = t->sink_failed = 0;
     if (with_trials && watch_open(t, t->trial_budget.cpu_s))
         return TORTURE_E_SYS;
     sim_flash_set_boundary_hook(t->live, with_trials ? live_hook : NULL, NULL,
                                 t);
+    memset(&s, 0, sizeof(s));
     s.t = t;
     s.e = &t->eng[0];
     s.dev = t->live;
     s.link = &t->live_link;
-    s.scan_ns = 0;
-    s.resumed = 0;
-    s.false_claim = 0;
     s.reboots = 1;
-    s.contract[0] = 0;
     /* Not watched: this is the update torture_create ran to completion
      * under the watchdog, op for op (trials only read the live device). */
     s.watched = 0;
@@ -1320,7 +1262,8 @@ static int watched_session(struct torture *t, struct session *s, int *why,
  */
 static int uncut_update(struct torture *t, int *why)
 {
-    struct session s = {t, &t->eng[0], t->live, &t->live_link, 0, 0, 0, 1, 1, ""};
+    struct session s = {.t = t, .e = &t->eng[0], .dev = t->live,
+                        .link = &t->live_link, .watched = 1, .reboots = 1};
     struct link link;
     int rc = watched_session(t, &s, why, &t->uncut_ops, &t->uncut_cpu_s);
     int boot_why, lockable;
@@ -1340,7 +1283,7 @@ static int uncut_update(struct torture *t, int *why)
     prog0 = st->programs;
     erase0 = st->erases;
     served0 = link.served;
-    lockable = t->eng[0].cfg.flash.protect != NULL;
+    lockable = t->ops->locks_records;
     if (lockable && !records_locked(t, t->live)) {
         snprintf(t->unsettled, sizeof(t->unsettled),
                  "the uncut update completed with the record area not "
@@ -1499,9 +1442,11 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
                            size_t errlen)
 {
     struct torture *t;
-    struct fwr_config *c;
+    struct engine_params ep;
     uint32_t nblocks, u, n;
-    int rc, v;
+    uint8_t dk = sc->engine.digest != ENGINE_HASH_NONE ? sc->engine.digest
+                                                       : sc->engine.hash;
+    int rc;
 
     *out = NULL;
     t = calloc(1, sizeof(*t));
@@ -1517,16 +1462,13 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
         torture_default_limits(&t->lim, sc);
     if (scenario_layout(sc, &t->lay, err, errlen))
         goto fail;
-    if (harness_hash_init(&t->digest,
-                          sc->engine.digest != FWR_HASH_NONE
-                              ? sc->engine.digest
-                              : sc->engine.hash,
-                          err, errlen) ||
-        harness_hash_init(&t->eng[0].blk, sc->engine.hash, err, errlen) ||
-        harness_hash_init(&t->reader_hash, sc->engine.hash, err, errlen)) {
-        char why[200];
-        snprintf(why, sizeof(why), "%s", err);
-        snprintf(err, errlen, "%s: engine.hash/digest: %s", sc->path, why);
+    t->ops = engine_default();
+    if (!digest_size(dk) || !digest_size(sc->engine.hash)) {
+        snprintf(err, errlen,
+                 "%s: engine.hash/digest: hash kind %u: this build has crc32 "
+                 "only (md5 and sha256 need mbedTLS: apt-get install "
+                 "libmbedtls-dev, rebuild)",
+                 sc->path, digest_size(dk) ? sc->engine.hash : dk);
         goto fail;
     }
     t->devcfg = sc->device;
@@ -1585,74 +1527,22 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
 
     nblocks =
         (sc->image.size + sc->engine.block_size - 1) / sc->engine.block_size;
-    n = sc->engine.write_size
-            ? sc->engine.write_size
-            : (t->devcfg.geo.prog_size > 256 ? t->devcfg.geo.prog_size : 256);
-    /* Beyond the minimum, an erase unit's worth of read buffer: the
-     * engine then hashes in big pieces (zlib's CRC is twice as fast on
-     * 4 KiB as on 256 B). */
-    t->work_min = FWR_WORK_SIZE(n, nblocks);
-    t->work_size =
-        FWR_WORK_SIZE(n, nblocks) + (t->devcfg.geo.erase_size < (256u << 10)
-                                         ? t->devcfg.geo.erase_size
-                                         : (256u << 10));
+    scenario_engine_params(sc, &t->lay, &ep);
     for (u = 0; u < 2; u++) {
-        struct engine *e = &t->eng[u];
-        c = &e->cfg;
-        /* Kinds were checked above: these cannot fail. */
-        harness_hash_init(&e->blk, sc->engine.hash, err, errlen);
-        harness_hash_init(&e->img,
-                          sc->engine.digest != FWR_HASH_NONE
-                              ? sc->engine.digest
-                              : sc->engine.hash,
-                          err, errlen);
-        if (sc->engine.crc_ops == SCENARIO_CRC_ENGINE) {
-            if (sc->engine.digest == FWR_HASH_CRC32 ||
-                (sc->engine.digest == FWR_HASH_NONE &&
-                 sc->engine.hash == FWR_HASH_CRC32))
-                harness_hash_init_engine_crc(&e->img);
-        }
-        c->geometry.prog_size = t->devcfg.geo.prog_size;
-        c->geometry.erase_size = t->devcfg.geo.erase_size;
-        c->geometry.erased_value = t->devcfg.geo.erased_value;
-        c->geometry.kind =
-            t->devcfg.geo.kind == SIM_NAND ? FWR_FLASH_NAND : FWR_FLASH_NOR;
-        c->layout.record_addr = t->lay.record_addr;
-        c->layout.record_size = t->lay.record_size;
-        c->layout.mirror_addr = t->lay.mirror_addr;
-        c->layout.data_addr = t->lay.data_addr;
-        c->layout.data_size = t->lay.data_size;
-        c->block_size = sc->engine.block_size;
-        c->write_size = sc->engine.write_size;
-        /* The engine's own CRC as a device gets it: by default, no block
-         * hash ops given. */
-        c->block_hash = sc->engine.crc_ops == SCENARIO_CRC_ENGINE &&
-                                sc->engine.hash == FWR_HASH_CRC32
-                            ? NULL
-                            : &e->blk.ops;
-        c->image_hash = &e->img.ops;
-        if (u == 0) {
-            e->t = t;
-            e->img_seen = e->img.ops;
-            e->img_seen.ctx = e;
-            e->img_seen.start = seen_start;
-            e->img_seen.update = seen_update;
-            e->img_seen.finish = seen_finish;
-            c->image_hash = &e->img_seen;
-        }
-        c->verify = sc->engine.verify;
-        e->work = malloc(t->work_size);
-        if (!e->work)
+        char why[200] = "";
+        t->eng[u].ctx = t->ops->create(&ep, why, sizeof(why));
+        if (!t->eng[u].ctx) {
+            snprintf(err, errlen, "%s: [engine]: %s: %s", sc->path,
+                     t->ops->name, why);
             goto fail;
-        c->work = e->work;
-        c->work_size = t->work_size;
+        }
     }
     t->request_bound =
         64 + (uint64_t)(8.0 * nblocks / (1.0 - sc->link.drop_rate));
     t->oracle.sc = sc;
     t->oracle.lay = &t->lay;
     t->oracle.request_bound = t->request_bound;
-    t->oracle.format_check = check_record_format;
+    t->oracle.format_check = t->ops->audit ? check_record_format : NULL;
     t->oracle.format_user = t;
 
     /* The uncut update: count its boundaries, flash ops and CPU time and
@@ -1721,25 +1611,8 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     n = sim_flash_unit_count(t->live);
     t->erases_update = calloc(n, 4);
     t->erases_worst = calloc(n, 4);
-    t->reader_buf = malloc((size_t)t->lay.record_size * 2);
-    t->reader_live = malloc(((size_t)nblocks + 1) * sizeof(*t->reader_live));
-    if (!t->erases_update || !t->erases_worst || !t->reader_buf ||
-        !t->reader_live)
+    if (!t->erases_update || !t->erases_worst)
         goto fail;
-    for (v = 0; v < 2; v++) {
-        uint32_t hs = t->reader_hash.ops.size, b, bs = sc->engine.block_size;
-        if (!t->image[v])
-            continue;
-        if (!(t->block_hashes[v] = malloc((size_t)nblocks * hs + 1)))
-            goto fail;
-        for (b = 0; b < nblocks; b++) {
-            uint32_t len = sc->image.size - b * bs < bs ? sc->image.size - b * bs
-                                                        : bs;
-            if (harness_hash_buf(&t->reader_hash, t->image[v] + (size_t)b * bs,
-                                 len, t->block_hashes[v] + (size_t)b * hs))
-                goto fail;
-        }
-    }
     for (u = 0; u < n; u++) {
         t->erases_update[u] = sim_flash_erase_count(t->live, u) -
                               sim_flash_erase_count(t->pristine, u);
@@ -1847,15 +1720,12 @@ void torture_destroy(struct torture *t)
     sim_flash_destroy(t->pristine);
     free(t->image[0]);
     free(t->image[1]);
-    free(t->eng[0].work);
-    free(t->eng[1].work);
+    for (int u = 0; u < 2; u++)
+        if (t->eng[u].ctx)
+            t->ops->destroy(t->eng[u].ctx);
     free(t->plan);
     free(t->erases_update);
     free(t->erases_worst);
-    free(t->reader_buf);
-    free(t->block_hashes[0]);
-    free(t->block_hashes[1]);
-    free(t->reader_live);
     free(t->lost);
     free(t);
 }
@@ -1877,7 +1747,7 @@ const struct scenario_layout *torture_layout(const struct torture *t)
 
 uint32_t torture_engine_ram(const struct torture *t)
 {
-    return (uint32_t)sizeof(struct fwr) + t->work_min;
+    return t->ops->ram(t->eng[0].ctx);
 }
 
 uint64_t torture_boundaries(const struct torture *t)

@@ -49,25 +49,3 @@ int verdict_is_unsafe(enum verdict v)
            v == VERDICT_OUT_OF_PARTITION || v == VERDICT_RULE_VIOLATION ||
            v == VERDICT_FORMAT_VIOLATION || v == VERDICT_CONTRACT_VIOLATION;
 }
-
-const char *fwr_error_name(int err)
-{
-    static const char *const names[] = {
-        "FWR_OK",
-        "FWR_E_INVAL (bad argument or inconsistent configuration)",
-        "FWR_E_GEOMETRY (sizes or alignments the engine cannot work with)",
-        "FWR_E_NOSPC (record area too small for the image's blocks)",
-        "FWR_E_IO (a flash op returned an error)",
-        "FWR_E_PROG (program read-back mismatch beyond the retries)",
-        "FWR_E_ERASE (erase failed beyond the retries)",
-        "FWR_E_HASH (a hash op returned an error)",
-        "FWR_E_STATE (call not valid in the current state)",
-        "FWR_E_RANGE (fed more bytes than the range holds)",
-        "FWR_E_AGAIN (transfer invalidated)",
-        "FWR_E_DIGEST (image digest mismatch beyond the restarts)",
-        "FWR_E_LOCKED (image complete and locked)",
-        "FWR_E_BADBLOCK (no good erase unit left)"};
-    if (err <= 0 && -err < (int)(sizeof(names) / sizeof(names[0])))
-        return names[-err];
-    return "unknown engine error";
-}

@@ -52,9 +52,6 @@ enum cut_area {
 const char *cut_area_name(unsigned area);
 /* The area a name stands for, or -1. */
 int cut_area_parse(const char *name);
-/* "FWR_E_GEOMETRY (sizes/alignments the engine cannot work with)" for an
- * enum fwr_err value: messages name engine errors, not numbers. */
-const char *fwr_error_name(int err);
 /* True for verdicts that fail a run regardless of expectations. */
 int verdict_is_failure(enum verdict v, int allow_detected_failure);
 /* True for the verdicts no expectation can excuse, the ones that make a

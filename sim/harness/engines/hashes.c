@@ -60,46 +60,6 @@ int harness_hash_init(struct harness_hash *h, uint8_t kind, char *err,
     }
 }
 
-/* The engine's ops, watched: the engine only tests for a negative result,
- * so a success reported as anything but 0 shows nowhere else. */
-static int checked(struct harness_hash *h, const char *op, int rc)
-{
-    if (rc > 0 && !h->broken[0])
-        snprintf(h->broken, sizeof(h->broken),
-                 "fwr_hash_crc32's %s returned %d (0 or negative expected)",
-                 op, rc);
-    return rc;
-}
-
-static int ec_start(void *c)
-{
-    struct harness_hash *h = c;
-    return checked(h, "start", h->inner.start(h->inner.ctx));
-}
-
-static int ec_update(void *c, const void *b, uint32_t n)
-{
-    struct harness_hash *h = c;
-    return checked(h, "update", h->inner.update(h->inner.ctx, b, n));
-}
-
-static int ec_finish(void *c, uint8_t *d)
-{
-    struct harness_hash *h = c;
-    return checked(h, "finish", h->inner.finish(h->inner.ctx, d));
-}
-
-void harness_hash_init_engine_crc(struct harness_hash *h)
-{
-    memset(h, 0, sizeof(*h));
-    fwr_hash_crc32(&h->inner, &h->ctx.engine_crc);
-    h->ops = h->inner;
-    h->ops.ctx = h;
-    h->ops.start = ec_start;
-    h->ops.update = ec_update;
-    h->ops.finish = ec_finish;
-}
-
 int harness_hash_buf(struct harness_hash *h, const void *buf, uint32_t len,
                      uint8_t *out)
 {

@@ -15,10 +15,11 @@
 #include <stdint.h>
 
 #include "fwresume.h"
-#include "sim_flash.h"
 
 struct record_reader {
-    const struct sim_flash *dev; /* read as the device reads (ECC applied) */
+    /* Reads as the device reads (ECC applied), without side effects. */
+    int (*read)(void *user, uint32_t addr, void *buf, uint32_t len);
+    void *read_user;
     uint32_t record_addr, mirror_addr; /* mirror: FWR_NO_MIRROR for none */
     uint32_t record_size;              /* bytes of each copy */
     uint32_t prog_size;

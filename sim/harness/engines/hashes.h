@@ -1,5 +1,6 @@
 /*
- * hashes: the hash ops the harness plugs into the engine, one kind per
+ * hashes: the hash ops the fwresume adapter plugs into the engine (and
+ * its second reader hashes blocks with), one kind per
  * instance: CRC-32 through libdeflate (zlib's CRC-32, computed with
  * carry-less multiplies: 17 GB/s in the engine's 256-byte pieces where zlib
  * does 1.8, and CRC is most of a torture run's time)
@@ -23,16 +24,11 @@ struct harness_hash {
     struct fwr_hash_ops ops;
     union {
         uint32_t crc;
-        struct fwr_crc32_ctx engine_crc;
 #ifdef FOTASIM_HAVE_MBEDTLS
         struct fwr_mbedtls_md5 md5;
         struct fwr_mbedtls_sha256 sha256;
 #endif
     } ctx;
-    /* Engine CRC only: the ops themselves, and the first breach of their
-     * contract (a result other than 0 or negative), "" while none. */
-    struct fwr_hash_ops inner;
-    char broken[96];
 };
 
 /* Set h up for kind (enum fwr_hash_kind, not NONE). 0, or -1 with a
@@ -40,10 +36,6 @@ struct harness_hash {
  * afterwards: ops.ctx points into it. */
 int harness_hash_init(struct harness_hash *h, uint8_t kind, char *err,
                       size_t errlen);
-
-/* Set h up with the engine's own CRC-32 ops (fwr_hash_crc32), watched:
- * h->broken names the first call that returned a positive value. */
-void harness_hash_init_engine_crc(struct harness_hash *h);
 
 /* One-shot digest of buf into out (h's size bytes). */
 int harness_hash_buf(struct harness_hash *h, const void *buf, uint32_t len,

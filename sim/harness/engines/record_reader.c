@@ -190,8 +190,8 @@ int record_reader_check_complete(const struct record_reader *r, char *why,
     for (m = 0; m < ncopies; m++) {
         char w[160];
         c[m].b = r->buf + (size_t)m * r->record_size;
-        if (sim_flash_read_settled(r->dev, m ? r->mirror_addr : r->record_addr,
-                                   c[m].b, r->record_size) < 0)
+        if (r->read(r->read_user, m ? r->mirror_addr : r->record_addr, c[m].b,
+                    r->record_size) < 0)
             goto out;
         c[m].matches = header_matches(r, c[m].b, m ? "mirror" : "primary", w,
                                       sizeof(w));

@@ -1,0 +1,512 @@
+/*
+ * fwresume behind the engine seam (engine.h): the one file of the harness
+ * that calls fwr_*. A boot is fwr_init + fwr_begin of the image on offer;
+ * a step is one fwr_next_range and the range fed in CHUNK pieces. On NAND
+ * the engine's bad-block layer (core/port/fwr_skipbad.h) sits between it
+ * and the harness's flash, as on a device.
+ *
+ * It also holds fwresume to its API contract (fwresume.h), which only
+ * this file can see: where a call fails, fwr_last_error() reports that
+ * error; an error that stops the engine leaves it FAILED, refusing
+ * fwr_next_range() with FWR_E_STATE and no flash op; a read the harness
+ * failed under a call makes that call return FWR_E_IO; the engine's own
+ * CRC ops return 0 or a negative value. A breach goes to env->breach.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwr_skipbad.h"
+#include "fwresume.h"
+#include "hashes.h"
+#include "record_reader.h"
+
+#define CHUNK 4096u /* bytes handed to fwr_feed at a time */
+
+/* The seam's vocabulary is fwresume's, value for value: scenarios store
+ * these numbers. */
+_Static_assert((int)ENGINE_HASH_CRC32 == (int)FWR_HASH_CRC32 &&
+                   (int)ENGINE_HASH_MD5 == (int)FWR_HASH_MD5 &&
+                   (int)ENGINE_HASH_SHA256 == (int)FWR_HASH_SHA256 &&
+                   (int)ENGINE_VERIFY_TRUSTED == (int)FWR_VERIFY_TRUSTED &&
+                   ENGINE_FLASH_ECC_FAIL == FWR_FLASH_ECC_FAIL &&
+                   ENGINE_NO_MIRROR == FWR_NO_MIRROR &&
+                   ENGINE_HASH_MAX == FWR_HASH_MAX,
+               "engine.h and fwresume.h disagree");
+
+struct fwresume_engine {
+    struct fwr fw;
+    struct fwr_config cfg;
+    struct engine_params p;
+    struct engine_env env; /* of the boot in progress */
+    struct fwr_skipbad skipbad;
+    struct harness_hash blk, img; /* one context per ops, as they nest */
+    struct fwr_hash_ops img_inner; /* img's, or the engine's own CRC */
+    struct fwr_crc32_ctx crc_ctx;
+    struct fwr_hash_ops img_seen; /* img_inner, watched */
+    struct fwr_image id;
+    uint32_t version;  /* of id */
+    uint32_t verified; /* the version whose digest the engine got right */
+    uint32_t *work;
+    uint32_t work_size, work_min;
+    /* The audit: block hashes of up to two images, and scratch. */
+    struct harness_hash reader_hash;
+    const uint8_t *hashed[2];
+    uint8_t *block_hashes[2];
+    uint8_t *reader_buf;
+    int64_t *reader_live;
+    uint32_t nblocks;
+    uint8_t chunk[CHUNK];
+};
+
+static const char *error_name(int err)
+{
+    static const char *names[] = {
+        "FWR_OK",
+        "FWR_E_INVAL (bad argument or inconsistent configuration)",
+        "FWR_E_GEOMETRY (sizes or alignments the engine cannot work with)",
+        "FWR_E_NOSPC (record area too small for the image's blocks)",
+        "FWR_E_IO (a flash op returned an error)",
+        "FWR_E_PROG (program read-back mismatch beyond the retries)",
+        "FWR_E_ERASE (erase failed beyond the retries)",
+        "FWR_E_HASH (a hash op returned an error)",
+        "FWR_E_STATE (call not valid in the current state)",
+        "FWR_E_RANGE (fed more bytes than the range holds)",
+        "FWR_E_AGAIN (transfer invalidated)",
+        "FWR_E_DIGEST (image digest mismatch beyond the restarts)",
+        "FWR_E_LOCKED (image complete and locked)",
+        "FWR_E_BADBLOCK (no good erase unit left)"};
+    if (err <= 0 && -err < (int)(sizeof(names) / sizeof(names[0])))
+        return names[-err];
+    return "unknown engine error";
+}
+
+static uint32_t hash_size(uint8_t kind)
+{
+    return kind == FWR_HASH_MD5 ? 16u : kind == FWR_HASH_SHA256 ? 32u : 4u;
+}
+
+static int record_need(const struct engine_params *p, uint32_t *bytes)
+{
+    struct fwr_geometry g;
+    uint32_t hs = hash_size(p->hash);
+    int rc;
+
+    memset(&g, 0, sizeof(g));
+    g.prog_size = p->prog_size;
+    g.erase_size = p->erase_size;
+    g.erased_value = p->erased_value;
+    g.kind = p->nand ? FWR_FLASH_NAND : FWR_FLASH_NOR;
+    rc = fwr_check_geometry(&g, p->block_size, p->write_size, hs);
+    if (rc)
+        return rc;
+    *bytes = FWR_RECORD_AREA_SIZE(p->prog_size, p->erase_size, hs,
+                                  p->block_size,
+                                  p->image_size ? p->image_size : 1);
+    return 0;
+}
+
+/* ------------------------------------------------ the image digest */
+
+/*
+ * The image digest ops the engine gets, over the host's or the engine's
+ * own CRC-32 code (img_inner), watched two ways: a digest right for the
+ * image on offer means that image is finished (verified()); and the
+ * engine's own CRC ops must return 0 or a negative value. The engine only
+ * tests for a negative result, so a success reported as anything else
+ * shows nowhere but here.
+ */
+static int checked(struct fwresume_engine *e, const char *op, int rc)
+{
+    char what[96];
+    if (rc > 0 && e->p.own_crc && e->env.breach) {
+        snprintf(what, sizeof(what),
+                 "fwr_hash_crc32's %s returned %d (0 or negative expected)",
+                 op, rc);
+        e->env.breach(e->env.user, what);
+    }
+    return rc;
+}
+
+static int seen_start(void *ctx)
+{
+    struct fwresume_engine *e = ctx;
+    return checked(e, "start", e->img_inner.start(e->img_inner.ctx));
+}
+
+static int seen_update(void *ctx, const void *buf, uint32_t len)
+{
+    struct fwresume_engine *e = ctx;
+    return checked(e, "update", e->img_inner.update(e->img_inner.ctx, buf, len));
+}
+
+static int seen_finish(void *ctx, uint8_t *digest)
+{
+    struct fwresume_engine *e = ctx;
+    int rc = checked(e, "finish", e->img_inner.finish(e->img_inner.ctx, digest));
+    if (!rc && e->id.digest_len &&
+        !memcmp(digest, e->id.digest, e->id.digest_len))
+        e->verified = e->version;
+    return rc;
+}
+
+/* ------------------------------------------------------- an instance */
+
+static void destroy(void *ctx)
+{
+    struct fwresume_engine *e = ctx;
+    if (!e)
+        return;
+    free(e->work);
+    free(e->block_hashes[0]);
+    free(e->block_hashes[1]);
+    free(e->reader_buf);
+    free(e->reader_live);
+    free(e);
+}
+
+static void *create(const struct engine_params *p, char *err, size_t errlen)
+{
+    struct fwresume_engine *e = calloc(1, sizeof(*e));
+    struct fwr_config *c;
+    uint8_t dk = p->digest != FWR_HASH_NONE ? p->digest : p->hash;
+    uint32_t n;
+
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c = &e->cfg;
+    e->p = *p;
+    if (harness_hash_init(&e->blk, p->hash, err, errlen) ||
+        harness_hash_init(&e->img, dk, err, errlen) ||
+        harness_hash_init(&e->reader_hash, p->hash, err, errlen)) {
+        destroy(e);
+        return NULL;
+    }
+    e->nblocks = (p->image_size + p->block_size - 1) / p->block_size;
+    n = p->write_size ? p->write_size
+                      : (p->prog_size > 256 ? p->prog_size : 256);
+    /* Beyond the minimum, an erase unit's worth of read buffer: the
+     * engine then hashes in big pieces (zlib's CRC is twice as fast on
+     * 4 KiB as on 256 B). */
+    e->work_min = FWR_WORK_SIZE(n, e->nblocks);
+    e->work_size = e->work_min +
+                   (p->erase_size < (256u << 10) ? p->erase_size : (256u << 10));
+    e->work = malloc(e->work_size);
+    e->reader_buf = malloc((size_t)p->record_size * 2);
+    e->reader_live = malloc(((size_t)e->nblocks + 1) * sizeof(*e->reader_live));
+    if (!e->work || !e->reader_buf || !e->reader_live) {
+        snprintf(err, errlen, "out of memory");
+        destroy(e);
+        return NULL;
+    }
+    c->geometry.prog_size = p->prog_size;
+    c->geometry.erase_size = p->erase_size;
+    c->geometry.erased_value = p->erased_value;
+    c->geometry.kind = p->nand ? FWR_FLASH_NAND : FWR_FLASH_NOR;
+    c->layout.record_addr = p->record_addr;
+    c->layout.record_size = p->record_size;
+    c->layout.mirror_addr = p->mirror_addr;
+    c->layout.data_addr = p->data_addr;
+    c->layout.data_size = p->data_size;
+    c->block_size = p->block_size;
+    c->write_size = p->write_size;
+    /* The engine's own CRC as a device gets it: no block hash ops given,
+     * and its CRC ops for the digest, watched. */
+    c->block_hash =
+        p->own_crc && p->hash == FWR_HASH_CRC32 ? NULL : &e->blk.ops;
+    e->img_inner = e->img.ops;
+    if (p->own_crc && dk == FWR_HASH_CRC32)
+        fwr_hash_crc32(&e->img_inner, &e->crc_ctx);
+    else
+        e->p.own_crc = 0; /* nothing of the engine's own to watch */
+    e->img_seen = e->img_inner;
+    e->img_seen.ctx = e;
+    e->img_seen.start = seen_start;
+    e->img_seen.update = seen_update;
+    e->img_seen.finish = seen_finish;
+    c->image_hash = &e->img_seen;
+    c->verify = p->verify;
+    c->work = e->work;
+    c->work_size = e->work_size;
+    return e;
+}
+
+static uint32_t ram(const void *ctx)
+{
+    const struct fwresume_engine *e = ctx;
+    return (uint32_t)sizeof(struct fwr) + e->work_min;
+}
+
+static void reset(void *ctx)
+{
+    struct fwresume_engine *e = ctx;
+    e->verified = 0;
+}
+
+/* ------------------------------------------------------ the contract */
+
+/* Does the engine keep on going after err (fwresume.h: these five leave
+ * it usable, every other error stops it)? */
+static int error_is_usable(int err)
+{
+    return err == FWR_E_INVAL || err == FWR_E_STATE || err == FWR_E_RANGE ||
+           err == FWR_E_AGAIN || err == FWR_E_LOCKED;
+}
+
+/* The error contract, checked where call returned rc; io0: the harness's
+ * failed reads before the call. Returns rc. */
+static int contract(struct fwresume_engine *e, const char *call, int rc,
+                    uint64_t io0)
+{
+    const struct engine_env *env = &e->env;
+    struct fwr *f = &e->fw;
+    char what[160];
+    uint32_t off = 0, len = 0;
+    uint64_t ops;
+    int again;
+
+    what[0] = 0;
+    /* FWR_E_IO is "a flash op returned an error": one that failed a read
+     * under this call must come back from it (the engine neither retries
+     * nor hides one). */
+    if (env->io_faults(env->user) > io0 && rc != FWR_E_IO) {
+        snprintf(what, sizeof(what),
+                 "a read failed with an I/O error under %s, which returned "
+                 "%d (FWR_E_IO expected)",
+                 call, rc);
+    } else if (rc >= 0) {
+        return rc;
+    } else if (fwr_last_error(f) != rc) {
+        snprintf(what, sizeof(what),
+                 "%s returned %d, but fwr_last_error() says %d", call, rc,
+                 fwr_last_error(f));
+    } else if (!error_is_usable(rc) && fwr_state(f) != FWR_STATE_FAILED) {
+        snprintf(what, sizeof(what),
+                 "%s returned %d, which stops the engine, but its state is "
+                 "%d, not FAILED",
+                 call, rc, (int)fwr_state(f));
+    } else if (!error_is_usable(rc)) {
+        ops = env->flash_ops(env->user);
+        again = fwr_next_range(f, &off, &len);
+        ops = env->flash_ops(env->user) - ops;
+        if (again != FWR_E_STATE || ops)
+            snprintf(what, sizeof(what),
+                     "after %s returned %d, fwr_next_range() returned %d "
+                     "and made %llu flash ops (FWR_E_STATE and none expected)",
+                     call, rc, again, (unsigned long long)ops);
+        else if (fwr_last_error(f) != rc)
+            snprintf(what, sizeof(what),
+                     "after %s returned %d, a refused call replaced "
+                     "fwr_last_error() with %d",
+                     call, rc, fwr_last_error(f));
+    }
+    if (what[0])
+        env->breach(env->user, what);
+    return rc;
+}
+
+/* ---------------------------------------------------------- a boot */
+
+/* The identity fwresume keeps of a manifest. */
+static void image_id(struct fwr_image *id, const struct engine_image *m)
+{
+    memset(id, 0, sizeof(*id));
+    id->size = m->size;
+    id->digest_kind = m->digest_kind;
+    id->digest_len = m->digest_len;
+    id->version_len = m->tag_len;
+    memcpy(id->digest, m->digest, sizeof(id->digest));
+    memcpy(id->version, m->tag, sizeof(id->version));
+}
+
+static int begin_offer(struct fwresume_engine *e)
+{
+    const struct engine_link *l = &e->env.link;
+    struct engine_image m;
+    uint64_t io0;
+
+    l->manifest(l->user, &m);
+    image_id(&e->id, &m);
+    e->version = m.version;
+    io0 = e->env.io_faults(e->env.user);
+    return contract(e, "fwr_begin", fwr_begin(&e->fw, &e->id), io0);
+}
+
+static int boot(void *ctx, const struct engine_env *env)
+{
+    struct fwresume_engine *e = ctx;
+    struct fwr_config *c = &e->cfg;
+    struct fwr_flash_ops lower;
+    int rc;
+
+    e->env = *env;
+    /* No RAM survives a reboot: the work buffer starts as garbage. */
+    memset(e->work, 0xA5, e->work_size);
+    lower.user = env->flash.user;
+    lower.read = env->flash.read;
+    lower.program = env->flash.program;
+    lower.erase = env->flash.erase;
+    lower.protect = env->flash.protect;
+    if (e->p.nand && env->flash.is_bad)
+        fwr_skipbad_init(&e->skipbad, &lower, env->flash.is_bad, &c->layout,
+                         c->geometry.erase_size, &c->flash);
+    else
+        c->flash = lower;
+    rc = fwr_init(&e->fw, c);
+    if (rc)
+        return rc;
+    return begin_offer(e);
+}
+
+static int step(void *ctx)
+{
+    struct fwresume_engine *e = ctx;
+    const struct engine_link *l = &e->env.link;
+    uint32_t off, len, n, done = 0;
+    uint64_t io0;
+    int rc;
+
+    if (l->version(l->user) != e->version) {
+        /* The server's ETag changed: the device starts the new image,
+         * which voids the old one's records. */
+        rc = begin_offer(e);
+        if (rc)
+            return rc;
+    }
+    if (fwr_state(&e->fw) == FWR_STATE_COMPLETE)
+        return ENGINE_DONE;
+    io0 = e->env.io_faults(e->env.user);
+    rc = contract(e, "fwr_next_range", fwr_next_range(&e->fw, &off, &len),
+                  io0);
+    if (rc)
+        return rc;
+    if (!len)
+        return ENGINE_MORE;
+    n = l->request(l->user, off, len);
+    while (done < n) {
+        uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        k = l->receive(l->user, e->chunk, k);
+        if (!k)
+            break; /* a power cycle is coming */
+        io0 = e->env.io_faults(e->env.user);
+        rc = contract(e, "fwr_feed", fwr_feed(&e->fw, e->chunk, k), io0);
+        if (rc == FWR_E_AGAIN)
+            break;
+        if (rc < 0)
+            return rc;
+        done += k;
+    }
+    return ENGINE_MORE;
+}
+
+static int complete(const void *ctx)
+{
+    const struct fwresume_engine *e = ctx;
+    return fwr_state(&e->fw) == FWR_STATE_COMPLETE;
+}
+
+static int claims(const void *ctx, uint32_t off, uint32_t len)
+{
+    const struct fwresume_engine *e = ctx;
+    (void)len;
+    return fwr_block_done(&e->fw, off / e->p.block_size) == 1;
+}
+
+static uint32_t verified(const void *ctx)
+{
+    return ((const struct fwresume_engine *)ctx)->verified;
+}
+
+static uint32_t resumed(const void *ctx)
+{
+    return ((const struct fwresume_engine *)ctx)->fw.progress.blocks_resumed;
+}
+
+static uint32_t restarts(const void *ctx)
+{
+    return ((const struct fwresume_engine *)ctx)->fw.progress.restarts;
+}
+
+/* ------------------------------------------------------------ audit */
+
+/* The block hashes of image, by the host's code, once per image. */
+static const uint8_t *block_hashes(struct fwresume_engine *e,
+                                   const uint8_t *image, uint32_t size)
+{
+    uint32_t hs = e->reader_hash.ops.size, bs = e->p.block_size, b, n, v;
+
+    for (v = 0; v < 2; v++)
+        if (e->hashed[v] == image)
+            return e->block_hashes[v];
+    v = e->hashed[0] ? 1 : 0;
+    n = (size + bs - 1) / bs;
+    free(e->block_hashes[v]);
+    e->hashed[v] = NULL;
+    if (!(e->block_hashes[v] = malloc((size_t)n * hs + 1)))
+        return NULL;
+    for (b = 0; b < n; b++) {
+        uint32_t len = size - b * bs < bs ? size - b * bs : bs;
+        if (harness_hash_buf(&e->reader_hash, image + (size_t)b * bs, len,
+                             e->block_hashes[v] + (size_t)b * hs))
+            return NULL;
+    }
+    e->hashed[v] = image;
+    return e->block_hashes[v];
+}
+
+static int audit(void *ctx, const struct engine_flash *read,
+                 const uint8_t *image, const struct engine_image *id,
+                 char *why, size_t whylen)
+{
+    struct fwresume_engine *e = ctx;
+    struct record_reader r;
+    struct fwr_image fid;
+
+    image_id(&fid, id);
+    r.read = read->read;
+    r.read_user = read->user;
+    r.record_addr = e->p.record_addr;
+    r.mirror_addr = e->p.mirror_addr;
+    r.record_size = e->p.record_size;
+    r.prog_size = e->p.prog_size;
+    r.erased = e->p.erased_value;
+    r.block_hash_kind = e->p.hash;
+    r.block_size = e->p.block_size;
+    r.image = &fid;
+    r.hash_size = e->reader_hash.ops.size;
+    r.check_padding = !e->p.reads_disturbed;
+    r.block_hashes = block_hashes(e, image, id->size);
+    r.buf = e->reader_buf;
+    r.live = e->reader_live;
+    if (!r.block_hashes) {
+        snprintf(why, whylen, "out of memory for the image's block hashes");
+        return -2;
+    }
+    return record_reader_check_complete(&r, why, whylen);
+}
+
+const struct engine_ops engine_fwresume = {
+    .abi = ENGINE_ABI,
+    .name = "fwresume",
+    .err_io = FWR_E_IO,
+    .error_name = error_name,
+    .record_need = record_need,
+    .create = create,
+    .destroy = destroy,
+    .ram = ram,
+    .boot = boot,
+    .step = step,
+    .complete = complete,
+    .claims = claims,
+    .verified = verified,
+    .resumed = resumed,
+    .restarts = restarts,
+    .locks_records = 1,
+    .audit = audit,
+    .reset = reset,
+};
