@@ -1,4 +1,5 @@
 /* cli_args: see cli_args.h. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli_args.h"
 
 #include <ctype.h>
@@ -6,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int parse_u64_prefix(const char *text, uint64_t *out, const char **end)
 {
@@ -63,5 +65,29 @@ int arg_real(const char *cmd, const char *opt, const char *v, double lo,
         return -1;
     }
     *out = d;
+    return 0;
+}
+
+int arg_engine(const char *cmd, const char *v, char *out, size_t n)
+{
+    char *abs;
+    if (!strchr(v, '/')) {
+        if ((size_t)snprintf(out, n, "%s", v) < n)
+            return 0;
+        fprintf(stderr, "fotasim %s: --engine %s: name too long\n", cmd, v);
+        return -1;
+    }
+    abs = realpath(v, NULL);
+    if (!abs) {
+        fprintf(stderr, "fotasim %s: --engine %s: %s\n", cmd, v,
+                strerror(errno));
+        return -1;
+    }
+    if ((size_t)snprintf(out, n, "%s", abs) >= n) {
+        fprintf(stderr, "fotasim %s: --engine %s: path too long\n", cmd, v);
+        free(abs);
+        return -1;
+    }
+    free(abs);
     return 0;
 }

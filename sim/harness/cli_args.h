@@ -6,6 +6,7 @@
 #ifndef FOTASIM_CLI_ARGS_H
 #define FOTASIM_CLI_ARGS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A whole number (decimal, or hex with 0x) from lo to hi. On error prints
@@ -18,5 +19,11 @@ int arg_real(const char *cmd, const char *opt, const char *v, double lo,
 /* The same rule without a message: 0, or -1 when text is not a whole
  * number (for lists such as --cut 3,17). end receives where it stopped. */
 int parse_u64_prefix(const char *text, uint64_t *out, const char **end);
+
+/* --engine V as the value of engine.kind: a name as it is, a path (it has
+ * a '/') made absolute from the current folder, so the scenario's folder
+ * does not change what the user typed. 0, or -1 with a message on stderr
+ * naming cmd. */
+int arg_engine(const char *cmd, const char *v, char *out, size_t n);
 
 #endif /* FOTASIM_CLI_ARGS_H */

@@ -152,7 +152,8 @@ struct engine_ops {
      * err). */
     void *(*create)(const struct engine_params *p, char *err, size_t errlen);
     void (*destroy)(void *ctx);
-    /* RAM the engine needs on the device: context and buffers, bytes. */
+    /* RAM the engine needs on the device: context and buffers, bytes; not
+     * the buffer the link receives into (the network stack's). */
     uint32_t (*ram)(const void *ctx);
     /* A boot: fresh RAM, then what the engine does before its first
      * request (reading its state back). 0 or a negative error. */
@@ -176,6 +177,9 @@ struct engine_ops {
     uint32_t (*restarts)(const void *ctx);
     /* Whether a finished device's metadata must end write-protected. */
     int locks_records;
+    /* The metadata is one area: no mirror copy is laid out, whatever
+     * engine.mirror says (0: the scenario decides). */
+    int one_copy;
     /* A finished device must read as finished to another reader of the
      * engine's format (a boot loader): 0, or -1 with why (-2: unreadable).
      * read reads without side effects. */
@@ -186,10 +190,22 @@ struct engine_ops {
     void (*reset)(void *ctx);
 };
 
-/* The engines this build holds, by name: NULL when unknown. */
+/* A shared object holding an engine exports this function (C linkage),
+ * returning its ops: the harness checks abi before anything else. */
+#define ENGINE_ENTRY_NAME "fotasim_engine"
+const struct engine_ops *fotasim_engine(void);
+
+/* The engines built into this program, by name: NULL when unknown. */
 const struct engine_ops *engine_find(const char *name);
 /* The default engine (fwresume). */
 const struct engine_ops *engine_default(void);
+/* The engine of a scenario's engine.kind: "" the default; a built-in
+ * name; another name, as lib<name>.so ('-' read as '_') in the folders of
+ * FOTASIM_ENGINE_PATH (colon-separated), then in the build's engine
+ * folder; or a path with a '/', to a shared object. NULL with the reason
+ * in err when it cannot be loaded or is not an engine of this ABI. */
+const struct engine_ops *engine_load(const char *kind, char *err,
+                                     size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include "campaign.h"
 #include "db.h"
 #include "junit.h"
+#include "pipeline.h"
 #include "report.h"
 #include "scenario.h"
 #include "sweep.h"
@@ -64,6 +65,10 @@ static int usage_run(FILE *to)
             "  --seed N         run seed (default: the scenario's)\n"
             "  --set S.K=V      override a scenario key, e.g. "
             "--set engine.block_size=1K (repeatable)\n"
+            "  --engine E       the engine under test: fwresume, offset-only, "
+            "restart-zero,\n"
+            "                   or a path to a shared object "
+            "(docs/engines.md); = --set engine.kind=E\n"
             "  -j N             N worker processes (default 1); same verdicts "
             "for any N\n"
             "  --shard I/N      run only trials with id %% N == I (0-based); "
@@ -116,7 +121,6 @@ struct run_state {
     const char *db_path;
     struct junit *junit; /* NULL without --junit */
     int silent;          /* no FAIL lines (sweeps report per value) */
-    int storage_rc;      /* the sink's first database error (printed) */
 };
 
 static void draw_progress(struct run_state *rs, int final)
@@ -137,18 +141,12 @@ static void draw_progress(struct run_state *rs, int final)
         fputc('\n', stderr);
 }
 
-static int sink(void *user, const struct trial *t)
+/* A committed trial (pipeline.h): progress, and the first failures with
+ * the command that replays each. */
+static int on_trial(void *user, const struct trial *t, int64_t run_id)
 {
     struct run_state *rs = user;
-    int rc = db_trial_add(rs->db, rs->run_id, t);
-    if (rc) {
-        /* The message names the file and the cause. The run stops here:
-         * it cannot be complete. */
-        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs->db));
-        if (!rs->storage_rc)
-            rs->storage_rc = rc;
-        return 1;
-    }
+    (void)run_id;
     rs->done++;
     if (t->failed && !rs->silent) {
         if (rs->printed_failures++ < PRINT_FAILURES) {
@@ -226,18 +224,15 @@ static int db_exit(int rc)
     return rc == DB_E_INPUT ? EXIT_USAGE : EXIT_STORAGE;
 }
 
-/* Record the run's end. On an error, print it and, when passed or failed
- * was asked for, try to leave the run resumable (interrupted). Returns
- * first (an error already met) or this one. */
-static int end_run(struct run_state *rs, enum db_run_status st, int first)
+/* The exit status of a pipeline's end (pipeline.h). */
+static int pipeline_exit(int rc)
 {
-    int rc = db_run_end(rs->db, rs->run_id, st);
-    if (!rc)
-        return first;
-    fprintf(stderr, "fotasim: %s\n", db_errmsg(rs->db));
-    if (st != RUN_INTERRUPTED)
-        db_run_end(rs->db, rs->run_id, RUN_INTERRUPTED);
-    return first ? first : rc;
+    static const int codes[] = {
+        [PIPELINE_PASSED] = 0,           [PIPELINE_FAILED] = EXIT_FAILED,
+        [PIPELINE_INPUT] = EXIT_USAGE,   [PIPELINE_STORAGE] = EXIT_STORAGE,
+        [PIPELINE_INTERRUPTED] = EXIT_INTERRUPTED,
+        [PIPELINE_NOMEM] = EXIT_FAILED};
+    return rc >= 0 && rc <= PIPELINE_NOMEM ? codes[rc] : EXIT_FAILED;
 }
 
 /* The last line of a run: the verdict and what the file holds of the run
@@ -291,6 +286,16 @@ static void append_sets(struct scenario *sc, char **sets, int nsets)
     sc->text = text;
 }
 
+/* --engine V as the override "engine.kind=V" in out. */
+static int engine_set(const char *cmd, const char *v, char *out, size_t n)
+{
+    char kind[520];
+    if (arg_engine(cmd, v, kind, sizeof(kind)))
+        return -1;
+    snprintf(out, n, "engine.kind=%s", kind);
+    return 0;
+}
+
 static int load_with_sets(struct scenario *sc, const char *path, char **sets,
                           int nsets)
 {
@@ -314,21 +319,17 @@ static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL, *db_path = "fotasim.db", *junit = NULL;
     char *sets[32];
-    int nsets = 0, resume = 0, quiet = 0, i, rc, status, store;
+    int nsets = 0, resume = 0, quiet = 0, i, rc, status;
     unsigned jobs = 1;
     struct shard sh = {0, 1};
-    uint8_t *skip = NULL;
-    uint32_t *worst = NULL;
-    uint64_t id, done_before = 0;
     uint64_t seed = 0, u64;
     int have_seed = 0;
     struct scenario sc;
     struct torture *t = NULL;
-    struct torture_result res;
-    struct db_run_info info;
+    struct pipeline pl;
+    struct pipeline_opts po;
     struct run_state rs;
-    char err[512] = "";
-    uint32_t u;
+    char err[512] = "", engine_kind[600];
 
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -349,7 +350,11 @@ static int cmd_run(int argc, char **argv)
         }
         else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
             sets[nsets++] = argv[++i];
-        else if (i + 1 < argc && !strcmp(a, "-j")) {
+        else if (i + 1 < argc && !strcmp(a, "--engine") && nsets < 32) {
+            if (engine_set("run", argv[++i], engine_kind, sizeof(engine_kind)))
+                return EXIT_USAGE;
+            sets[nsets++] = engine_kind;
+        } else if (i + 1 < argc && !strcmp(a, "-j")) {
             if (arg_u64("run", a, argv[++i], 1, 64, &u64))
                 return EXIT_USAGE;
             jobs = (unsigned)u64;
@@ -378,79 +383,46 @@ static int cmd_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     memset(&rs, 0, sizeof(rs));
+    memset(&pl, 0, sizeof(pl));
     if ((rc = db_open(&rs.db, db_path, err, sizeof(err)))) {
         fprintf(stderr, "fotasim: %s\n", err);
         torture_destroy(t);
         scenario_free(&sc);
         return db_exit(rc);
     }
-    rc = resume ? db_run_find_resumable(rs.db, &sc, sh.index, sh.count, &info)
-                : 0;
-    if (rc < 0) {
-        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
-        status = db_exit(rc);
+    po.db_path = db_path;
+    po.jobs = jobs;
+    po.shard = sh;
+    po.resume = resume;
+    po.on_trial = on_trial;
+    po.user = &rs;
+    rc = pipeline_begin(&pl, rs.db, &sc, t, &po);
+    if (rc == PIPELINE_INPUT && pl.finished_run) {
+        fprintf(stderr,
+                "fotasim: %s: run %lld of this scenario already finished "
+                "(%s); nothing to resume\n",
+                db_path, (long long)pl.finished_run,
+                pl.finished_status == RUN_PASSED ? "passed" : "failed");
+        status = EXIT_USAGE;
         goto out;
     }
-    if (resume && rc == 0) {
-        /* Starting over would look like resuming: a finished run has
-         * nothing left to run, and the user asked for that run. */
-        int64_t done_run;
-        enum db_run_status done_status;
-        int f = db_run_find_finished(rs.db, &sc, sh.index, sh.count, &done_run,
-                                     &done_status);
-        if (f < 0) {
-            fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
-            status = db_exit(f);
-            goto out;
-        }
-        if (f == 1) {
-            fprintf(stderr,
-                    "fotasim: %s: run %lld of this scenario already finished "
-                    "(%s); nothing to resume\n",
-                    db_path, (long long)done_run,
-                    done_status == RUN_PASSED ? "passed" : "failed");
-            status = EXIT_USAGE;
-            goto out;
-        }
-        if (!quiet)
-            printf("no run of this scenario to resume in %s: starting a new "
-                   "one\n",
-                   db_path);
-    }
-    skip = calloc(torture_planned(t) + 1, 1);
-    worst = calloc(torture_unit_count(t) + 1, 4);
-    if (!skip || !worst) {
-        fprintf(stderr, "fotasim: out of memory\n");
-        status = EXIT_FAILED;
+    if (rc) {
+        status = pipeline_exit(rc);
         goto out;
     }
-    if (rc == 1) {
-        /* Skip what the database holds: with -j or shards the committed
-         * trials need not be a prefix. */
-        if ((rc = db_trials_done(rs.db, info.run_id, skip, torture_planned(t),
-                                 &done_before))) {
-            fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
-            status = db_exit(rc);
-            goto out;
-        }
-        if (!quiet)
-            printf("resuming run %lld: %llu trials already done\n",
-                   (long long)info.run_id, (unsigned long long)done_before);
-    } else if ((rc = db_run_begin(rs.db, &sc, torture_boundaries(t),
-                                  torture_planned(t), &info)) ||
-               (sh.count > 1 && (rc = db_run_set_shard(rs.db, info.run_id,
-                                                       sh.index, sh.count)))) {
-        fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
-        status = db_exit(rc);
-        goto out;
-    }
-    rs.run_id = info.run_id;
-    for (id = 0; id < torture_planned(t); id++)
-        rs.planned += id % sh.count == sh.index && !skip[id];
+    if (pl.none_to_resume && !quiet)
+        printf("no run of this scenario to resume in %s: starting a new "
+               "one\n",
+               db_path);
+    if (pl.resumed && !quiet)
+        printf("resuming run %lld: %llu trials already done\n",
+               (long long)pl.run_id, (unsigned long long)pl.done_before);
+    rs.db_path = db_path;
+    rs.run_id = pl.run_id;
+    rs.planned = pl.planned;
     rs.t0 = clock_wall_s();
     rs.tty = isatty(2);
     rs.quiet = quiet;
-    rs.db_path = db_path;
     if (junit) {
         rs.junit = junit_new("fotasim", 0);
         if (!rs.junit ||
@@ -464,51 +436,24 @@ static int cmd_run(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    rc = workers_run(t, jobs, sh, skip, sink, &rs, &res, worst);
+    rc = pipeline_run(&pl);
     draw_progress(&rs, 1);
-    /* Any storage failure ends the run with EXIT_STORAGE. The wear goes in
-     * even after a failed insert: a resumed run merges its own into it
-     * (db_wear_add keeps the worst), so it must hold what this part saw. */
-    store = rs.storage_rc;
-    for (u = 0; u < torture_unit_count(t); u++)
-        if (torture_update_erases(t, u) || worst[u]) {
-            int w = db_wear_add(rs.db, rs.run_id, u,
-                                torture_update_erases(t, u), worst[u]);
-            if (w) {
-                fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
-                store = store ? store : w;
-                break;
-            }
-        }
-    if (interrupted) {
+    if (rc == PIPELINE_INTERRUPTED || (rc == PIPELINE_STORAGE && interrupted)) {
         uint64_t held = 0, slice = 0;
-        store = end_run(&rs, RUN_INTERRUPTED, store);
         if (db_run_count(rs.db, rs.run_id, &held, &slice))
             fprintf(stderr, "fotasim: %s\n", db_errmsg(rs.db));
         fprintf(stderr,
                 "fotasim: interrupted; %llu trials committed to %s "
                 "(continue with --resume)\n",
                 (unsigned long long)held, db_path);
-        status = store ? EXIT_STORAGE : EXIT_INTERRUPTED;
+        status = pipeline_exit(rc);
         goto out;
     }
-    if (store) {
-        /* Not passed, and left resumable. */
-        end_run(&rs, RUN_INTERRUPTED, store);
-        status = EXIT_STORAGE;
-    } else if (rc) {
-        fprintf(stderr, "fotasim: run failed (error %d)\n", rc);
-        status = end_run(&rs, RUN_FAILED, 0) ? EXIT_STORAGE : EXIT_FAILED;
+    status = pipeline_exit(rc);
+    if (rc == PIPELINE_FAILED && pl.torture_rc)
         goto out;
-    } else {
-        /* db_run_end refuses passed unless every trial of the slice is
-         * committed. */
-        status = res.failed ? EXIT_FAILED : 0;
-        if (end_run(&rs, status ? RUN_FAILED : RUN_PASSED, 0))
-            status = EXIT_STORAGE;
-    }
     if (!quiet)
-        print_summary(&sc, &res, rs.run_id, db_path);
+        print_summary(&sc, &pl.res, rs.run_id, db_path);
     if (rs.printed_failures > PRINT_FAILURES)
         printf("(%llu more failing trials: sqlite3 %s 'SELECT * FROM "
                "v_failed_cuts')\n",
@@ -519,11 +464,10 @@ static int cmd_run(int argc, char **argv)
         /* A report of an incomplete run would read as a pass in CI. */
         fprintf(stderr, "fotasim: %s not written: the run is incomplete\n",
                 junit);
-    else if (junit && write_junit(junit, &res, rs.junit))
+    else if (junit && write_junit(junit, &pl.res, rs.junit))
         status = EXIT_FAILED;
 out:
-    free(skip);
-    free(worst);
+    pipeline_free(&pl);
     junit_free(rs.junit);
     if (db_close(rs.db) && status != EXIT_STORAGE) {
         fprintf(stderr, "fotasim: %s: closing the database failed\n", db_path);
@@ -675,11 +619,11 @@ struct sweep_state {
     struct sweep_costs costs;
 };
 
-static int sweep_sink(void *user, const struct trial *t)
+static int sweep_on_trial(void *user, const struct trial *t, int64_t run_id)
 {
     struct sweep_state *w = user;
     sweep_cost_add(&w->costs, w->row, w->sc, t);
-    return sink(&w->rs, t);
+    return on_trial(&w->rs, t, run_id);
 }
 
 static int split_values(char *list, char **vals, int max)
@@ -696,7 +640,7 @@ static int cmd_sweep(int argc, char **argv)
 {
     const char *path = NULL, *db_path = "fotasim-sweep.db";
     char *fixed[32], *vals[SWEEP_MAX_VALUES], key[64] = "", err[512];
-    char listbuf[512] = "";
+    char listbuf[2048] = "";
     int nfixed = 0, nvals = 0, i, quiet = 0, status = 0, rc;
     unsigned jobs = 1;
     double cut_rate = 1.0;
@@ -784,13 +728,10 @@ static int cmd_sweep(int argc, char **argv)
         struct sweep_row *r = &rows[i];
         struct scenario sc;
         struct torture *t = NULL;
-        struct torture_result res;
-        struct db_run_info info;
+        struct pipeline pl;
+        struct pipeline_opts po;
         struct sweep_state w;
-        char assign[128];
-        uint32_t *worst = NULL, u;
-        uint8_t *skip = NULL;
-        struct shard whole = {0, 1};
+        char assign[sizeof(listbuf) + 64];
 
         snprintf(r->value, sizeof(r->value), "%s", vals[i]);
         snprintf(assign, sizeof(assign), "%s=%s", key, vals[i]);
@@ -821,56 +762,45 @@ static int cmd_sweep(int argc, char **argv)
         w.rs.db_path = db_path;
         w.rs.quiet = 1;
         w.rs.silent = 1;
-        skip = calloc(torture_planned(t) + 1, 1);
-        worst = calloc(torture_unit_count(t) + 1, 4);
-        if (!skip || !worst ||
-            db_run_begin(db, &sc, torture_boundaries(t), torture_planned(t),
-                         &info)) {
-            fprintf(stderr, "fotasim: %s: %s\n", db_path, db_errmsg(db));
-            status = EXIT_USAGE;
-            free(skip);
-            free(worst);
-            torture_destroy(t);
-            scenario_free(&sc);
-            break;
+        memset(&po, 0, sizeof(po));
+        po.db_path = db_path;
+        po.jobs = jobs;
+        po.shard.count = 1;
+        po.on_trial = sweep_on_trial;
+        po.user = &w;
+        rc = pipeline_begin(&pl, db, &sc, t, &po);
+        if (!rc) {
+            w.rs.run_id = pl.run_id;
+            if (!quiet)
+                printf("%s = %s: %llu write boundaries, %llu trials...\n",
+                       key, vals[i], (unsigned long long)torture_boundaries(t),
+                       (unsigned long long)torture_planned(t));
+            rc = pipeline_run(&pl);
         }
-        w.rs.run_id = info.run_id;
-        if (!quiet)
-            printf("%s = %s: %llu write boundaries, %llu trials...\n", key,
-                   vals[i], (unsigned long long)torture_boundaries(t),
-                   (unsigned long long)torture_planned(t));
-        rc = workers_run(t, jobs, whole, skip, sweep_sink, &w, &res, worst);
-        for (u = 0; !rc && u < torture_unit_count(t); u++) {
-            if (torture_update_erases(t, u) || worst[u])
-                rc = db_wear_add(db, info.run_id, u,
-                                 torture_update_erases(t, u), worst[u]);
-            if (worst[u] > r->max_unit_erases)
-                r->max_unit_erases = worst[u];
-        }
-        if (!rc)
-            rc = db_run_end(db, info.run_id,
-                            interrupted  ? RUN_INTERRUPTED
-                            : res.failed ? RUN_FAILED
-                                         : RUN_PASSED);
-        if (rc && !interrupted) {
+        if (rc != PIPELINE_PASSED && rc != PIPELINE_FAILED &&
+            rc != PIPELINE_INTERRUPTED) {
             /* A value whose trials were not all stored decides nothing:
-             * the sweep stops, as a run does, naming the cause. */
-            fprintf(stderr, "fotasim sweep: %s = %s: %s\n", key, vals[i],
-                    rc == TORTURE_E_SINK || !db_errmsg(db)[0]
-                        ? "trials were not stored"
-                        : db_errmsg(db));
-            status = EXIT_STORAGE;
-            free(skip);
-            free(worst);
+             * the sweep stops, as a run does, the cause printed. */
+            fprintf(stderr, "fotasim sweep: %s = %s: trials were not stored\n",
+                    key, vals[i]);
+            status = pipeline_exit(rc);
+            pipeline_free(&pl);
             torture_destroy(t);
             scenario_free(&sc);
             break;
         }
-        r->run_id = info.run_id;
-        sweep_row_finish(r, &w.costs, &res, torture_layout(t),
+        if (rc == PIPELINE_FAILED && pl.torture_rc) {
+            status = EXIT_FAILED;
+            pipeline_free(&pl);
+            torture_destroy(t);
+            scenario_free(&sc);
+            break;
+        }
+        r->run_id = pl.run_id;
+        r->max_unit_erases = pl.worst_unit_erases;
+        sweep_row_finish(r, &w.costs, &pl.res, torture_layout(t),
                          torture_engine_ram(t), cut_rate);
-        free(skip);
-        free(worst);
+        pipeline_free(&pl);
         torture_destroy(t);
         scenario_free(&sc);
     }
@@ -1028,6 +958,76 @@ static int run_campaign(int argc, char **argv)
     return cmd_campaign(argc, argv, prog_name);
 }
 
+/*
+ * compare: a sweep over engine.kind. Each engine runs the same scenario,
+ * seed and cut plan; the table, the unsafe list and the exit status are
+ * the sweep's (an engine that corrupts silently makes it exit 1).
+ */
+static int cmd_compare(int argc, char **argv)
+{
+    static char list[2048];
+    char kind[600], *args[72];
+    int i, n = 0, engines = 0;
+    size_t at;
+
+    at = (size_t)snprintf(list, sizeof(list), "engine.kind=");
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: fotasim compare SCENARIO --engine A --engine B "
+                   "[...] [sweep options]\n\n"
+                   "Runs SCENARIO on each engine with the same seed and cuts "
+                   "and prints one table:\nverdicts (silent corruption, "
+                   "stuck...), re-download per cut (mean, max), engine\nRAM "
+                   "and the expected update time at --cut-rate. An engine is "
+                   "a name (fwresume,\noffset-only, restart-zero) or a path "
+                   "to a shared object (docs/engines.md).\nOptions as for "
+                   "fotasim sweep: --db FILE (default fotasim-compare.db), "
+                   "--cut-rate R,\n--set S.K=V (fixed overrides), -j N, "
+                   "--quiet. Exit status as for the sweep.\n");
+            return 0;
+        }
+        if (!strcmp(a, "--engine") && i + 1 < argc) {
+            if (arg_engine("compare", argv[++i], kind, sizeof(kind)))
+                return EXIT_USAGE;
+            if (strchr(kind, ',') ||
+                at + strlen(kind) + 2 >= sizeof(list)) {
+                fprintf(stderr, "fotasim compare: --engine %s: a name or "
+                                "path without commas, and fewer engines\n",
+                        argv[i]);
+                return EXIT_USAGE;
+            }
+            at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+                                   engines ? "," : "", kind);
+            engines++;
+        } else if (!strcmp(a, "--block-size") ||
+                   (!strcmp(a, "--set") && i + 1 < argc &&
+                    strchr(argv[i + 1], ','))) {
+            fprintf(stderr, "fotasim compare: %s: compare varies the engine "
+                            "only; fix other keys with --set S.K=V\n",
+                    a);
+            return EXIT_USAGE;
+        } else if (n < 64) {
+            args[n++] = argv[i];
+        }
+    }
+    if (engines < 2) {
+        fprintf(stderr, "fotasim compare: two engines or more, e.g. "
+                        "--engine fwresume --engine offset-only\n");
+        return EXIT_USAGE;
+    }
+    for (i = 0; i < n; i++)
+        if (!strcmp(args[i], "--db"))
+            break;
+    if (i == n) {
+        args[n++] = "--db";
+        args[n++] = "fotasim-compare.db";
+    }
+    args[n++] = "--set";
+    args[n++] = list;
+    return cmd_sweep(n, args);
+}
+
 /* The subcommands: dispatch and the usage text both come from here. */
 static const struct command {
     const char *name, *synopsis, *summary;
@@ -1043,6 +1043,9 @@ static const struct command {
      cmd_merge},
     {"sweep", "sweep SCENARIO --block-size 1K,4K,...",
      "which value? the trade-off in numbers", cmd_sweep},
+    {"compare", "compare SCENARIO --engine A --engine B",
+     "the same cuts on each engine: what each strategy loses, one table",
+     cmd_compare},
     {"report", "report DB -o DIR", "write DIR/report.html and DIR/summary.md",
      cmd_report},
     {"campaign", "campaign FILE",

@@ -164,8 +164,13 @@ static int32_t record_need(const struct scenario *sc)
     uint32_t need = 0;
     int rc;
 
+    const struct engine_ops *e = scenario_engine(sc);
+    char why[400];
+
+    if (!e)
+        return engine_load(sc->engine.kind, why, sizeof(why)) ? 0 : -1;
     scenario_engine_params(sc, NULL, &p);
-    rc = engine_default()->record_need(&p, &need);
+    rc = e->record_need(&p, &need);
     return rc < 0 ? rc : (int32_t)need;
 }
 
@@ -340,7 +345,8 @@ enum key_type {
     KT_BOOL,
     KT_ENUM,   /* uint8_t index into names */
     KT_PRESET, /* device.preset: loads a part */
-    KT_FILE    /* image.file: a path relative to the scenario */
+    KT_FILE,   /* image.file: a path relative to the scenario */
+    KT_ENGINE  /* engine.kind: a name, or a path relative to the scenario */
 };
 
 /* A word an integer key takes besides numbers ("auto", "min"). */
@@ -446,6 +452,12 @@ static const struct key_def keys[] = {
      NULL, "2",
      "content of the image the server switches to (`link.change_after`)"},
 
+    {"engine", "kind", KT_ENGINE, AT(engine.kind), 0, 0, NULL, NULL,
+     "`fwresume`",
+     "the engine under test (docs/engines.md): `fwresume` (built in), the "
+     "name of another (`lib<name>.so` in `FOTASIM_ENGINE_PATH` or the build's "
+     "examples/engines: `offset-only`, `restart-zero`), or a path to a "
+     "shared object, relative to the scenario's folder; `--engine` sets it"},
     {"engine", "block_size", KT_UINT, AT(engine.block_size), 1, 16 * MiB, NULL,
      NULL, "4K",
      "bytes per block and record; a power of two, at least the program "
@@ -567,9 +579,9 @@ static const struct key_def keys[] = {
      "16", "reboots before a trial is judged `stuck`"},
     {"cuts", "reboot_every", KT_UINT, AT(cuts.reboot_every), 0, U32, NULL,
      NULL, "0: never",
-     "the live update reboots cleanly each time it has fed this many bytes "
-     "since its boot (ages the log: voids, rewrites, compaction); more than "
-     "a block and an erase unit"},
+     "the live update reboots cleanly each time it has received this many "
+     "bytes since its boot (ages the log: voids, rewrites, compaction); more "
+     "than a block and an erase unit"},
 
     {"expect", "max_redownload_blocks", KT_UINT,
      AT(expect.max_redownload_blocks), 0, U32, NULL, NULL, "0: no bound",
@@ -670,6 +682,9 @@ static void describe_range(char *buf, size_t n, const struct key_def *k)
     case KT_FILE:
         at = (size_t)snprintf(buf, n, "a path");
         break;
+    case KT_ENGINE:
+        at = (size_t)snprintf(buf, n, "a name or a path");
+        break;
     default:
         format_bound(lo, sizeof(lo), k, k->lo);
         format_bound(hi, sizeof(hi), k, k->hi);
@@ -686,7 +701,7 @@ static const char *type_name(const struct key_def *k)
         [KT_TIME] = "duration",       [KT_REAL] = "number",
         [KT_BANDWIDTH] = "bandwidth", [KT_BOOL] = "bool",
         [KT_ENUM] = "enum",           [KT_PRESET] = "name",
-        [KT_FILE] = "path"};
+        [KT_FILE] = "path",           [KT_ENGINE] = "engine"};
     return names[k->type];
 }
 
@@ -768,7 +783,9 @@ static int set_preset(struct parse *p, const struct key_def *k, const char *v)
 
 /* Relative to the scenario's folder, so a scenario runs from anywhere; a
  * --set is relative to the scenario it changes. */
-static int set_file(struct parse *p, const struct key_def *k, const char *v)
+/* A path relative to the scenario's folder into at (k->size bytes). */
+static int set_file(struct parse *p, const struct key_def *k, const char *v,
+                    char *at)
 {
     struct scenario *sc = p->sc;
     const char *base = p->set ? sc->path : p->name;
@@ -776,13 +793,35 @@ static int set_file(struct parse *p, const struct key_def *k, const char *v)
     int dn = slash ? (int)(slash - base) : 0;
     size_t n;
     if (v[0] == '/' || !dn)
-        n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file), "%s", v);
+        n = (size_t)snprintf(at, k->size, "%s", v);
     else
-        n = (size_t)snprintf(sc->image.file, sizeof(sc->image.file), "%.*s/%s",
-                             dn, base, v);
-    if (n >= sizeof(sc->image.file)) {
+        n = (size_t)snprintf(at, k->size, "%.*s/%s", dn, base, v);
+    if (n >= k->size) {
         perr(p, k->section, k->name, "path longer than %zu characters",
-             sizeof(sc->image.file) - 1);
+             k->size - 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* engine.kind: a name as it is, a path (it has a '/') from the
+ * scenario's folder; either must load as an engine of this ABI. */
+static int set_engine(struct parse *p, const struct key_def *k, const char *v,
+                      char *at)
+{
+    char why[400];
+    if (strchr(v, '/')) {
+        if (set_file(p, k, v, at))
+            return -1;
+    } else if (strlen(v) >= k->size || !v[0]) {
+        perr(p, k->section, k->name, "an engine name of 1 to %zu characters",
+             k->size - 1);
+        return -1;
+    } else {
+        memcpy(at, v, strlen(v) + 1);
+    }
+    if (!engine_load(at, why, sizeof(why))) {
+        perr(p, k->section, k->name, "%s", why);
         return -1;
     }
     return 0;
@@ -870,7 +909,9 @@ static int set_key(struct parse *p, const char *sec, const char *name,
     case KT_PRESET:
         return set_preset(p, k, v);
     case KT_FILE:
-        return set_file(p, k, v);
+        return set_file(p, k, v, at);
+    case KT_ENGINE:
+        return set_engine(p, k, v, at);
     case KT_BOOL:
         if (parse_bool(v, &b))
             break;
@@ -1314,6 +1355,12 @@ int scenario_set(struct scenario *sc, const char *assignment, char *err,
     return rc;
 }
 
+const struct engine_ops *scenario_engine(const struct scenario *sc)
+{
+    char why[400];
+    return engine_load(sc->engine.kind, why, sizeof(why));
+}
+
 void scenario_engine_params(const struct scenario *sc,
                             const struct scenario_layout *lay,
                             struct engine_params *p)
@@ -1352,6 +1399,9 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
     /* Areas use the device's erase unit at the partition: the largest
      * sector size for non-uniform MCU flash. */
     uint32_t es = g->erase_size;
+    const struct engine_ops *eng = scenario_engine(sc);
+    /* A mirror copy when the scenario asks and the engine keeps one. */
+    unsigned copies = sc->engine.mirror && !(eng && eng->one_copy) ? 2u : 1u;
     int32_t need;
 
     memset(l, 0, sizeof(*l));
@@ -1360,7 +1410,9 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
         snprintf(err, errlen,
                  "the engine refuses this geometry (%s): block %u, "
                  "program unit %u, erase unit %u",
-                 engine_default()->error_name(need), sc->engine.block_size,
+                 scenario_engine(sc) ? scenario_engine(sc)->error_name(need)
+                                     : "cannot load it",
+                 sc->engine.block_size,
                  g->prog_size, es);
         return -2;
     }
@@ -1382,7 +1434,7 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
     l->record_size = (uint32_t)rec;
     addr += rec;
     l->mirror_addr = ENGINE_NO_MIRROR;
-    if (sc->engine.mirror) {
+    if (copies == 2) {
         l->mirror_addr = (uint32_t)addr;
         addr += rec;
     }
@@ -1392,7 +1444,7 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
         snprintf(err, errlen,
                  "image %u bytes + record areas %ux%llu do not fit the "
                  "%u-byte device from 0x%x",
-                 sc->image.size, sc->engine.mirror ? 2u : 1u,
+                 sc->image.size, copies,
                  (unsigned long long)rec, g->size, sc->engine.partition_addr);
         return -1;
     }

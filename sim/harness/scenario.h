@@ -39,6 +39,7 @@ struct scenario_image {
 enum scenario_crc_ops { SCENARIO_CRC_HOST = 0, SCENARIO_CRC_ENGINE = 1 };
 
 struct scenario_engine {
+    char kind[256]; /* engine.kind: "" or a name, or a path (engine_load) */
     uint32_t block_size;
     uint32_t write_size; /* 0: engine default */
     uint8_t hash;        /* enum engine_hash for blocks */
@@ -72,7 +73,7 @@ struct scenario_cuts {
     uint32_t depth;        /* 1: single cut; 2+: nested cuts in recovery */
     uint32_t max_boots;    /* a trial is "stuck" past this many reboots */
     /* The live update reboots cleanly (between two flash ops, nothing
-     * torn) each time it has fed this many more bytes since its boot, so
+     * torn) each time it has received this many more bytes since its boot, so
      * the log ages as on a device power-cycled during a slow download;
      * cuts land anywhere in that history. 0: never. */
     uint32_t reboot_every;
@@ -148,6 +149,9 @@ int scenario_load_text(struct scenario *sc, const char *text, const char *name,
  * geometry (message in err). */
 int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                     char *err, size_t errlen);
+/* The engine of sc's engine.kind (loaded when the key was read: NULL only
+ * for a scenario built by hand with a kind that does not load). */
+const struct engine_ops *scenario_engine(const struct scenario *sc);
 /* What the engine is told of sc (engine.h): the device, the [engine]
  * keys and, when lay is given, where its areas are. */
 void scenario_engine_params(const struct scenario *sc,

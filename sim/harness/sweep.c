@@ -109,8 +109,15 @@ static void human(char *buf, size_t n, double bytes)
 void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
                  double cut_rate)
 {
-    int i, best, second;
+    int i, best, second, w = (int)strlen(key);
     char a[16], b[16], c[16];
+
+    /* The first column fits the key and every value (engine names). */
+    for (i = 0; i < n; i++)
+        if ((int)strlen(rows[i].value) > w)
+            w = (int)strlen(rows[i].value);
+    if (w < 10)
+        w = 10;
 
     /* Unsafe values first: they are the news, whatever is best. */
     for (i = 0; i < n; i++)
@@ -120,22 +127,22 @@ void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
                     "%s)\n",
                     key, rows[i].value, (unsigned long long)rows[i].unsafe,
                     (unsigned long long)rows[i].trials, rows[i].reason);
-    fprintf(to, "\n%-10s %-14s %-15s %-12s %-9s %-8s %-7s %-9s %-10s %s\n", key,
+    fprintf(to, "\n%-*s %-14s %-15s %-12s %-9s %-8s %-7s %-9s %-10s %s\n", w, key,
             "record area", "re-dl/cut mean", "max", "erases", "max/unit",
             "scan ms", "RAM", "update s", "expected s  verdicts");
     for (i = 0; i < n; i++) {
         const struct sweep_row *r = &rows[i];
         if (!r->ok) {
-            fprintf(to, "%-10s refused: %s\n", r->value, r->why);
+            fprintf(to, "%-*s refused: %s\n", w, r->value, r->why);
             continue;
         }
         human(a, sizeof(a), r->record_bytes);
         human(b, sizeof(b), r->mean_redownload);
         human(c, sizeof(c), r->max_redownload);
         fprintf(to,
-                "%-10s %6s (%4.1f%%) %-15s %-12s %-9llu %-8u %-7.1f %-9u "
+                "%-*s %6s (%4.1f%%) %-15s %-12s %-9llu %-8u %-7.1f %-9u "
                 "%-10.2f %-11.2f",
-                r->value, a, 100 * r->record_share, b, c,
+                w, r->value, a, 100 * r->record_share, b, c,
                 (unsigned long long)r->update_erases, r->max_unit_erases,
                 r->scan_ms, r->ram_bytes, r->update_s, r->expected_s);
         {

@@ -19,7 +19,7 @@
 
 /* What one value of the swept parameter cost. */
 struct sweep_row {
-    char value[32];
+    char value[520]; /* engine paths included */
     int ok;        /* torture ran (the engine took the config) */
     char why[256]; /* when not ok */
     int64_t run_id;

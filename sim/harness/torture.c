@@ -1462,7 +1462,13 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
         torture_default_limits(&t->lim, sc);
     if (scenario_layout(sc, &t->lay, err, errlen))
         goto fail;
-    t->ops = engine_default();
+    t->ops = engine_load(sc->engine.kind, err, errlen);
+    if (!t->ops) {
+        char why[300];
+        snprintf(why, sizeof(why), "%s", err);
+        snprintf(err, errlen, "%s: engine.kind: %s", sc->path, why);
+        goto fail;
+    }
     if (!digest_size(dk) || !digest_size(sc->engine.hash)) {
         snprintf(err, errlen,
                  "%s: engine.hash/digest: hash kind %u: this build has crc32 "
