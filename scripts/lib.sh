@@ -11,8 +11,9 @@ FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev libdeflate-dev
 FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-riscv64-unknown-elf"
 # The report's browser test; strace makes writes fail for the storage
-# error tests (cli_storage_strace).
-FOTASIM_TEST_PKGS="chromium strace"
+# error tests (cli_storage_strace); qemu-system-arm runs the engine on
+# Cortex-M (tests/target).
+FOTASIM_TEST_PKGS="chromium strace qemu-system-arm"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -31,11 +31,12 @@
 extern "C" {
 #endif
 
-/* 0.2: power-of-two sizes; bad-block skipping moved to port/fwr_skipbad.h
- * (fwr_flash_ops.is_bad is gone); FWR_RECORD_AREA_SIZE() replaces
- * fwr_record_area_min(). The on-flash format is unchanged. */
+/* Semantic versioning; the CMake package and fwresume.pc carry the same
+ * number (core/CMakeLists.txt reads it from here). API and on-flash format
+ * changes by version: CHANGELOG.md. */
 #define FWR_VERSION_MAJOR 0
-#define FWR_VERSION_MINOR 2
+#define FWR_VERSION_MINOR 3
+#define FWR_VERSION_PATCH 0
 
 /* ---------------------------------------------------------------- errors */
 
@@ -53,7 +54,9 @@ enum fwr_err {
     FWR_E_AGAIN = -10,   /* transfer invalidated: discard it, ask next_range */
     FWR_E_DIGEST = -11,  /* image digest mismatch beyond max_restarts */
     FWR_E_LOCKED = -12,  /* image complete and locked: no further writes */
-    FWR_E_BADBLOCK = -13 /* no good erase unit left (port/fwr_skipbad.h) */
+    FWR_E_BADBLOCK = -13, /* no good erase unit left (port/fwr_skipbad.h) */
+    FWR_E_DIGEST_ORDER = -14 /* the image is right, but its CRC-32 digest was
+                                given byte-reversed: use fwr_image_set_crc32 */
 };
 
 /* Returned by fwr_flash_ops.read when ECC could not correct the data. The
@@ -228,7 +231,14 @@ struct fwr_config {
 /* ---------------------------------------------------------------- image */
 
 /* Identity of the image being downloaded. A different identity voids every
- * record of the previous one before anything is written. */
+ * record of the previous one before anything is written.
+ *
+ * digest[] holds the digest as its hash ops' finish() writes it: the byte
+ * string md5sum/sha256sum print for MD5/SHA-256, and for CRC-32 the
+ * number's big-endian bytes (0x1c291ca3 is 1c 29 1c a3). Set it with
+ * fwr_image_set_crc32() (the number, as zlib's crc32() returns it) or
+ * fwr_image_set_digest() (MD5, SHA-256 bytes), not by hand: a manifest's
+ * little-endian uint32 copied into digest[] is reversed. */
 struct fwr_image {
     uint32_t size;       /* bytes */
     uint8_t digest_kind; /* enum fwr_hash_kind; NONE: no digest */
@@ -237,6 +247,14 @@ struct fwr_image {
     uint8_t digest[FWR_HASH_MAX];
     uint8_t version[32];
 };
+
+/* A CRC-32 digest, the number (kind CRC32, 4 bytes). 0 or FWR_E_INVAL. */
+int fwr_image_set_crc32(struct fwr_image *img, uint32_t crc);
+/* An MD5 (16 bytes) or SHA-256 (32 bytes) digest, in the order the hash
+ * writes it. FWR_E_INVAL for another kind or length (CRC-32 included: it
+ * is a number, fwr_image_set_crc32). */
+int fwr_image_set_digest(struct fwr_image *img, uint8_t kind,
+                         const void *bytes, uint32_t len);
 
 /* -------------------------------------------------------------- runtime */
 

@@ -49,7 +49,7 @@ typedef char
 #define FATAL_ERRORS                                                           \
     (1u << -FWR_E_GEOMETRY | 1u << -FWR_E_NOSPC | 1u << -FWR_E_IO |            \
      1u << -FWR_E_PROG | 1u << -FWR_E_ERASE | 1u << -FWR_E_HASH |              \
-     1u << -FWR_E_DIGEST | 1u << -FWR_E_BADBLOCK)
+     1u << -FWR_E_DIGEST | 1u << -FWR_E_BADBLOCK | 1u << -FWR_E_DIGEST_ORDER)
 
 /* ------------------------------------------------------------ helpers */
 
@@ -698,6 +698,17 @@ static int finish(struct fwr *f)
         if (rc < 0)
             return rc;
         if (rc || memcmp(d, f->image.digest, f->image.digest_len)) {
+            /* The image is right and its CRC-32 was handed over reversed
+             * (a manifest's uint32 copied by hand): downloading again
+             * cannot help. */
+            if (!rc && f->image.digest_kind == FWR_HASH_CRC32 &&
+                f->image.digest_len == 4) {
+                uint32_t i = 0;
+                while (i < 4u && d[i] == f->image.digest[3u - i])
+                    i++;
+                if (i == 4u)
+                    return FWR_E_DIGEST_ORDER;
+            }
             if (f->cfg->verify == FWR_VERIFY_TRUSTED && !f->rescanned) {
                 /* Records were trusted: find the blocks that lie. */
                 f->rescanned = 1;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -666,6 +667,96 @@ static void test_digest_mismatch_restarts_then_fails(void **state)
     assert_int_equal(feed_some(&r.f, 65536, img), 0);
     assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
     fd_free(&r.d);
+}
+
+/* The digest hand-over (fwresume.h, struct fwr_image): a CRC-32 given as
+ * the number, as zlib's crc32() returns it and a manifest tool prints it
+ * ("crc32 image.bin" says 1c291ca3), completes; the same number copied as
+ * a little-endian uint32 field into digest[] (the trap) fails at the end
+ * with FWR_E_DIGEST_ORDER, without the whole-image restart a real
+ * mismatch gets. MD5/SHA-256 are bytes; CRC-32 as bytes is refused. */
+static void test_digest_hand_over(void **state)
+{
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t crc = 0, le;
+    uint8_t sha[32];
+    (void)state;
+    rig_up(&r, &nor_4k);
+    crc = fwr_crc32(0, img, r.im.size);
+    /* The one easy way. */
+    memset(r.im.digest, 0, sizeof(r.im.digest));
+    assert_int_equal(fwr_image_set_crc32(&r.im, crc), 0);
+    assert_int_equal(r.im.digest_kind, FWR_HASH_CRC32);
+    assert_int_equal(r.im.digest_len, 4);
+    assert_int_equal(r.im.digest[0], (uint8_t)(crc >> 24)); /* big-endian */
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, r.im.size, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    fd_free(&r.d);
+
+    /* The trap: the manifest's little-endian uint32 memcpy'd. */
+    rig_up(&r, &nor_4k);
+    le = crc; /* this host is little-endian, as the manifests are */
+    memcpy(r.im.digest, &le, 4);
+    assert_int_not_equal(r.im.digest[0], (uint8_t)(crc >> 24));
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, r.im.size, img), FWR_E_DIGEST_ORDER);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_FAILED);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(p.restarts, 0); /* nothing downloaded again */
+    fd_free(&r.d);
+
+    /* What manifest tools hand over, each the documented way, gives the
+     * digest that completed above: the crc32 tool's hex text as a number,
+     * and a manifest's little-endian uint32 field decoded as one. */
+    {
+        char text[16];
+        uint8_t field[4] = {(uint8_t)crc, (uint8_t)(crc >> 8),
+                            (uint8_t)(crc >> 16), (uint8_t)(crc >> 24)};
+        struct fwr_image a = {.size = 1}, b = {.size = 1};
+        uint8_t want[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16),
+                           (uint8_t)(crc >> 8), (uint8_t)crc};
+        snprintf(text, sizeof(text), "%08x", (unsigned)crc);
+        assert_int_equal(
+            fwr_image_set_crc32(&a, (uint32_t)strtoul(text, NULL, 16)), 0);
+        assert_memory_equal(a.digest, want, 4);
+        assert_int_equal(
+            fwr_image_set_crc32(&b, (uint32_t)field[0] |
+                                        (uint32_t)field[1] << 8 |
+                                        (uint32_t)field[2] << 16 |
+                                        (uint32_t)field[3] << 24),
+            0);
+        assert_memory_equal(b.digest, want, 4);
+    }
+    /* sha256sum's text, hex-decoded in order, is the byte form. */
+    {
+        static const char *hex = "e3b0c44298fc1c149afbf4c8996fb924"
+                                 "27ae41e4649b934ca495991b7852b855";
+        struct fwr_image e = {.size = 1};
+        for (int i = 0; i < 32; i++) {
+            char two[3] = {hex[2 * i], hex[2 * i + 1], 0};
+            sha[i] = (uint8_t)strtoul(two, NULL, 16);
+        }
+        assert_int_equal(fwr_image_set_digest(&e, FWR_HASH_SHA256, sha, 32),
+                         0);
+        assert_int_equal(e.digest[0], 0xe3);
+        assert_int_equal(e.digest[31], 0x55);
+    }
+
+    /* Bytes for MD5/SHA-256 only, of their length. */
+    memset(sha, 0xAB, sizeof(sha));
+    assert_int_equal(fwr_image_set_digest(&r.im, FWR_HASH_SHA256, sha, 32), 0);
+    assert_int_equal(r.im.digest_kind, FWR_HASH_SHA256);
+    assert_memory_equal(r.im.digest, sha, 32);
+    assert_int_equal(fwr_image_set_digest(&r.im, FWR_HASH_SHA256, sha, 31),
+                     FWR_E_INVAL);
+    assert_int_equal(fwr_image_set_digest(&r.im, FWR_HASH_MD5, sha, 16), 0);
+    assert_int_equal(fwr_image_set_digest(&r.im, FWR_HASH_CRC32, sha, 4),
+                     FWR_E_INVAL);
+    assert_int_equal(fwr_image_set_digest(&r.im, FWR_HASH_NONE, sha, 0),
+                     FWR_E_INVAL);
+    assert_int_equal(fwr_image_set_crc32(NULL, crc), FWR_E_INVAL);
 }
 
 static void test_program_failure_retried_then_reported(void **state)
@@ -1973,6 +2064,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_new_image_voids_old_records),
         cmocka_unit_test(test_complete_locks_and_refuses),
         cmocka_unit_test(test_digest_mismatch_restarts_then_fails),
+        cmocka_unit_test(test_digest_hand_over),
         cmocka_unit_test(test_program_failure_retried_then_reported),
         cmocka_unit_test(test_failed_record_readback_rewrites_the_entry),
         cmocka_unit_test(test_bad_units_are_skipped),
