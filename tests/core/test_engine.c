@@ -1266,6 +1266,49 @@ static void test_more_config_refusals(void **state)
     fd_free(&r.d);
 }
 
+/* The easy unit and order mistakes of the public API are refused at
+ * fwr_init/fwr_begin, never accepted into a wrong download: counts where
+ * bytes are meant, FWR_WORK_SIZE's arguments swapped, an area given
+ * partition-relative while the others are absolute. */
+static void test_unit_mistakes_refused(void **state)
+{
+    struct rig r;
+    struct fwr f;
+    struct fwr_image im;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    make_image(&im, 65536, "v1");
+
+    r.c.layout.data_size = 16; /* blocks, not bytes */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.record_size = FWR_LOG_SLOTS(16); /* slots, not bytes */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.block_size = 4; /* KiB, not bytes */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.data_addr = 0; /* partition-relative: lands on the records */
+    r.c.layout.record_addr = 0;
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.layout.mirror_addr = r.c.layout.data_addr; /* mirror on the data */
+    assert_int_equal(fwr_init(&f, &r.c), FWR_E_GEOMETRY);
+
+    /* FWR_WORK_SIZE(max_blocks, write_size) instead of (write_size,
+     * max_blocks): too small for the staging chunk, refused at begin. */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    r.c.work_size = FWR_WORK_SIZE(16, 256);
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    assert_int_equal(fwr_begin(&f, &im), FWR_E_INVAL);
+    /* An image larger than the data area (a size in the wrong unit). */
+    make_cfg(&r.c, &r.d, &nor_4k);
+    assert_int_equal(fwr_init(&f, &r.c), 0);
+    make_image(&im, r.c.layout.data_size + 1u, "v1");
+    assert_int_not_equal(fwr_begin(&f, &im), 0);
+    fd_free(&r.d);
+}
+
 /* Item 1: every record's commit is its own program, issued after the
  * program of the record's body (never in the same op). */
 static void test_commit_is_a_separate_later_program(void **state)
@@ -2091,6 +2134,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_transient_ecc_failure_is_read_again),
         cmocka_unit_test(test_streaming_contract),
         cmocka_unit_test(test_more_config_refusals),
+        cmocka_unit_test(test_unit_mistakes_refused),
         cmocka_unit_test(test_commit_is_a_separate_later_program),
         cmocka_unit_test(test_big_last_block_stays_in_data_area),
         cmocka_unit_test(test_locked_area_released_before_tail_void),
