@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+/* One <testcase>: a failing trial, a broken run, the "more not listed"
+ * line, or a scenario's passing summary (failure NULL). */
 struct junit_case {
-    char *classname, *name, *system_out;
-    char **failures; /* messages, at most cap */
-    unsigned nfail;
-    uint64_t counted; /* every failure, also past the cap */
+    char *classname, *name;
+    char *failure_type, *failure_message, *failure_body; /* NULL: passed */
+    char *system_out;
     double time_s;
 };
 
@@ -23,7 +26,13 @@ struct junit {
     unsigned cap;
     struct junit_case *cases;
     size_t ncases, alloc;
-    int open; /* the last case still takes failures */
+    /* The open scenario. */
+    int open;
+    char *classname, *scenario;
+    unsigned listed;  /* failing trials given a test case */
+    uint64_t counted; /* every failure, also past the cap */
+    double wall_s;    /* sum of the scenarios' wall times */
+    time_t started;
 };
 
 static char *dup_str(const char *s)
@@ -42,6 +51,7 @@ struct junit *junit_new(const char *suite, unsigned max_failures)
         return NULL;
     j->suite = dup_str(suite ? suite : "fotasim");
     j->cap = max_failures ? max_failures : JUNIT_MAX_FAILURES;
+    j->started = time(NULL);
     if (!j->suite) {
         free(j);
         return NULL;
@@ -49,33 +59,38 @@ struct junit *junit_new(const char *suite, unsigned max_failures)
     return j;
 }
 
+static void free_case(struct junit_case *c)
+{
+    free(c->classname);
+    free(c->name);
+    free(c->failure_type);
+    free(c->failure_message);
+    free(c->failure_body);
+    free(c->system_out);
+}
+
 void junit_free(struct junit *j)
 {
     size_t i;
-    unsigned k;
     if (!j)
         return;
-    for (i = 0; i < j->ncases; i++) {
-        struct junit_case *c = &j->cases[i];
-        for (k = 0; k < c->nfail; k++)
-            free(c->failures[k]);
-        free(c->failures);
-        free(c->classname);
-        free(c->name);
-        free(c->system_out);
-    }
+    for (i = 0; i < j->ncases; i++)
+        free_case(&j->cases[i]);
     free(j->cases);
+    free(j->classname);
+    free(j->scenario);
     free(j->suite);
     free(j);
 }
 
-int junit_case_begin(struct junit *j, const char *classname, const char *name)
+/* Append a test case; every string is copied. */
+static int add_case(struct junit *j, const char *name, double time_s,
+                    const char *type, const char *message, const char *body,
+                    const char *system_out)
 {
     struct junit_case *c;
-    if (j->open)
-        junit_case_end(j, 0, NULL);
     if (j->ncases == j->alloc) {
-        size_t n = j->alloc ? 2 * j->alloc : 4;
+        size_t n = j->alloc ? 2 * j->alloc : 8;
         struct junit_case *p = realloc(j->cases, n * sizeof(*p));
         if (!p)
             return -1;
@@ -84,42 +99,51 @@ int junit_case_begin(struct junit *j, const char *classname, const char *name)
     }
     c = &j->cases[j->ncases];
     memset(c, 0, sizeof(*c));
-    c->classname = dup_str(classname ? classname : "fotasim.torture");
+    c->time_s = time_s;
+    c->classname = dup_str(j->classname);
     c->name = dup_str(name);
-    if (!c->classname || !c->name) {
-        free(c->classname);
-        free(c->name);
+    if (message) {
+        c->failure_type = dup_str(type);
+        c->failure_message = dup_str(message);
+        c->failure_body = dup_str(body ? body : message);
+    }
+    if (system_out)
+        c->system_out = dup_str(system_out);
+    if (!c->classname || !c->name ||
+        (message &&
+         (!c->failure_type || !c->failure_message || !c->failure_body)) ||
+        (system_out && !c->system_out)) {
+        free_case(c);
         return -1;
     }
     j->ncases++;
+    return 0;
+}
+
+int junit_case_begin(struct junit *j, const char *classname, const char *name)
+{
+    if (j->open)
+        junit_case_end(j, 0, NULL);
+    free(j->classname);
+    free(j->scenario);
+    j->classname = dup_str(classname ? classname : "fotasim.torture");
+    j->scenario = dup_str(name);
+    if (!j->classname || !j->scenario)
+        return -1;
+    j->listed = 0;
+    j->counted = 0;
     j->open = 1;
     return 0;
 }
 
-static struct junit_case *open_case(struct junit *j)
-{
-    return j->open ? &j->cases[j->ncases - 1] : NULL;
-}
-
 int junit_failure_text(struct junit *j, const char *message)
 {
-    struct junit_case *c = open_case(j);
-    char *m;
-    if (!c)
+    char name[300];
+    if (!j->open)
         return -1;
-    c->counted++;
-    if (c->nfail >= j->cap)
-        return 0;
-    if (!c->failures) {
-        c->failures = calloc(j->cap, sizeof(*c->failures));
-        if (!c->failures)
-            return -1;
-    }
-    m = dup_str(message);
-    if (!m)
-        return -1;
-    c->failures[c->nfail++] = m;
-    return 0;
+    j->counted++;
+    snprintf(name, sizeof(name), "%s run", j->scenario);
+    return add_case(j, name, 0, "run", message, message, NULL);
 }
 
 void junit_set_program(struct junit *j, const char *prog)
@@ -127,55 +151,133 @@ void junit_set_program(struct junit *j, const char *prog)
     j->prog = prog;
 }
 
+/* Characters a POSIX shell takes literally in a word. */
+static int shell_plain(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789_./:=@%+,-",
+                    *s))
+            return 0;
+    return 1;
+}
+
+int junit_shell_quote(char *buf, size_t n, const char *word)
+{
+    size_t o = 0;
+    int need = 0;
+    const char *s;
+    if (shell_plain(word))
+        return snprintf(buf, n, "%s", word);
+    /* '...' with each ' written as '\'' */
+    for (s = word; *s; s++)
+        need += *s == '\'' ? 4 : 1;
+    need += 2;
+#define PUT(ch)                                                                \
+    do {                                                                       \
+        if (o + 1 < n)                                                         \
+            buf[o] = (ch);                                                     \
+        o++;                                                                   \
+    } while (0)
+    PUT('\'');
+    for (s = word; *s; s++) {
+        if (*s == '\'') {
+            PUT('\'');
+            PUT('\\');
+            PUT('\'');
+            PUT('\'');
+        } else {
+            PUT(*s);
+        }
+    }
+    PUT('\'');
+#undef PUT
+    if (n)
+        buf[o < n ? o : n - 1] = 0;
+    return need;
+}
+
 int junit_replay_command(char *buf, size_t n, const char *prog,
                          const char *db_path, int64_t run_id, uint64_t trial_id)
 {
-    return snprintf(buf, n, "%s replay %s --run %lld --trial %llu",
-                    prog ? prog : "fotasim", db_path, (long long)run_id,
-                    (unsigned long long)trial_id);
+    char qp[300], qd[1100];
+    junit_shell_quote(qp, sizeof(qp), prog ? prog : "fotasim");
+    junit_shell_quote(qd, sizeof(qd), db_path);
+    return snprintf(buf, n, "%s replay %s --run %lld --trial %llu", qp, qd,
+                    (long long)run_id, (unsigned long long)trial_id);
 }
 
 int junit_failure(struct junit *j, const struct trial *t, const char *db_path,
                   int64_t run_id)
 {
-    struct junit_case *c = open_case(j);
-    char replay[320], line[640];
-    if (!c)
+    char replay[1500], name[400], message[400], body[2400], cuts[200];
+    size_t o = 0;
+    uint32_t k;
+    if (!j->open)
         return -1;
-    if (c->nfail >= j->cap) {
-        /* Past the cap only the count matters: skip the formatting. */
-        c->counted++;
-        return 0;
-    }
+    j->counted++;
+    if (j->listed >= j->cap)
+        return 0; /* past the cap only the count matters */
+    j->listed++;
     junit_replay_command(replay, sizeof(replay), j->prog, db_path, run_id,
                          t->id);
-    snprintf(line, sizeof(line),
-             "trial %llu (cut at boundary %llu, %s): %s: %s (%s)",
+    for (k = 0; k < t->depth && k < TRIAL_MAX_DEPTH && o < sizeof(cuts); k++)
+        o += (size_t)snprintf(cuts + o, sizeof(cuts) - o, "%s%llu (%s)",
+                              k ? ", " : "", (unsigned long long)t->cuts[k],
+                              cut_area_name(t->cut_area[k]));
+    if (!k)
+        snprintf(cuts, sizeof(cuts), "%llu (%s)",
+                 (unsigned long long)t->cuts[0], cut_area_name(t->cut_area[0]));
+    snprintf(name, sizeof(name), "%s trial %llu cut %llu (%s)", j->scenario,
              (unsigned long long)t->id, (unsigned long long)t->cuts[0],
-             cut_area_name(t->cut_area[0]),
-             verdict_name((enum verdict)t->verdict), t->detail, replay);
-    return junit_failure_text(j, line);
+             cut_area_name(t->cut_area[0]));
+    snprintf(message, sizeof(message), "%s: %s",
+             verdict_name((enum verdict)t->verdict), t->detail);
+    snprintf(body, sizeof(body),
+             "verdict: %s\n"
+             "detail: %s\n"
+             "scenario: %s\n"
+             "trial: %llu (seed %llu)\n"
+             "cuts at boundary: %s\n"
+             "engine error: %d\n"
+             "re-downloaded: %llu bytes\n"
+             "replay: %s\n",
+             verdict_name((enum verdict)t->verdict), t->detail, j->scenario,
+             (unsigned long long)t->id, (unsigned long long)t->seed, cuts,
+             (int)t->engine_error, (unsigned long long)t->bytes_redownloaded,
+             replay);
+    return add_case(j, name, (double)t->wall_ns / 1e9,
+                    verdict_name((enum verdict)t->verdict), message, body,
+                    NULL);
 }
 
 int junit_case_end(struct junit *j, double time_s, const char *system_out)
 {
-    struct junit_case *c = open_case(j);
-    if (!c)
+    char name[400], message[300];
+    if (!j->open)
         return -1;
-    c->time_s = time_s;
-    if (system_out) {
-        free(c->system_out);
-        c->system_out = dup_str(system_out);
-        if (!c->system_out)
+    j->open = 0;
+    j->wall_s += time_s;
+    if (j->counted > j->listed) {
+        snprintf(name, sizeof(name), "%s: %llu more failing trials",
+                 j->scenario, (unsigned long long)(j->counted - j->listed));
+        snprintf(message, sizeof(message),
+                 "%llu more failing trials not listed here: SELECT * FROM "
+                 "v_failed_cuts in the run's database",
+                 (unsigned long long)(j->counted - j->listed));
+        if (add_case(j, name, 0, "more", message, message, NULL))
             return -1;
     }
-    j->open = 0;
-    return 0;
+    /* The scenario's passing trials as one case; its time is the run's. */
+    snprintf(name, sizeof(name), "%s passing trials", j->scenario);
+    return add_case(j, name, time_s, NULL, NULL, NULL, system_out);
 }
 
 uint64_t junit_case_failures(const struct junit *j)
 {
-    return j->ncases ? j->cases[j->ncases - 1].counted : 0;
+    return j->counted;
 }
 
 /* XML 1.0 allows no control characters but tab, LF and CR, not even as
@@ -214,22 +316,25 @@ static void xml_escape(FILE *fp, const char *s)
 
 static void write_case(FILE *fp, const struct junit_case *c)
 {
-    unsigned k;
     fputs("    <testcase classname=\"", fp);
     xml_escape(fp, c->classname);
     fputs("\" name=\"", fp);
     xml_escape(fp, c->name);
-    fprintf(fp, "\" time=\"%.3f\">\n", c->time_s);
-    for (k = 0; k < c->nfail; k++) {
-        fputs("      <failure type=\"trial\" message=\"", fp);
-        xml_escape(fp, c->failures[k]);
-        fputs("\"/>\n", fp);
+    fprintf(fp, "\" time=\"%.3f\"", c->time_s);
+    if (!c->failure_message && !c->system_out) {
+        fputs("/>\n", fp);
+        return;
     }
-    if (c->counted > c->nfail)
-        fprintf(fp,
-                "      <failure type=\"more\" message=\"%llu more failing "
-                "trials not listed: SELECT * FROM v_failed_cuts\"/>\n",
-                (unsigned long long)(c->counted - c->nfail));
+    fputs(">\n", fp);
+    if (c->failure_message) {
+        fputs("      <failure type=\"", fp);
+        xml_escape(fp, c->failure_type);
+        fputs("\" message=\"", fp);
+        xml_escape(fp, c->failure_message);
+        fputs("\">", fp);
+        xml_escape(fp, c->failure_body);
+        fputs("</failure>\n", fp);
+    }
     if (c->system_out) {
         fputs("      <system-out>", fp);
         xml_escape(fp, c->system_out);
@@ -243,22 +348,29 @@ int junit_write(const struct junit *j, const char *path, char *err,
 {
     FILE *fp = fopen(path, "w");
     size_t i, failing = 0;
-    double total = 0;
+    char stamp[32], host[256] = "localhost";
+    struct tm tm;
     if (!fp) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         return -1;
     }
-    for (i = 0; i < j->ncases; i++) {
-        failing += j->cases[i].counted > 0;
-        total += j->cases[i].time_s;
-    }
+    for (i = 0; i < j->ncases; i++)
+        failing += j->cases[i].failure_message != NULL;
+    /* JUnit's timestamp is an ISO 8601 date-time without a zone (UTC). */
+    gmtime_r(&j->started, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (gethostname(host, sizeof(host) - 1) != 0)
+        strcpy(host, "localhost");
+    host[sizeof(host) - 1] = 0;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", fp);
     fputs("  <testsuite name=\"", fp);
     xml_escape(fp, j->suite);
     fprintf(fp,
-            "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
-            "time=\"%.3f\">\n",
-            j->ncases, failing, total);
+            "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+            "time=\"%.3f\" timestamp=\"%s\" hostname=\"",
+            j->ncases, failing, j->wall_s, stamp);
+    xml_escape(fp, host);
+    fputs("\">\n", fp);
     for (i = 0; i < j->ncases; i++)
         write_case(fp, &j->cases[i]);
     fputs("  </testsuite>\n</testsuites>\n", fp);

@@ -454,11 +454,14 @@ static int cmd_run(int argc, char **argv)
         goto out;
     if (!quiet)
         print_summary(&sc, &pl.res, rs.run_id, db_path);
-    if (rs.printed_failures > PRINT_FAILURES)
+    if (rs.printed_failures > PRINT_FAILURES) {
+        char quoted[1100];
+        junit_shell_quote(quoted, sizeof(quoted), db_path);
         printf("(%llu more failing trials: sqlite3 %s 'SELECT * FROM "
                "v_failed_cuts')\n",
                (unsigned long long)(rs.printed_failures - PRINT_FAILURES),
-               db_path);
+               quoted);
+    }
     print_final(&rs, status, quiet);
     if (junit && status == EXIT_STORAGE)
         /* A report of an incomplete run would read as a pass in CI. */
