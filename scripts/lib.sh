@@ -7,7 +7,7 @@ FOTASIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # cross compiler; the report needs gnuplot (added by the report's script).
 FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev libdeflate-dev
   libfiu-dev fiu-utils libcmocka-dev libsqlite3-dev sqlite3 libinih-dev
-  libmbedtls-dev parallel gnuplot-nox"
+  libmbedtls-dev parallel gnuplot-nox help2man"
 FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-riscv64-unknown-elf"
 # The report's browser test; strace makes writes fail for the storage

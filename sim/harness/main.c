@@ -56,31 +56,41 @@ static int usage_main(FILE *to);
 
 static int usage_run(FILE *to)
 {
-    fprintf(to,
-            "usage: fotasim run SCENARIO [options]\n\n"
-            "  --db FILE        SQLite outcome log (default: fotasim.db)\n"
-            "  --resume         continue the unfinished run of this scenario "
-            "and seed in --db\n"
-            "  --junit FILE     write JUnit XML (one test case per scenario)\n"
-            "  --seed N         run seed (default: the scenario's)\n"
-            "  --set S.K=V      override a scenario key, e.g. "
-            "--set engine.block_size=1K (repeatable)\n"
-            "  --engine E       the engine under test: fwresume, offset-only, "
-            "restart-zero,\n"
-            "                   or a path to a shared object "
-            "(docs/engines.md); = --set engine.kind=E\n"
-            "  -j N             N worker processes (default 1); same verdicts "
-            "for any N\n"
-            "  --shard I/N      run only trials with id %% N == I (0-based); "
-            "'auto' reads\n"
-            "                   SLURM_ARRAY_TASK_ID, CI_NODE_INDEX, "
-            "JOB_COMPLETION_INDEX (docs/scale-out.md)\n"
-            "  --quiet          no progress bar, no summary\n\n"
-            "Exit status: 0 all trials met the expectations, every one "
-            "committed; 1 some did not;\n2 bad input; 3 storage error "
-            "(disk full, I/O error, read-only, locked or corrupt\n"
-            "database: the run is not marked passed); 130 interrupted. "
-            "Committed trials are\nkept: --resume carries on.\n");
+    fprintf(
+        to,
+        "usage: fotasim run SCENARIO [options]\n\n"
+        "  --db FILE        SQLite outcome log (default: fotasim.db)\n"
+        "  --resume         continue the unfinished run of this scenario "
+        "and seed in --db\n"
+        "  --junit FILE     write JUnit XML (a test case per failing trial, "
+        "one for the rest)\n"
+        "  --summary FILE   write the Markdown job summary (verdict line "
+        "first); on GitHub\n"
+        "                   append it: cat FILE >> \"$GITHUB_STEP_SUMMARY\"\n"
+        "  --seed N         run seed (default: the scenario's)\n"
+        "  --set S.K=V      override a scenario key, e.g. "
+        "--set engine.block_size=1K (repeatable)\n"
+        "  --engine E       the engine under test: fwresume, offset-only, "
+        "restart-zero,\n"
+        "                   or a path to a shared object "
+        "(docs/engines.md); = --set engine.kind=E\n"
+        "  -j N             N worker processes (default 1); same verdicts "
+        "for any N\n"
+        "  --shard I/N      run only trials with id %% N == I (0-based); "
+        "'auto' reads\n"
+        "                   SLURM_ARRAY_TASK_ID, CI_NODE_INDEX, "
+        "JOB_COMPLETION_INDEX (docs/scale-out.md)\n"
+        "  --progress=M     bar (default on a terminal), plain (one "
+        "line every 5 s: the\n"
+        "                   default when stderr is not a terminal) or "
+        "none\n"
+        "  --quiet          no progress, no summary\n"
+        "  --version        the program's version\n\n"
+        "Exit status: 0 all trials met the expectations, every one "
+        "committed; 1 some did not;\n2 bad input; 3 storage error "
+        "(disk full, I/O error, read-only, locked or corrupt\n"
+        "database: the run is not marked passed); 130 interrupted. "
+        "Committed trials are\nkept: --resume carries on.\n");
     return to == stderr ? EXIT_USAGE : 0;
 }
 
@@ -93,7 +103,11 @@ static int usage_replay(FILE *to)
             "  --dump-after FILE   save the device after the recovery\n"
             "  --set S.K=V         override a scenario key (scenario form)\n\n"
             "Prints the trial's verdict and costs; with a database, checks "
-            "they equal the stored ones\n(exit 1 when they do not).\n");
+            "they equal the stored ones.\n\n"
+            "Exit status: 0 the trial passed (and, from a database, "
+            "reproduced the stored one);\n1 the trial fails or differs from "
+            "the stored one; 2 bad input (no such run or\ntrial, a bad "
+            "scenario or cut list); 3 the database cannot be read.\n");
     return to == stderr ? EXIT_USAGE : 0;
 }
 
@@ -104,11 +118,34 @@ static int usage_list(FILE *to)
                 "Lists the scenarios in DIR (default: scenarios) with their "
                 "descriptions, and the device presets;\nwith --keys, every "
                 "scenario key with its type, range, default and meaning "
-                "(--markdown:\nthe tables of docs/scenarios.md).\n");
+                "(--markdown:\nthe tables of docs/scenarios.md).\n\n"
+                "Exit status: 0 listed; 2 bad input (DIR cannot be read, an "
+                "unknown option).\n");
     return to == stderr ? EXIT_USAGE : 0;
 }
 
 /* ------------------------------------------------------------ progress */
+
+/* A bar redrawn in place on a terminal; on a pipe (a CI log) one plain
+ * line every PLAIN_EVERY_S seconds, so a long run shows it is alive. */
+enum progress_mode {
+    PROGRESS_AUTO,
+    PROGRESS_BAR,
+    PROGRESS_PLAIN,
+    PROGRESS_NONE
+};
+#define PLAIN_EVERY_S 5.0
+
+static int progress_parse(const char *v)
+{
+    if (!strcmp(v, "bar"))
+        return PROGRESS_BAR;
+    if (!strcmp(v, "plain"))
+        return PROGRESS_PLAIN;
+    if (!strcmp(v, "none"))
+        return PROGRESS_NONE;
+    return -1;
+}
 
 struct run_state {
     struct db *db;
@@ -117,7 +154,9 @@ struct run_state {
     double t0, last_draw;
     int tty;
     int quiet;
+    int progress; /* enum progress_mode */
     uint64_t printed_failures;
+    uint64_t failing;
     const char *db_path;
     struct junit *junit; /* NULL without --junit */
     int silent;          /* no FAIL lines (sweeps report per value) */
@@ -128,7 +167,24 @@ static void draw_progress(struct run_state *rs, int final)
     double t = clock_wall_s(), rate, eta;
     int width = 30, fill;
     uint64_t total = rs->planned, done = rs->done;
-    if (!rs->tty || rs->quiet || (!final && t - rs->last_draw < 0.1))
+    if (rs->quiet || rs->progress == PROGRESS_NONE)
+        return;
+    if (rs->progress == PROGRESS_PLAIN) {
+        if (!final && t - rs->last_draw < PLAIN_EVERY_S)
+            return;
+        rs->last_draw = t;
+        rate = done / (t - rs->t0 + 1e-9);
+        eta = rate > 0 ? (double)(total - done) / rate : 0;
+        fprintf(stderr,
+                "progress: %llu/%llu trials (%.1f %%), %.0f/s, %s %.0f s, "
+                "%llu failing\n",
+                (unsigned long long)done, (unsigned long long)total,
+                total ? 100.0 * (double)done / (double)total : 100.0, rate,
+                final ? "took" : "ETA", final ? t - rs->t0 : eta,
+                (unsigned long long)rs->failing);
+        return;
+    }
+    if (!final && t - rs->last_draw < 0.1)
         return;
     rs->last_draw = t;
     rate = done / (t - rs->t0 + 1e-9);
@@ -148,12 +204,13 @@ static int on_trial(void *user, const struct trial *t, int64_t run_id)
     struct run_state *rs = user;
     (void)run_id;
     rs->done++;
+    rs->failing += t->failed != 0;
     if (t->failed && !rs->silent) {
         if (rs->printed_failures++ < PRINT_FAILURES) {
             char replay[320];
             junit_replay_command(replay, sizeof(replay), prog_name, rs->db_path,
                                  rs->run_id, t->id);
-            if (rs->tty && !rs->quiet)
+            if (rs->progress == PROGRESS_BAR && !rs->quiet)
                 fputc('\n', stderr);
             printf("FAIL trial %llu (cut at boundary %llu, %s): %s: %s\n"
                    "  replay: %s\n",
@@ -227,11 +284,12 @@ static int db_exit(int rc)
 /* The exit status of a pipeline's end (pipeline.h). */
 static int pipeline_exit(int rc)
 {
-    static const int codes[] = {
-        [PIPELINE_PASSED] = 0,           [PIPELINE_FAILED] = EXIT_FAILED,
-        [PIPELINE_INPUT] = EXIT_USAGE,   [PIPELINE_STORAGE] = EXIT_STORAGE,
-        [PIPELINE_INTERRUPTED] = EXIT_INTERRUPTED,
-        [PIPELINE_NOMEM] = EXIT_FAILED};
+    static const int codes[] = {[PIPELINE_PASSED] = 0,
+                                [PIPELINE_FAILED] = EXIT_FAILED,
+                                [PIPELINE_INPUT] = EXIT_USAGE,
+                                [PIPELINE_STORAGE] = EXIT_STORAGE,
+                                [PIPELINE_INTERRUPTED] = EXIT_INTERRUPTED,
+                                [PIPELINE_NOMEM] = EXIT_FAILED};
     return rc >= 0 && rc <= PIPELINE_NOMEM ? codes[rc] : EXIT_FAILED;
 }
 
@@ -318,8 +376,10 @@ static int load_with_sets(struct scenario *sc, const char *path, char **sets,
 static int cmd_run(int argc, char **argv)
 {
     const char *path = NULL, *db_path = "fotasim.db", *junit = NULL;
+    const char *summary = NULL;
     char *sets[32];
     int nsets = 0, resume = 0, quiet = 0, i, rc, status;
+    int progress = PROGRESS_AUTO;
     unsigned jobs = 1;
     struct shard sh = {0, 1};
     uint64_t seed = 0, u64;
@@ -339,16 +399,28 @@ static int cmd_run(int argc, char **argv)
             resume = 1;
         else if (!strcmp(a, "--quiet"))
             quiet = 1;
-        else if (i + 1 < argc && !strcmp(a, "--db"))
+        else if (!strncmp(a, "--progress=", 11) ||
+                 (i + 1 < argc && !strcmp(a, "--progress"))) {
+            const char *v = a[10] == '=' ? a + 11 : argv[++i];
+            progress = progress_parse(v);
+            if (progress < 0) {
+                fprintf(stderr,
+                        "fotasim run: --progress: '%s' is not bar, plain or "
+                        "none\n",
+                        v);
+                return EXIT_USAGE;
+            }
+        } else if (i + 1 < argc && !strcmp(a, "--db"))
             db_path = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--junit"))
             junit = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--summary"))
+            summary = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--seed")) {
             if (arg_u64("run", a, argv[++i], 0, UINT64_MAX, &seed))
                 return EXIT_USAGE;
             have_seed = 1;
-        }
-        else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
+        } else if (i + 1 < argc && !strcmp(a, "--set") && nsets < 32)
             sets[nsets++] = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--engine") && nsets < 32) {
             if (engine_set("run", argv[++i], engine_kind, sizeof(engine_kind)))
@@ -423,6 +495,9 @@ static int cmd_run(int argc, char **argv)
     rs.t0 = clock_wall_s();
     rs.tty = isatty(2);
     rs.quiet = quiet;
+    rs.progress = progress != PROGRESS_AUTO ? progress
+                  : rs.tty                  ? PROGRESS_BAR
+                                            : PROGRESS_PLAIN;
     if (junit) {
         rs.junit = junit_new("fotasim", 0);
         if (!rs.junit ||
@@ -476,6 +551,18 @@ out:
         fprintf(stderr, "fotasim: %s: closing the database failed\n", db_path);
         status = EXIT_STORAGE;
     }
+    /* The job summary, from what the database now holds: an interrupted
+     * or failing run says so in its first line. */
+    if (summary && rs.run_id > 0) {
+        int src =
+            report_summary(db_path, rs.run_id, summary, FOTASIM_REPORTS_DIR,
+                           prog_name, err, sizeof(err));
+        if (src) {
+            fprintf(stderr, "fotasim: --summary: %s\n", err);
+            if (!status)
+                status = EXIT_STORAGE;
+        }
+    }
     torture_destroy(t);
     scenario_free(&sc);
     return status;
@@ -524,8 +611,7 @@ static int cmd_replay(int argc, char **argv)
             if (arg_u64("replay", a, argv[++i], 0, INT64_MAX, &u64))
                 return EXIT_USAGE;
             trial = (long long)u64;
-        }
-        else if (i + 1 < argc && !strcmp(a, "--cut"))
+        } else if (i + 1 < argc && !strcmp(a, "--cut"))
             cutlist = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--dump-before"))
             before = argv[++i];
@@ -646,40 +732,44 @@ static int cmd_sweep(int argc, char **argv)
     char listbuf[2048] = "";
     int nfixed = 0, nvals = 0, i, quiet = 0, status = 0, rc;
     unsigned jobs = 1;
-    double cut_rate = 1.0;
+    struct cut_rate cut_rate = {1.0, CUT_RATE_PER_UPDATE};
     struct sweep_row rows[SWEEP_MAX_VALUES];
     struct db *db = NULL;
 
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: fotasim sweep SCENARIO --block-size V1,V2,... "
-                   "[options]\n"
-                   "       fotasim sweep SCENARIO --set section.key=V1,V2,... "
-                   "[options]\n\n"
-                   "Runs the scenario once per value (each a run in --db) "
-                   "and prints, per value: record-area\nbytes and share, "
-                   "bytes re-downloaded per power cut (mean, max), erases "
-                   "per update and\nthe most-erased unit, boot-time resume "
-                   "scan (flash + engine.cpu_hash_rate), engine RAM,\n"
-                   "update time over the modelled link and flash, expected "
-                   "time with power cuts, verdicts;\nthen the best value "
-                   "and the runner-up among the eligible values: those "
-                   "whose every\ntrial passed, verdicts and every [expect] "
-                   "bound. Values with failing trials are\nlisted as not "
-                   "eligible, with the first failure; unsafe ones (silent "
-                   "corruption, rule\nviolation, out of partition, stuck) "
-                   "first of all.\n\nExit status: 0 a best value was "
-                   "found and no value is unsafe; 1 some value is unsafe\n"
-                   "or none is eligible; 2 bad input; 3 storage error (nothing is "
-                   "chosen from\ntrials that were not stored); 130 "
-                   "interrupted.\n\n"
-                   "  --db FILE        results (default fotasim-sweep.db)\n"
-                   "  --cut-rate R     power cuts per update for the "
-                   "objective (default 1)\n"
-                   "  --set S.K=V      a fixed override (no comma)\n"
-                   "  -j N             worker processes per run\n"
-                   "  --quiet          no per-run output\n");
+            printf(
+                "usage: fotasim sweep SCENARIO --block-size V1,V2,... "
+                "[options]\n"
+                "       fotasim sweep SCENARIO --set section.key=V1,V2,... "
+                "[options]\n\n"
+                "Runs the scenario once per value (each a run in --db) "
+                "and prints, per value: record-area\nbytes and share, "
+                "bytes re-downloaded per power cut (mean, max), erases "
+                "per update and\nthe most-erased unit, boot-time resume "
+                "scan (flash + engine.cpu_hash_rate), engine RAM,\n"
+                "update time over the modelled link and flash, expected "
+                "time with power cuts, verdicts;\nthen the best value "
+                "and the runner-up among the eligible values: those "
+                "whose every\ntrial passed, verdicts and every [expect] "
+                "bound. Values with failing trials are\nlisted as not "
+                "eligible, with the first failure; unsafe ones (silent "
+                "corruption, rule\nviolation, out of partition, stuck) "
+                "first of all.\n\nExit status: 0 a best value was "
+                "found and no value is unsafe; 1 some value is unsafe\n"
+                "or none is eligible; 2 bad input; 3 storage error (nothing is "
+                "chosen from\ntrials that were not stored); 130 "
+                "interrupted.\n\n"
+                "  --db FILE        results (default fotasim-sweep.db)\n"
+                "  --cut-rate R     power cuts for the objective: N or "
+                "N/update (default 1),\n"
+                "                   N/h or N/day (field rates: cuts per "
+                "update = N x the value's\n"
+                "                   uncut update time)\n"
+                "  --set S.K=V      a fixed override (no comma)\n"
+                "  -j N             worker processes per run\n"
+                "  --quiet          no per-run output\n");
             return 0;
         }
         if (i + 1 < argc && !strcmp(a, "--block-size")) {
@@ -697,15 +787,17 @@ static int cmd_sweep(int argc, char **argv)
         } else if (i + 1 < argc && !strcmp(a, "--db"))
             db_path = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--cut-rate")) {
-            if (arg_real("sweep", a, argv[++i], 0, 1e6, &cut_rate))
+            if (sweep_cut_rate_parse(argv[++i], &cut_rate, err, sizeof(err))) {
+                fprintf(stderr, "fotasim sweep: --cut-rate %s: %s\n",
+                        argv[i], err);
                 return EXIT_USAGE;
+            }
         } else if (i + 1 < argc && !strcmp(a, "-j")) {
             uint64_t n;
             if (arg_u64("sweep", a, argv[++i], 1, 64, &n))
                 return EXIT_USAGE;
             jobs = (unsigned)n;
-        }
-        else if (!strcmp(a, "--quiet"))
+        } else if (!strcmp(a, "--quiet"))
             quiet = 1;
         else if (a[0] != '-' && !path)
             path = a;
@@ -775,8 +867,8 @@ static int cmd_sweep(int argc, char **argv)
         if (!rc) {
             w.rs.run_id = pl.run_id;
             if (!quiet)
-                printf("%s = %s: %llu write boundaries, %llu trials...\n",
-                       key, vals[i], (unsigned long long)torture_boundaries(t),
+                printf("%s = %s: %llu write boundaries, %llu trials...\n", key,
+                       vals[i], (unsigned long long)torture_boundaries(t),
                        (unsigned long long)torture_planned(t));
             rc = pipeline_run(&pl);
         }
@@ -802,16 +894,16 @@ static int cmd_sweep(int argc, char **argv)
         r->run_id = pl.run_id;
         r->max_unit_erases = pl.worst_unit_erases;
         sweep_row_finish(r, &w.costs, &pl.res, torture_layout(t),
-                         torture_engine_ram(t), cut_rate);
+                         torture_engine_ram(t), &cut_rate);
         pipeline_free(&pl);
         torture_destroy(t);
         scenario_free(&sc);
     }
     if (!status) {
-        sweep_print(stdout, key, rows, nvals, cut_rate);
+        sweep_print(stdout, key, rows, nvals, &cut_rate);
         printf("results: %s (sqlite3 %s 'SELECT * FROM v_verdicts_per_run')\n",
                db_path, db_path);
-        status = interrupted                ? EXIT_INTERRUPTED
+        status = interrupted                 ? EXIT_INTERRUPTED
                  : sweep_status(rows, nvals) ? EXIT_FAILED
                                              : 0;
     }
@@ -919,10 +1011,13 @@ static int cmd_list(int argc, char **argv)
         scenario_print_keys(stdout, markdown);
         return 0;
     }
-    printf("scenarios in %s:\n", dir);
     n = scandir(dir, &names, NULL, alphasort);
-    if (n < 0)
-        printf("  (cannot read %s: %s)\n", dir, strerror(errno));
+    if (n < 0) {
+        fprintf(stderr, "fotasim list: %s: cannot read: %s\n", dir,
+                strerror(errno));
+        return EXIT_USAGE;
+    }
+    printf("scenarios in %s:\n", dir);
     for (i = 0; i < n; i++) {
         const char *nm = names[i]->d_name;
         size_t len = strlen(nm);
@@ -993,10 +1088,10 @@ static int cmd_compare(int argc, char **argv)
         if (!strcmp(a, "--engine") && i + 1 < argc) {
             if (arg_engine("compare", argv[++i], kind, sizeof(kind)))
                 return EXIT_USAGE;
-            if (strchr(kind, ',') ||
-                at + strlen(kind) + 2 >= sizeof(list)) {
-                fprintf(stderr, "fotasim compare: --engine %s: a name or "
-                                "path without commas, and fewer engines\n",
+            if (strchr(kind, ',') || at + strlen(kind) + 2 >= sizeof(list)) {
+                fprintf(stderr,
+                        "fotasim compare: --engine %s: a name or "
+                        "path without commas, and fewer engines\n",
                         argv[i]);
                 return EXIT_USAGE;
             }
@@ -1006,8 +1101,9 @@ static int cmd_compare(int argc, char **argv)
         } else if (!strcmp(a, "--block-size") ||
                    (!strcmp(a, "--set") && i + 1 < argc &&
                     strchr(argv[i + 1], ','))) {
-            fprintf(stderr, "fotasim compare: %s: compare varies the engine "
-                            "only; fix other keys with --set S.K=V\n",
+            fprintf(stderr,
+                    "fotasim compare: %s: compare varies the engine "
+                    "only; fix other keys with --set S.K=V\n",
                     a);
             return EXIT_USAGE;
         } else if (n < 64) {
@@ -1068,32 +1164,55 @@ static int usage_main(FILE *to)
             FOTASIM_VERSION);
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         const struct command *c = &commands[i];
+        /* Two spaces at least: help2man (the man page) splits there. */
         if (strlen(c->synopsis) <= 16)
-            fprintf(to, "  %-16s %s\n", c->synopsis, c->summary);
+            fprintf(to, "  %-16s  %s\n", c->synopsis, c->summary);
         else
             fprintf(to, "  %s  %s\n", c->synopsis, c->summary);
     }
-    fprintf(to, "\n`fotasim <command> --help` tells more.\n");
+    fprintf(to, "\n`fotasim help <command>` (or `fotasim <command> --help`) "
+                "tells more, with its exit\nstatus; `fotasim --version`.\n");
     return to == stderr ? EXIT_USAGE : 0;
+}
+
+static const struct command *find_command(const char *name)
+{
+    size_t i;
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(name, commands[i].name))
+            return &commands[i];
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    size_t i;
+    const struct command *c;
+    int i;
     if (argc < 2)
         return usage_main(stderr);
     setvbuf(stdout, NULL, _IOLBF, 0);
     prog_name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 2, argv + 2);
+    /* --version anywhere, before any option's value is taken for a file:
+     * "fotasim run --version" answers, as every command does. */
+    for (i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--version")) {
+            printf("fotasim %s (engine ABI %d)\n", FOTASIM_VERSION, ENGINE_ABI);
+            return 0;
+        }
+    if ((c = find_command(argv[1])))
+        return c->run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "help") && argc >= 3) {
+        char help[] = "--help";
+        char *args[] = {help, NULL};
+        if (!(c = find_command(argv[2]))) {
+            fprintf(stderr, "fotasim help: unknown command '%s'\n", argv[2]);
+            return usage_main(stderr);
+        }
+        return c->run(1, args);
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help"))
         return usage_main(stdout);
-    if (!strcmp(argv[1], "--version")) {
-        printf("fotasim %s\n", FOTASIM_VERSION);
-        return 0;
-    }
     fprintf(stderr, "fotasim: unknown command '%s'\n", argv[1]);
     return usage_main(stderr);
 }

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "headline.h"
+#include "junit.h"
 
 /* Everything read from the database is untrusted: text goes into the
  * page through esc() and into the summary through md(), never as
@@ -27,6 +29,7 @@ struct rep {
     struct db *db;
     sqlite3 *h;
     const char *sql_dir, *db_path, *dir;
+    const char *prog; /* named in replay commands; NULL: fotasim */
     FILE *html, *md;
     char err[1536];
     int code; /* the report_error of err */
@@ -401,12 +404,19 @@ static int chart(struct rep *r, sqlite3_stmt *st, const char *title,
 }
 
 static const char style[] =
-    "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;"
+    "<style>body{font-family:sans-serif;max-width:1180px;margin:2em auto;"
     "color:#222}table{border-collapse:collapse;margin:.5em 0}"
-    "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+    "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right;"
+    "white-space:nowrap}"
     "th{background:#f0f0f0}pre{background:#f7f7f7;padding:.5em;"
     "overflow:auto}.fail{color:#b00}.pass{color:#070}"
-    "figure.chart{margin:1em 0}</style>";
+    "figure.chart{margin:1em 0}"
+    ".cover{border:1px solid #ccc;padding:.5em 1em;margin:1em 0}"
+    ".verdict{font-size:1.3em;font-weight:bold}"
+    ".facts th,.facts td{text-align:left}.confidence{color:#444}"
+    "td.wrap{white-space:normal;text-align:left;max-width:28em;"
+    "overflow-wrap:anywhere}.facts td{white-space:normal}"
+    "</style>";
 
 static int run_section(struct rep *r, int64_t run, const char *name,
                        const char *status, const char *text, int64_t block)
@@ -422,24 +432,42 @@ static int run_section(struct rep *r, int64_t run, const char *name,
             strcmp(status, "passed") ? "fail" : "pass");
     esc(r->html, status);
     fputs("</span></h2>\n", r->html);
-    fprintf(r->md, "\n### Run %lld: ", (long long)run);
-    md(r->md, name);
-    fprintf(r->md, " (block %lld): **", (long long)block);
-    md(r->md, status);
-    fputs("**\n\n", r->md);
-
+    (void)block;
     fputs("<h3>Verdicts</h3>\n", r->html);
-    if (!(st = query(r, "verdicts", run)) || table(r, st, 1) < 0)
+    if (!(st = query(r, "verdicts", run)) || table(r, st, 0) < 0)
         return -1;
 
     fputs("<h3>Re-download against cut position</h3>\n", r->html);
     snprintf(title, sizeof(title), "run %lld: bytes re-downloaded per cut",
              (long long)run);
-    if (!(st = query(r, "redownload", run)) ||
-        chart(r, st, title, "write boundary of the cut", "bytes",
-              "set yrange [0:*]\nplot DATA using 1:2 with points pt 7 ps 0.4 "
-              "title 're-downloaded'"))
-        return -1;
+    {
+        /* The scenario's limit as a line (the cover's figure too). */
+        struct headline h;
+        char herr[300], script[900], limit[400] = "";
+        if (!headline_load(r->h, run, &h, herr, sizeof(herr)) &&
+            h.limit_redownload)
+            snprintf(
+                limit, sizeof(limit),
+                "set arrow from graph 0, first %llu to graph 1, first "
+                "%llu nohead dt 2 lw 2 lc rgb '#b00000'\n"
+                "set label 'limit' at graph 0.01, first %llu offset 0,0.6 "
+                "tc rgb '#b00000'\nset yrange [0:%llu]\n",
+                (unsigned long long)h.limit_redownload,
+                (unsigned long long)h.limit_redownload,
+                (unsigned long long)h.limit_redownload,
+                (unsigned long long)(h.limit_redownload +
+                                     h.limit_redownload / 4 +
+                                     (h.worst_redownload > h.limit_redownload
+                                          ? h.worst_redownload
+                                          : 0)));
+        snprintf(script, sizeof(script),
+                 "set xrange [0:*]\nset yrange [0:*]\n%splot DATA using 1:2 "
+                 "with points pt 7 ps 0.4 title 're-downloaded'",
+                 limit);
+        if (!(st = query(r, "redownload", run)) ||
+            chart(r, st, title, "write boundary of the cut", "bytes", script))
+            return -1;
+    }
 
     fputs("<h3>Wear per erase unit</h3>\n", r->html);
     snprintf(title, sizeof(title), "run %lld: erases per erase unit",
@@ -447,6 +475,7 @@ static int run_section(struct rep *r, int64_t run, const char *name,
     if (!(st = query(r, "wear", run)) ||
         chart(r, st, title, "erase unit", "erases",
               "set style fill solid 0.6\nset boxwidth 0.8\nset yrange [0:*]\n"
+              "set autoscale xfix\nset offsets 0.6, 0.6, 0, 0\n"
               "plot DATA using 1:3 with boxes title 'worst trial', "
               "DATA using 1:2 with boxes title 'uncut update'"))
         return -1;
@@ -470,25 +499,16 @@ static int run_section(struct rep *r, int64_t run, const char *name,
         esc(r->html, col(st, 4));
         fputc(' ', r->html);
         esc(r->html, col(st, 5));
-        fputs("</td><td>", r->html);
+        fputs("</td><td class=\"wrap\">", r->html);
         esc(r->html, col(st, 6));
-        fputs("</td><td><code>fotasim replay ", r->html);
-        esc(r->html, r->db_path);
-        fprintf(r->html, " --run %lld --trial ", (long long)run);
-        esc(r->html, col(st, 0));
-        fputs("</code></td></tr>\n", r->html);
-        if (n < 20) {
-            fputs("- trial ", r->md);
-            md(r->md, col(st, 0));
-            fputs(": ", r->md);
-            md(r->md, col(st, 1));
-            fputs(": ", r->md);
-            md(r->md, col(st, 6));
-            fprintf(r->md, "  \n  `fotasim replay %s --run %lld --trial ",
-                    r->db_path, (long long)run);
-            md(r->md, col(st, 0));
-            fputs("`\n", r->md);
+        fputs("</td><td class=\"wrap\"><code>", r->html);
+        {
+            char replay[1400];
+            junit_replay_command(replay, sizeof(replay), NULL, r->db_path, run,
+                                 (uint64_t)sqlite3_column_int64(st, 0));
+            esc(r->html, replay);
         }
+        fputs("</code></td></tr>\n", r->html);
         n++;
     }
     fputs("</table>\n", r->html);
@@ -503,6 +523,196 @@ static int run_section(struct rep *r, int64_t run, const char *name,
     esc(r->html, text);
     fputs("</pre>\n", r->html);
     return 0;
+}
+
+/* summary.md: the verdict line first (all runs), one short row per run,
+ * the statistical statement of a single passed run, then each failing
+ * run's first failing trials with the commands that replay them. only: a
+ * run id, or 0 for every run. */
+static int write_summary(struct rep *r, FILE *fp, int64_t only)
+{
+    sqlite3_stmt *st;
+    struct headline h;
+    int rc, runs = 0, failed = 0, unfinished = 0;
+    char sentence[512], w[24], l[24], c[32], f[32], err[600];
+    int64_t last = 0;
+
+    if (sqlite3_prepare_v2(r->h,
+                           "SELECT id FROM runs WHERE ?1 = 0 OR id = ?1 "
+                           "ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return step_failed(r, "read the runs");
+    sqlite3_bind_int64(st, 1, only);
+    /* Pass 1: the verdict over all runs. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (headline_load(r->h, sqlite3_column_int64(st, 0), &h, err,
+                          sizeof(err))) {
+            /* Named as every read error is (corrupt, I/O, locked). */
+            step_failed(r, "read a run's verdict");
+            sqlite3_finalize(st);
+            return -1;
+        }
+        runs++;
+        last = h.run;
+        failed += h.failing > 0 || !strcmp(h.status, "failed");
+        unfinished += !h.failing && strcmp(h.status, "passed") &&
+                      strcmp(h.status, "failed");
+    }
+    if (rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return step_failed(r, "read the runs");
+    }
+    if (runs == 1) {
+        headline_load(r->h, last, &h, err, sizeof(err));
+        headline_sentence(&h, sentence, sizeof(sentence));
+        fprintf(fp, "%s **",
+                failed       ? "\xe2\x9c\x98"
+                : unfinished ? "\xe2\x9a\xa0"
+                             : "\xe2\x9c\x94");
+        md(fp, h.name);
+        fprintf(fp, " %s**: ", h.status);
+        md(fp, sentence);
+        fputs("\n\n", fp);
+    } else if (failed || unfinished) {
+        fprintf(fp, "%s **%d of %d runs failed, %d not finished**\n\n",
+                failed ? "\xe2\x9c\x98" : "\xe2\x9a\xa0", failed, runs,
+                unfinished);
+    } else {
+        fprintf(fp, "\xe2\x9c\x94 **all %d runs passed**\n\n", runs);
+    }
+    /* Pass 2: one row per run. */
+    fputs("| run | scenario | verdict | power cuts | failing | worst extra "
+          "download | limit |\n|---:|---|---|---:|---:|---:|---:|\n",
+          fp);
+    sqlite3_reset(st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (headline_load(r->h, sqlite3_column_int64(st, 0), &h, err,
+                          sizeof(err)))
+            continue;
+        headline_count(h.stored, c, sizeof(c));
+        headline_count(h.failing, f, sizeof(f));
+        headline_bytes(h.worst_redownload, w, sizeof(w));
+        if (h.limit_redownload)
+            headline_bytes(h.limit_redownload, l, sizeof(l));
+        else
+            snprintf(l, sizeof(l), "none");
+        fprintf(fp, "| %lld | ", (long long)h.run);
+        md(fp, h.name);
+        fprintf(fp, " | %s %s | %s | %s | %s | %s |\n",
+                h.failing || !strcmp(h.status, "failed") ? "\xe2\x9c\x98"
+                : strcmp(h.status, "passed")             ? "\xe2\x9a\xa0"
+                                                         : "\xe2\x9c\x94",
+                h.status, c, f, w, l);
+    }
+    if (runs == 1 && !failed && !unfinished) {
+        headline_load(r->h, last, &h, err, sizeof(err));
+        headline_confidence(&h, 1.0, sentence, sizeof(sentence));
+        fputs("\n", fp);
+        md(fp, sentence);
+        fputs(".\n", fp);
+    }
+    /* Pass 3: the failing trials of each failing run. */
+    sqlite3_reset(st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_stmt *ft;
+        int64_t run = sqlite3_column_int64(st, 0);
+        int n = 0, frc;
+        if (!(ft = query(r, "failing", run))) {
+            sqlite3_finalize(st);
+            return -1;
+        }
+        while ((frc = sqlite3_step(ft)) == SQLITE_ROW) {
+            char replay[1400];
+            if (!n++)
+                fprintf(fp, "\n### Run %lld: failing trials\n\n",
+                        (long long)run);
+            if (n > 20)
+                continue;
+            junit_replay_command(replay, sizeof(replay), r->prog, r->db_path,
+                                 run, (uint64_t)sqlite3_column_int64(ft, 0));
+            fputs("- trial ", fp);
+            md(fp, col(ft, 0));
+            fputs(" (cut at ", fp);
+            md(fp, col(ft, 3));
+            fputs(", ", fp);
+            md(fp, col(ft, 5));
+            fputs("): ", fp);
+            md(fp, col(ft, 1));
+            fputs(": ", fp);
+            md(fp, col(ft, 6));
+            fputs("  \n  `", fp);
+            md(fp, replay);
+            fputs("`\n", fp);
+        }
+        if (n > 20)
+            fprintf(fp,
+                    "- ... %d more: `sqlite3 %s 'SELECT * FROM "
+                    "v_failed_cuts'`\n",
+                    n - 20, r->db_path);
+        sqlite3_finalize(ft);
+        if (frc != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return step_failed(r, "read the failing trials");
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : step_failed(r, "read the runs");
+}
+
+/* The page's first screen for one run: the verdict as a sentence, what was
+ * tested, and (passed) what 0 failures means or (failed) what failed and
+ * how to replay it. */
+static void cover(struct rep *r, const struct headline *h)
+{
+    char sentence[512], img[24], blk[24], conf[700];
+    int pass = !strcmp(h->status, "passed");
+    headline_sentence(h, sentence, sizeof(sentence));
+    headline_bytes(h->image_size, img, sizeof(img));
+    headline_bytes(h->block_size, blk, sizeof(blk));
+    fprintf(r->html, "<section class=\"cover\"><p class=\"verdict %s\">",
+            pass ? "pass" : "fail");
+    esc(r->html, pass ? "\xe2\x9c\x94 " : "\xe2\x9c\x98 ");
+    esc(r->html, sentence);
+    fputs(".</p>\n", r->html);
+    if (h->first_failing >= 0) {
+        char replay[1400];
+        junit_replay_command(replay, sizeof(replay), NULL, r->db_path, h->run,
+                             (uint64_t)h->first_failing);
+        fprintf(r->html, "<p>First failing trial: %lld, ",
+                (long long)h->first_failing);
+        esc(r->html, h->first_detail);
+        fputs(". Replay it: <code>", r->html);
+        esc(r->html, replay);
+        fputs("</code></p>\n", r->html);
+    }
+    fputs("<table class=\"facts\">", r->html);
+#define FACT(k, v)                                                             \
+    do {                                                                       \
+        fputs("<tr><th>" k "</th><td>", r->html);                              \
+        esc(r->html, v);                                                       \
+        fputs("</td></tr>", r->html);                                          \
+    } while (0)
+    FACT("Scenario", h->name);
+    if (h->description[0])
+        FACT("What it tests", h->description);
+    if (h->flash[0])
+        FACT("Flash part", h->flash);
+    FACT("Image", img);
+    FACT("Block size", blk);
+    if (h->engine[0])
+        FACT("Engine", h->engine);
+    FACT("Tool", h->tool_version);
+    FACT("Started (UTC)", h->started);
+    FACT("Database", r->db_path);
+#undef FACT
+    fputs("</table>\n", r->html);
+    headline_confidence(h, 1.0, conf, sizeof(conf));
+    if (conf[0]) {
+        fputs("<p class=\"confidence\">", r->html);
+        esc(r->html, conf);
+        fputs(".</p>\n", r->html);
+    }
+    fputs("</section>\n", r->html);
 }
 
 /* Open dir/name for writing. */
@@ -581,20 +791,65 @@ int report_write(const char *db_path, const char *dir, const char *sql_dir,
         goto fail;
     fprintf(r.html,
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-            "<title>fotasim report</title>%s</head><body>\n"
-            "<h1>fotasim reliability report</h1>\n<p>Database: "
-            "<code>",
+            "<title>fotasim report</title>%s</head><body>\n",
             style);
-    esc(r.html, db_path);
-    fputs("</code></p>\n<h2>Runs</h2>\n", r.html);
-    fprintf(r.md, "## fotasim: %d run(s) in `%s`\n\n", runs, db_path);
-    if (!(st = query(&r, "runs", 0)) || table(&r, st, 1) < 0)
+    /* The cover: a single run's verdict and facts, or one line per run. */
+    {
+        struct headline h;
+        char herr[600], sentence[512];
+        if (!(st = query(&r, "runs", 0)))
+            goto fail;
+        if (runs == 1) {
+            if (sqlite3_step(st) != SQLITE_ROW ||
+                headline_load(r.h, sqlite3_column_int64(st, 0), &h, herr,
+                              sizeof(herr))) {
+                step_failed(&r, "read the run's verdict");
+                sqlite3_finalize(st);
+                goto fail;
+            }
+            fputs("<h1>fotasim reliability report: ", r.html);
+            esc(r.html, h.name);
+            fputs("</h1>\n", r.html);
+            cover(&r, &h);
+        } else {
+            fprintf(r.html,
+                    "<h1>fotasim reliability report: %d runs</h1>\n"
+                    "<section class=\"cover\"><ul>\n",
+                    runs);
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                if (headline_load(r.h, sqlite3_column_int64(st, 0), &h, herr,
+                                  sizeof(herr)))
+                    continue;
+                headline_sentence(&h, sentence, sizeof(sentence));
+                fprintf(r.html, "<li class=\"%s\"><a href=\"#run%lld\">",
+                        strcmp(h.status, "passed") ? "fail" : "pass",
+                        (long long)h.run);
+                esc(r.html, h.name);
+                fprintf(r.html, " (run %lld, block ", (long long)h.run);
+                headline_bytes(h.block_size, herr, sizeof(herr));
+                esc(r.html, herr);
+                fputs(")</a>: ", r.html);
+                esc(r.html, sentence);
+                fputs("</li>\n", r.html);
+            }
+            fprintf(r.html, "</ul><p>Database: <code>");
+            esc(r.html, db_path);
+            fputs("</code></p></section>\n", r.html);
+        }
+        sqlite3_finalize(st);
+    }
+    if (write_summary(&r, r.md, 0))
+        goto fail;
+    fputs("<h2>Runs</h2>\n", r.html);
+    if (!(st = query(&r, "runs_table", 0)) || table(&r, st, 0) < 0)
         goto fail;
 
-    fputs("<h2>Trade-off across runs (sweeps)</h2>\n", r.html);
-    if (!(st = query(&r, "sweep", 0)) || (n = table(&r, st, 0)) < 0)
-        goto fail;
+    /* A trade-off needs two runs at least. */
+    n = runs;
     if (n > 1) {
+        fputs("<h2>Trade-off across runs (sweeps)</h2>\n", r.html);
+        if (!(st = query(&r, "sweep_table", 0)) || table(&r, st, 0) < 0)
+            goto fail;
         if (!(st = query(&r, "sweep", 0)) ||
             chart(&r, st, "re-download per power cut against block size",
                   "block size (bytes)", "bytes",
@@ -685,4 +940,39 @@ out:
         fclose(r.md);
     db_close(r.db);
     return rc;
+}
+
+int report_summary(const char *db_path, int64_t run, const char *path,
+                   const char *sql_dir, const char *prog, char *err,
+                   size_t errlen)
+{
+    struct rep r;
+    FILE *fp;
+    int rc;
+    memset(&r, 0, sizeof(r));
+    r.db_path = db_path;
+    r.sql_dir = sql_dir;
+    r.prog = prog;
+    if ((rc = db_open_readonly(&r.db, db_path, err, errlen)))
+        return rc;
+    r.h = db_sqlite(r.db);
+    if (!(fp = fopen(path, "w"))) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        db_close(r.db);
+        return REPORT_E_STORAGE;
+    }
+    rc = write_summary(&r, fp, run);
+    if ((ferror(fp) | fclose(fp)) && !rc) {
+        snprintf(r.err, sizeof(r.err), "%s: cannot write: %s", path,
+                 strerror(errno ? errno : EIO));
+        r.code = REPORT_E_STORAGE;
+        rc = -1;
+    }
+    db_close(r.db);
+    if (rc) {
+        snprintf(err, errlen, "%s", r.err[0] ? r.err : "summary failed");
+        unlink(path);
+        return r.code ? r.code : REPORT_E_STORAGE;
+    }
+    return 0;
 }

@@ -5,6 +5,7 @@
 #define FOTASIM_REPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* report_write's errors (the first two are db.h's DB_E_INPUT and
  * DB_E_STORAGE). */
@@ -20,5 +21,13 @@ enum report_error {
  * report_error. */
 int report_write(const char *db_path, const char *dir, const char *sql_dir,
                  char *err, size_t errlen);
+
+/* Write the summary (summary.md's content: the verdict line first, a row
+ * per run, failing trials with replay commands naming prog, NULL for
+ * "fotasim") of run (0: every run) in db_path to path. The queries come
+ * from sql_dir. 0 or a report_error. */
+int report_summary(const char *db_path, int64_t run, const char *path,
+                   const char *sql_dir, const char *prog, char *err,
+                   size_t errlen);
 
 #endif /* FOTASIM_REPORT_H */

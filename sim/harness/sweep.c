@@ -1,6 +1,9 @@
 /* sweep: see sweep.h. The runs themselves are driven by main.c. */
 #include "sweep.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +41,7 @@ void sweep_cost_add(struct sweep_costs *c, struct sweep_row *r,
 void sweep_row_finish(struct sweep_row *r, const struct sweep_costs *c,
                       const struct torture_result *res,
                       const struct scenario_layout *lay, uint32_t ram_bytes,
-                      double cut_rate)
+                      const struct cut_rate *rate)
 {
     double n = c->n ? (double)c->n : 1;
     r->ok = 1;
@@ -55,7 +58,8 @@ void sweep_row_finish(struct sweep_row *r, const struct sweep_costs *c,
     r->ram_bytes = ram_bytes;
     r->update_s = res->update_ns / 1e9;
     r->cut_cost_s = c->sum_cut_s / n;
-    r->expected_s = r->update_s + cut_rate * r->cut_cost_s;
+    r->cuts_per_update = sweep_cuts_per_update(rate, r->update_s);
+    r->expected_s = r->update_s + r->cuts_per_update * r->cut_cost_s;
 }
 
 void sweep_count_trial(struct sweep_row *r, const struct trial *t)
@@ -107,10 +111,10 @@ static void human(char *buf, size_t n, double bytes)
 }
 
 void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
-                 double cut_rate)
+                 const struct cut_rate *rate)
 {
     int i, best, second, w = (int)strlen(key);
-    char a[16], b[16], c[16];
+    char a[16], b[16], c[16], ratebuf[64];
 
     /* The first column fits the key and every value (engine names). */
     for (i = 0; i < n; i++)
@@ -127,8 +131,8 @@ void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
                     "%s)\n",
                     key, rows[i].value, (unsigned long long)rows[i].unsafe,
                     (unsigned long long)rows[i].trials, rows[i].reason);
-    fprintf(to, "\n%-*s %-14s %-15s %-12s %-9s %-8s %-7s %-9s %-10s %s\n", w, key,
-            "record area", "re-dl/cut mean", "max", "erases", "max/unit",
+    fprintf(to, "\n%-*s %-14s %-15s %-12s %-9s %-8s %-7s %-9s %-10s %s\n", w,
+            key, "record area", "re-dl/cut mean", "max", "erases", "max/unit",
             "scan ms", "RAM", "update s", "expected s  verdicts");
     for (i = 0; i < n; i++) {
         const struct sweep_row *r = &rows[i];
@@ -165,12 +169,22 @@ void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
                     key, rows[i].value, (unsigned long long)rows[i].failing,
                     (unsigned long long)rows[i].trials, rows[i].reason);
     best = sweep_best(rows, n, &second);
-    fprintf(to,
-            "\nobjective: least expected update time (uncut update + %.2f "
-            "power cuts x mean cost of a cut),\n           among values "
-            "whose every trial passed (verdicts and every [expect] "
-            "bound)\n",
-            cut_rate);
+    sweep_cut_rate_text(rate, ratebuf, sizeof(ratebuf));
+    if (rate->unit == CUT_RATE_PER_UPDATE)
+        fprintf(to,
+                "\nobjective: least expected update time (uncut update + "
+                "%.2f power cuts x mean cost of a cut),\n           among "
+                "values whose every trial passed (verdicts and every "
+                "[expect] bound)\n",
+                rate->n);
+    else
+        fprintf(to,
+                "\nobjective: least expected update time (uncut update + "
+                "power cuts x mean cost of a cut,\n           at %s: cuts "
+                "per update = rate x the value's uncut update time),\n"
+                "           among values whose every trial passed (verdicts "
+                "and every [expect] bound)\n",
+                ratebuf);
     if (best < 0) {
         fprintf(to, "no value met the objective: every one has failing "
                     "trials or was refused\n");
@@ -191,4 +205,49 @@ void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
                     rows[best].expected_s,
                 rows[second].record_bytes, rows[best].record_bytes,
                 rows[second].ram_bytes, rows[best].ram_bytes);
+}
+
+int sweep_cut_rate_parse(const char *s, struct cut_rate *out, char *err,
+                         size_t errlen)
+{
+    char *end;
+    double n;
+    errno = 0;
+    n = strtod(s, &end);
+    if (end == s || errno || !(n >= 0) || n > 1e9) {
+        snprintf(err, errlen,
+                 "expected a number >= 0, optionally /update, /h or /day");
+        return -1;
+    }
+    out->n = n;
+    if (!*end || !strcmp(end, "/update"))
+        out->unit = CUT_RATE_PER_UPDATE;
+    else if (!strcmp(end, "/h") || !strcmp(end, "/hour"))
+        out->unit = CUT_RATE_PER_HOUR;
+    else if (!strcmp(end, "/day") || !strcmp(end, "/d"))
+        out->unit = CUT_RATE_PER_DAY;
+    else {
+        snprintf(err, errlen, "unknown unit '%s' (use /update, /h or /day)",
+                 end);
+        return -1;
+    }
+    return 0;
+}
+
+double sweep_cuts_per_update(const struct cut_rate *r, double update_s)
+{
+    switch (r->unit) {
+    case CUT_RATE_PER_HOUR:
+        return r->n * update_s / 3600.0;
+    case CUT_RATE_PER_DAY:
+        return r->n * update_s / 86400.0;
+    default:
+        return r->n;
+    }
+}
+
+void sweep_cut_rate_text(const struct cut_rate *r, char *buf, size_t n)
+{
+    static const char *const unit[] = {"update", "hour", "day"};
+    snprintf(buf, n, "%g power cuts per %s", r->n, unit[r->unit]);
 }

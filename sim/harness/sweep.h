@@ -36,7 +36,8 @@ struct sweep_row {
     uint32_t ram_bytes;       /* engine context + work buffer */
     double update_s;          /* uncut update: flash + link, simulated */
     double cut_cost_s;        /* mean extra time a power cut costs */
-    double expected_s;        /* update_s + cut_rate * cut_cost_s */
+    double cuts_per_update;   /* at the sweep's --cut-rate */
+    double expected_s;        /* update_s + cuts_per_update * cut_cost_s */
 };
 
 /*
@@ -58,6 +59,24 @@ struct scenario;
 struct torture_result;
 struct scenario_layout;
 
+/* How often power fails: per update, or per hour or day of updating (a
+ * field figure). A per-time rate becomes cuts per update through each
+ * value's own uncut update time: rate x update_s. */
+enum cut_rate_unit { CUT_RATE_PER_UPDATE, CUT_RATE_PER_HOUR, CUT_RATE_PER_DAY };
+struct cut_rate {
+    double n;
+    enum cut_rate_unit unit;
+};
+
+/* Parse "N", "N/update", "N/h" (also "/hour") or "N/day" (N >= 0, finite).
+ * 0, or -1 with the reason in err. */
+int sweep_cut_rate_parse(const char *s, struct cut_rate *out, char *err,
+                         size_t errlen);
+/* Power cuts per update of update_s seconds at this rate. */
+double sweep_cuts_per_update(const struct cut_rate *r, double update_s);
+/* "1 per update", "2 per hour", "0.5 per day". */
+void sweep_cut_rate_text(const struct cut_rate *r, char *buf, size_t n);
+
 /* Seconds one trial's power cut cost (scan + re-download), the scan part
  * in *scan_s. */
 double sweep_cut_cost_s(const struct scenario *sc, const struct trial *t,
@@ -68,12 +87,12 @@ void sweep_cost_add(struct sweep_costs *c, struct sweep_row *r,
                     const struct scenario *sc, const struct trial *t);
 
 /* Fill r's figures from the costs, the run's result, its layout and the
- * engine's RAM; expected_s = update_s + cut_rate * cut_cost_s. Marks r
- * as ok (the value ran). */
+ * engine's RAM; expected_s = update_s + cuts per update x cut_cost_s.
+ * Marks r as ok (the value ran). */
 void sweep_row_finish(struct sweep_row *r, const struct sweep_costs *c,
                       const struct torture_result *res,
                       const struct scenario_layout *lay, uint32_t ram_bytes,
-                      double cut_rate);
+                      const struct cut_rate *rate);
 
 /* Pick the best row: least expected time among the eligible rows, those
  * whose every trial passed (verdicts and every [expect] bound). Returns
@@ -90,6 +109,6 @@ int sweep_status(const struct sweep_row *rows, int n);
 
 /* The table and the recommendation, as text. */
 void sweep_print(FILE *to, const char *key, const struct sweep_row *rows, int n,
-                 double cut_rate);
+                 const struct cut_rate *rate);
 
 #endif /* FOTASIM_SWEEP_H */

@@ -11,7 +11,7 @@ html=$dir/out/report.html
 [ "$(grep -o '<svg' "$html" | wc -l)" -ge 8 ]   # 2 sweep charts + 2 per run
 ! grep -q 'http://\|https://' <(grep -v 'xmlns\|DTD' "$html" | grep -o '<script[^>]*src=[^>]*>\|<link[^>]*href=[^>]*>' || true)
 grep -q 'fotasim replay\|none' "$html"
-grep -q '^### Run 1' "$dir/out/summary.md"
+grep -q '^| 1 | ' "$dir/out/summary.md"
 echo "ok: report.html with $(grep -o '<svg' "$html" | wc -l) charts"
 fail() { echo "FAIL: $*"; exit 1; }
 out=$("$cli" report "$dir/missing.db" -o "$dir/x" 2>&1) && fail "missing db accepted"

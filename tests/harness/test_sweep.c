@@ -27,8 +27,8 @@ static void row(struct sweep_row *r, const char *value, double expected_s)
     r->expected_s = expected_s;
 }
 
-static void trial(struct sweep_row *r, uint64_t id, enum verdict v,
-                  int failed, const char *detail)
+static void trial(struct sweep_row *r, uint64_t id, enum verdict v, int failed,
+                  const char *detail)
 {
     struct trial t;
     memset(&t, 0, sizeof(t));
@@ -96,7 +96,8 @@ static void test_print_lists_unsafe_first(void **state)
     row(&rows[0], "4K", 2.0);
     row(&rows[1], "1K", 1.0);
     trial(&rows[1], 4, VERDICT_STUCK, 1, "no completion");
-    sweep_print(mem, "engine.block_size", rows, 2, 1.0);
+    sweep_print(mem, "engine.block_size", rows, 2,
+                &(struct cut_rate){1.0, CUT_RATE_PER_UPDATE});
     fclose(mem);
     assert_memory_equal(buf, "UNSAFE: engine.block_size = 1K: 1 of 10", 39);
     assert_non_null(strstr(buf, "best: engine.block_size = 4K"));
@@ -126,8 +127,8 @@ static void test_cost_model(void **state)
     a.blocks_resumed = 10; /* 10 ms of CPU */
     a.scan_ns = 5000000;   /* 5 ms of flash */
     a.bytes_redownloaded = 4096;
-    assert_float_equal(sweep_cut_cost_s(&sc, &a, &scan_s),
-                       0.015 + 0.5 + 0.25, 1e-12);
+    assert_float_equal(sweep_cut_cost_s(&sc, &a, &scan_s), 0.015 + 0.5 + 0.25,
+                       1e-12);
     assert_float_equal(scan_s, 0.015, 1e-12);
     b = a;
     b.bytes_redownloaded = 12288;
@@ -147,7 +148,8 @@ static void test_cost_model(void **state)
     lay.mirror_addr = 8192;
     lay.part_lo = 0;
     lay.part_hi = 65536;
-    sweep_row_finish(&r, &c, &res, &lay, 1000, 3.0);
+    sweep_row_finish(&r, &c, &res, &lay, 1000,
+                     &(struct cut_rate){3.0, CUT_RATE_PER_UPDATE});
     assert_true(r.ok);
     assert_int_equal(r.record_bytes, 16384);
     assert_float_equal(r.record_share, 0.25, 1e-12);
@@ -158,6 +160,39 @@ static void test_cost_model(void **state)
     assert_float_equal(r.expected_s, 2.0 + 3.0 * (0.015 + 1.0 + 0.25), 1e-12);
     assert_int_equal(r.ram_bytes, 1000);
     assert_int_equal(r.update_erases, 70);
+    /* A field rate: 1800 cuts per hour over a 2 s update is one cut. */
+    sweep_row_finish(&r, &c, &res, &lay, 1000,
+                     &(struct cut_rate){1800, CUT_RATE_PER_HOUR});
+    assert_float_equal(r.cuts_per_update, 1.0, 1e-12);
+    assert_float_equal(r.expected_s, 2.0 + (0.015 + 1.0 + 0.25), 1e-12);
+}
+
+/* --cut-rate: a number per update, per hour or per day; anything else is
+ * refused with the reason. */
+static void test_cut_rate_parse(void **state)
+{
+    struct cut_rate r;
+    char err[200], text[64];
+    (void)state;
+    assert_int_equal(sweep_cut_rate_parse("2", &r, err, sizeof(err)), 0);
+    assert_true(r.n == 2 && r.unit == CUT_RATE_PER_UPDATE);
+    assert_int_equal(sweep_cut_rate_parse("0.5/update", &r, err, sizeof(err)),
+                     0);
+    assert_true(r.n == 0.5 && r.unit == CUT_RATE_PER_UPDATE);
+    assert_int_equal(sweep_cut_rate_parse("3/h", &r, err, sizeof(err)), 0);
+    assert_true(r.unit == CUT_RATE_PER_HOUR);
+    assert_float_equal(sweep_cuts_per_update(&r, 1200), 1.0, 1e-12);
+    assert_int_equal(sweep_cut_rate_parse("24/day", &r, err, sizeof(err)), 0);
+    assert_true(r.unit == CUT_RATE_PER_DAY);
+    assert_float_equal(sweep_cuts_per_update(&r, 3600), 1.0, 1e-12);
+    sweep_cut_rate_text(&r, text, sizeof(text));
+    assert_string_equal(text, "24 power cuts per day");
+    assert_int_equal(sweep_cut_rate_parse("3/week", &r, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown unit '/week'"));
+    assert_int_equal(sweep_cut_rate_parse("-1", &r, err, sizeof(err)), -1);
+    assert_int_equal(sweep_cut_rate_parse("nan", &r, err, sizeof(err)), -1);
+    assert_int_equal(sweep_cut_rate_parse("/h", &r, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "expected a number"));
 }
 
 int main(void)
@@ -168,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_none_eligible),
         cmocka_unit_test(test_print_lists_unsafe_first),
         cmocka_unit_test(test_cost_model),
+        cmocka_unit_test(test_cut_rate_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
