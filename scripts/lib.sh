@@ -12,8 +12,9 @@ FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-
   gcc-riscv64-unknown-elf"
 # The report's browser test; strace makes writes fail for the storage
 # error tests (cli_storage_strace); qemu-system-arm runs the engine on
-# Cortex-M (tests/target); xmllint (libxml2-utils) validates the JUnit.
-FOTASIM_TEST_PKGS="chromium strace qemu-system-arm libxml2-utils"
+# Cortex-M (tests/target); xmllint (libxml2-utils) validates the JUnit;
+# python3-yaml and git run the CI recipes of docs/ci/ (ci_recipes.py).
+FOTASIM_TEST_PKGS="chromium strace qemu-system-arm libxml2-utils python3-yaml git"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
