@@ -728,6 +728,7 @@ static int split_values(char *list, char **vals, int max)
 static int cmd_sweep(int argc, char **argv)
 {
     const char *path = NULL, *db_path = "fotasim-sweep.db";
+    const char *report_dir = NULL;
     char *fixed[32], *vals[SWEEP_MAX_VALUES], key[64] = "", err[512];
     char listbuf[2048] = "";
     int nfixed = 0, nvals = 0, i, quiet = 0, status = 0, rc;
@@ -762,6 +763,9 @@ static int cmd_sweep(int argc, char **argv)
                 "chosen from\ntrials that were not stored); 130 "
                 "interrupted.\n\n"
                 "  --db FILE        results (default fotasim-sweep.db)\n"
+                "  --report DIR     also write DIR/report.html and summary.md, "
+                "led by this\n"
+                "                   table and its recommendation\n"
                 "  --cut-rate R     power cuts for the objective: N or "
                 "N/update (default 1),\n"
                 "                   N/h or N/day (field rates: cuts per "
@@ -786,10 +790,12 @@ static int cmd_sweep(int argc, char **argv)
             }
         } else if (i + 1 < argc && !strcmp(a, "--db"))
             db_path = argv[++i];
+        else if (i + 1 < argc && !strcmp(a, "--report"))
+            report_dir = argv[++i];
         else if (i + 1 < argc && !strcmp(a, "--cut-rate")) {
             if (sweep_cut_rate_parse(argv[++i], &cut_rate, err, sizeof(err))) {
-                fprintf(stderr, "fotasim sweep: --cut-rate %s: %s\n",
-                        argv[i], err);
+                fprintf(stderr, "fotasim sweep: --cut-rate %s: %s\n", argv[i],
+                        err);
                 return EXIT_USAGE;
             }
         } else if (i + 1 < argc && !strcmp(a, "-j")) {
@@ -907,7 +913,30 @@ static int cmd_sweep(int argc, char **argv)
                  : sweep_status(rows, nvals) ? EXIT_FAILED
                                              : 0;
     }
-    db_close(db);
+    if (db_close(db) && !status)
+        status = EXIT_STORAGE;
+    /* The report leads with the very table and recommendation printed
+     * above: one computation feeds both. */
+    if (report_dir && (status == 0 || status == EXIT_FAILED)) {
+        char *lead = NULL;
+        size_t leadn = 0;
+        FILE *mem = open_memstream(&lead, &leadn);
+        int rrc;
+        if (!mem) {
+            fprintf(stderr, "fotasim sweep: out of memory\n");
+            return EXIT_STORAGE;
+        }
+        sweep_print(mem, key, rows, nvals, &cut_rate);
+        fclose(mem);
+        rrc = report_write_lead(db_path, report_dir, FOTASIM_REPORTS_DIR, lead,
+                                err, sizeof(err));
+        free(lead);
+        if (rrc) {
+            fprintf(stderr, "fotasim sweep: --report: %s\n", err);
+            return rrc == REPORT_E_GNUPLOT ? EXIT_FAILED : EXIT_STORAGE;
+        }
+        printf("report: %s/report.html\n", report_dir);
+    }
     return status;
 }
 

@@ -414,6 +414,7 @@ static const char style[] =
     ".cover{border:1px solid #ccc;padding:.5em 1em;margin:1em 0}"
     ".verdict{font-size:1.3em;font-weight:bold}"
     ".facts th,.facts td{text-align:left}.confidence{color:#444}"
+    "pre.lead{font-size:.8em;white-space:pre-wrap}"
     "td.wrap{white-space:normal;text-align:left;max-width:28em;"
     "overflow-wrap:anywhere}.facts td{white-space:normal}"
     "</style>";
@@ -747,6 +748,12 @@ static int out_close(struct rep *r, FILE *fp, const char *name)
 int report_write(const char *db_path, const char *dir, const char *sql_dir,
                  char *err, size_t errlen)
 {
+    return report_write_lead(db_path, dir, sql_dir, NULL, err, errlen);
+}
+
+int report_write_lead(const char *db_path, const char *dir, const char *sql_dir,
+                      const char *lead, char *err, size_t errlen)
+{
     struct rep r;
     sqlite3_stmt *st;
     int runs = 0, rc, n;
@@ -793,6 +800,14 @@ int report_write(const char *db_path, const char *dir, const char *sql_dir,
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             "<title>fotasim report</title>%s</head><body>\n",
             style);
+    /* A sweep's recommendation first, as the terminal printed it. */
+    if (lead) {
+        fputs("<h1>fotasim sweep: the recommendation</h1>\n<section "
+              "class=\"cover\"><pre class=\"lead\">",
+              r.html);
+        esc(r.html, lead);
+        fputs("</pre></section>\n", r.html);
+    }
     /* The cover: a single run's verdict and facts, or one line per run. */
     {
         struct headline h;
@@ -840,6 +855,11 @@ int report_write(const char *db_path, const char *dir, const char *sql_dir,
     }
     if (write_summary(&r, r.md, 0))
         goto fail;
+    if (lead) {
+        fputs("\n```\n", r.md);
+        fputs(lead, r.md);
+        fputs("```\n", r.md);
+    }
     fputs("<h2>Runs</h2>\n", r.html);
     if (!(st = query(&r, "runs_table", 0)) || table(&r, st, 0) < 0)
         goto fail;
@@ -853,14 +873,16 @@ int report_write(const char *db_path, const char *dir, const char *sql_dir,
         if (!(st = query(&r, "sweep", 0)) ||
             chart(&r, st, "re-download per power cut against block size",
                   "block size (bytes)", "bytes",
-                  "set logscale x 2\nplot DATA using 2:3 with linespoints "
+                  "set logscale x 2\nset yrange [0:*]\nplot DATA using 2:3 "
+                  "with linespoints "
                   "title 'mean', DATA using 2:4 with linespoints title "
                   "'worst'"))
             goto fail;
         if (!(st = query(&r, "sweep", 0)) ||
             chart(&r, st, "boot-time resume scan against block size",
                   "block size (bytes)", "ms (simulated flash time)",
-                  "set logscale x 2\nplot DATA using 2:5 with linespoints "
+                  "set logscale x 2\nset yrange [0:*]\nplot DATA using 2:5 "
+                  "with linespoints "
                   "title 'mean scan'"))
             goto fail;
     }

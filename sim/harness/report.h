@@ -22,6 +22,13 @@ enum report_error {
 int report_write(const char *db_path, const char *dir, const char *sql_dir,
                  char *err, size_t errlen);
 
+/* report_write, the page and the summary led by lead: a block of text
+ * shown as it is (the sweep's table and recommendation, as the terminal
+ * printed them). NULL: as report_write. */
+int report_write_lead(const char *db_path, const char *dir,
+                      const char *sql_dir, const char *lead, char *err,
+                      size_t errlen);
+
 /* Write the summary (summary.md's content: the verdict line first, a row
  * per run, failing trials with replay commands naming prog, NULL for
  * "fotasim") of run (0: every run) in db_path to path. The queries come

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # report_browser.sh CLI MUTANT_CLI SCENARIO [OUTDIR]: the report in a real
 # browser, for a passing run, a failing run (a mutant engine) and a
-# three-value sweep. Headless Chromium loads each report.html: the cover's
+# three-value sweep (its page led by the recommendation the terminal
+# printed). Headless Chromium loads each report.html: the cover's
 # verdict sentence is in the rendered page, every chart is drawn, the
 # console shows no error, and no table is wider than the page at 1280 px
 # (measured by a test-only wrapper page that frames the report: the report
@@ -18,10 +19,13 @@ flags=(--headless=new --no-sandbox --disable-gpu --hide-scrollbars
 
 "$cli" run "$scenario" --db "$dir/pass.db" --progress=none >/dev/null
 "$mutant" run "$scenario" --db "$dir/fail.db" --progress=none >/dev/null || true
-"$cli" sweep "$scenario" --block-size 2K,4K,8K --db "$dir/sweep.db" --quiet >/dev/null
+# The sweep writes its own report, led by the table it printed.
+"$cli" sweep "$scenario" --block-size 2K,4K,8K --db "$dir/sweep.db" --report "$dir/sweep" \
+    --quiet >"$dir/sweep.out"
+best=$(grep '^best: ' "$dir/sweep.out") || fail "the sweep printed no best value"
 
 for kind in pass fail sweep; do
-    "$cli" report "$dir/$kind.db" -o "$dir/$kind" >/dev/null
+    [ $kind = sweep ] || "$cli" report "$dir/$kind.db" -o "$dir/$kind" >/dev/null
     page=$dir/$kind/report.html
     want=$(grep -o '<svg' "$page" | wc -l)
     timeout 120 "$browser" "${flags[@]}" --enable-logging=stderr --v=0 \
@@ -33,7 +37,8 @@ for kind in pass fail sweep; do
     case $kind in
     pass) grep -q 'class="verdict pass">✔ [0-9,]* of [0-9,]* power cuts recovered' "$dir/$kind.dom" ;;
     fail) grep -q 'class="verdict fail">✘ [0-9,]* of [0-9,]* power cuts FAILED' "$dir/$kind.dom" ;;
-    sweep) grep -q '<li class="pass"><a href="#run1">' "$dir/$kind.dom" ;;
+    sweep) grep -q '<li class="pass"><a href="#run1">' "$dir/$kind.dom" &&
+           grep -qF "$best" "$dir/$kind.dom" ;;
     esac || fail "$kind: the verdict is not on the rendered cover"
 
     # Widths, measured in the browser: the wrapper frames the report at
