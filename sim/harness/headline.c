@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fwresume.h" /* FWR_VERSION_*: the built-in engine's version */
 #include "scenario.h"
 #include "trial.h"
 
@@ -136,8 +137,11 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
         if (!h->limit_redownload && sc.expect.max_redownload_blocks)
             h->limit_redownload = (uint64_t)sc.expect.max_redownload_blocks *
                                   sc.engine.block_size;
-        snprintf(h->engine, sizeof(h->engine), "%.63s",
-                 sc.engine.kind[0] ? sc.engine.kind : "fwresume");
+        if (!sc.engine.kind[0] || !strcmp(sc.engine.kind, "fwresume"))
+            snprintf(h->engine, sizeof(h->engine), "fwresume %d.%d.%d",
+                     FWR_VERSION_MAJOR, FWR_VERSION_MINOR, FWR_VERSION_PATCH);
+        else
+            snprintf(h->engine, sizeof(h->engine), "%.63s", sc.engine.kind);
         describe_part(&sc, h->flash, sizeof(h->flash));
         scenario_free(&sc);
     }
