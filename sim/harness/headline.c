@@ -24,6 +24,16 @@ static int fail_sql(sqlite3 *db, const char *what, char *err, size_t n)
     return -1;
 }
 
+/* sql with its one parameter bound to run; NULL when it does not prepare. */
+static sqlite3_stmt *per_run(sqlite3 *db, const char *sql, int64_t run)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_int64(st, 1, run);
+    return st;
+}
+
 void headline_bytes(uint64_t b, char *buf, size_t n)
 {
     static const char *const unit[] = {"B", "KiB", "MiB", "GiB"};
@@ -103,14 +113,13 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
     memset(h, 0, sizeof(*h));
     h->run = run;
     h->first_failing = -1;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, status, preset, image_size, "
-                           "block_size, trials_planned, tool_version, "
-                           "started_at, ended_at, scenario_text "
-                           "FROM runs WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = per_run(db,
+                       "SELECT name, status, preset, image_size, "
+                       "block_size, trials_planned, tool_version, "
+                       "started_at, ended_at, scenario_text "
+                       "FROM runs WHERE id = ?",
+                       run)))
         return fail_sql(db, "the run", err, errlen);
-    sqlite3_bind_int64(st, 1, run);
     if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
         sqlite3_finalize(st);
         if (rc == SQLITE_DONE) {
@@ -147,14 +156,13 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
     }
     sqlite3_finalize(st);
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT count(*), coalesce(sum(failed), 0), "
-                           "coalesce(max(bytes_redownloaded), 0), "
-                           "coalesce(sum(verdict = 'silent_corruption'), 0) "
-                           "FROM trials WHERE run_id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = per_run(db,
+                       "SELECT count(*), coalesce(sum(failed), 0), "
+                       "coalesce(max(bytes_redownloaded), 0), "
+                       "coalesce(sum(verdict = 'silent_corruption'), 0) "
+                       "FROM trials WHERE run_id = ?",
+                       run)))
         return fail_sql(db, "the trials", err, errlen);
-    sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
         return fail_sql(db, "the trials", err, errlen);
@@ -166,14 +174,13 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
     sqlite3_finalize(st);
 
     /* The failing trials by verdict, most first; and the unsafe count. */
-    if (sqlite3_prepare_v2(db,
-                           "SELECT verdict_code, verdict, count(*) FROM "
-                           "trials WHERE run_id = ? AND failed "
-                           "GROUP BY verdict_code ORDER BY count(*) DESC, "
-                           "verdict_code",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = per_run(db,
+                       "SELECT verdict_code, verdict, count(*) FROM "
+                       "trials WHERE run_id = ? AND failed "
+                       "GROUP BY verdict_code ORDER BY count(*) DESC, "
+                       "verdict_code",
+                       run)))
         return fail_sql(db, "the verdicts", err, errlen);
-    sqlite3_bind_int64(st, 1, run);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t c = (uint64_t)sqlite3_column_int64(st, 2);
         if (verdict_is_unsafe((enum verdict)sqlite3_column_int(st, 0)))
@@ -187,19 +194,20 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
     if (rc != SQLITE_DONE)
         return fail_sql(db, "the verdicts", err, errlen);
 
-    if (sqlite3_prepare_v2(db,
-                           "SELECT trial_id, verdict, detail FROM trials "
-                           "WHERE run_id = ? AND failed ORDER BY trial_id "
-                           "LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = per_run(db,
+                       "SELECT trial_id, verdict, detail FROM trials "
+                       "WHERE run_id = ? AND failed ORDER BY trial_id "
+                       "LIMIT 1",
+                       run)))
         return fail_sql(db, "the failing trials", err, errlen);
-    sqlite3_bind_int64(st, 1, run);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         h->first_failing = sqlite3_column_int64(st, 0);
         snprintf(h->first_detail, sizeof(h->first_detail), "%s: %s",
                  text_col(st, 1), text_col(st, 2));
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail_sql(db, "the failing trials", err, errlen);
     return 0;
 }
 
