@@ -43,6 +43,41 @@ static volatile sig_atomic_t interrupted;
  * (fotasim-mut-<name> replays a mutant, not the real engine). */
 static const char *prog_name = "fotasim";
 
+#ifndef FOTASIM_REPORTS_DIR
+#define FOTASIM_REPORTS_DIR "reports"
+#endif
+
+/* Where the report's queries are: $FOTASIM_REPORTS; beside an installed
+ * program (PREFIX/bin/fotasim -> PREFIX/share/fotasim/reports); else the
+ * source tree this build came from. */
+static const char *reports_dir(void)
+{
+    static char dir[4200];
+    const char *env = getenv("FOTASIM_REPORTS");
+    char exe[4000], probe[4200];
+    ssize_t n;
+    if (env && *env)
+        return env;
+    if (dir[0])
+        return dir;
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        char *slash;
+        exe[n] = 0;
+        if ((slash = strrchr(exe, '/'))) {
+            *slash = 0;
+            snprintf(probe, sizeof(probe),
+                     "%s/../share/fotasim/reports/runs.sql", exe);
+            if (access(probe, R_OK) == 0) {
+                snprintf(dir, sizeof(dir), "%s/../share/fotasim/reports", exe);
+                return dir;
+            }
+        }
+    }
+    snprintf(dir, sizeof(dir), "%s", FOTASIM_REPORTS_DIR);
+    return dir;
+}
+
 /* SIGINT/SIGTERM: the torture loop (and, with -j, every worker) stops
  * after the trial in progress; the caller commits and exits 130. */
 static void on_signal(int sig)
@@ -554,9 +589,8 @@ out:
     /* The job summary, from what the database now holds: an interrupted
      * or failing run says so in its first line. */
     if (summary && rs.run_id > 0) {
-        int src =
-            report_summary(db_path, rs.run_id, summary, FOTASIM_REPORTS_DIR,
-                           prog_name, err, sizeof(err));
+        int src = report_summary(db_path, rs.run_id, summary, reports_dir(),
+                                 prog_name, err, sizeof(err));
         if (src) {
             fprintf(stderr, "fotasim: --summary: %s\n", err);
             if (!status)
@@ -928,8 +962,8 @@ static int cmd_sweep(int argc, char **argv)
         }
         sweep_print(mem, key, rows, nvals, &cut_rate);
         fclose(mem);
-        rrc = report_write_lead(db_path, report_dir, FOTASIM_REPORTS_DIR, lead,
-                                err, sizeof(err));
+        rrc = report_write_lead(db_path, report_dir, reports_dir(), lead, err,
+                                sizeof(err));
         free(lead);
         if (rrc) {
             fprintf(stderr, "fotasim sweep: --report: %s\n", err);
@@ -940,13 +974,9 @@ static int cmd_sweep(int argc, char **argv)
     return status;
 }
 
-#ifndef FOTASIM_REPORTS_DIR
-#define FOTASIM_REPORTS_DIR "reports"
-#endif
-
 static int cmd_report(int argc, char **argv)
 {
-    const char *db = NULL, *dir = "report", *sql = getenv("FOTASIM_REPORTS");
+    const char *db = NULL, *dir = "report", *sql = NULL;
     char err[1024];
     int i;
     for (i = 0; i < argc; i++) {
@@ -955,12 +985,13 @@ static int cmd_report(int argc, char **argv)
                    "Writes DIR/report.html (self-contained, charts drawn by "
                    "gnuplot as inline SVG)\nand DIR/summary.md (for a CI "
                    "job summary) from DB. Queries: reports/*.sql\n"
-                   "(default %s, or $FOTASIM_REPORTS). DB is opened "
-                   "read-only.\n\n"
+                   "(now %s: $FOTASIM_REPORTS, else PREFIX/share/fotasim/"
+                   "reports beside\nan installed program, else the source "
+                   "tree). DB is opened read-only.\n\n"
                    "Exit status: 0 written; 1 gnuplot missing or failed; 2 "
                    "bad input (missing,\nforeign or empty database); 3 "
                    "storage error (reading DB or writing DIR failed).\n",
-                   FOTASIM_REPORTS_DIR);
+                   reports_dir());
             return 0;
         }
         if (i + 1 < argc && !strcmp(argv[i], "-o"))
@@ -978,7 +1009,7 @@ static int cmd_report(int argc, char **argv)
         fprintf(stderr, "usage: fotasim report DB [-o DIR]\n");
         return EXIT_USAGE;
     }
-    if ((i = report_write(db, dir, sql ? sql : FOTASIM_REPORTS_DIR, err,
+    if ((i = report_write(db, dir, sql ? sql : reports_dir(), err,
                           sizeof(err)))) {
         fprintf(stderr, "fotasim report: %s\n", err);
         return i == REPORT_E_GNUPLOT ? EXIT_FAILED : db_exit(i);
