@@ -74,8 +74,8 @@ struct engine_flash {
 
 /* The image the server offers: its manifest. */
 struct engine_image {
-    uint32_t version; /* 1, 2...: changes when the server's image does */
-    uint32_t size;    /* bytes */
+    uint32_t version;    /* 1, 2...: changes when the server's image does */
+    uint32_t size;       /* bytes */
     uint8_t digest_kind; /* enum engine_hash; NONE: no digest */
     uint8_t digest_len;
     uint8_t tag_len; /* bytes of tag used */
@@ -128,13 +128,16 @@ struct engine_params {
     uint32_t record_addr, record_size, mirror_addr; /* mirror: NO_MIRROR */
     uint32_t data_addr, data_size;
     /* [engine] of the scenario. */
-    uint32_t block_size; /* bytes per block the engine records */
-    uint32_t write_size; /* 0: the engine's choice */
+    uint32_t block_size;  /* bytes per block the engine records */
+    uint32_t write_size;  /* 0: the engine's choice */
     uint8_t hash, digest; /* enum engine_hash */
     uint8_t verify;       /* enum engine_verify */
     uint8_t own_crc;      /* 1: the engine's own CRC-32 code, not the host's */
     uint8_t reads_disturbed; /* the device's reads may creep erased bits */
     uint32_t image_size;     /* of the first image */
+    /* 1: give the engine exactly the work RAM it needs, no more (a roomy
+     * buffer may hide an engine that needs more than it says). */
+    uint8_t ram_exact;
 };
 
 struct engine_ops {
@@ -184,8 +187,8 @@ struct engine_ops {
      * engine's format (a boot loader): 0, or -1 with why (-2: unreadable).
      * read reads without side effects. */
     int (*audit)(void *ctx, const struct engine_flash *read,
-                 const uint8_t *image, const struct engine_image *id,
-                 char *why, size_t whylen);
+                 const uint8_t *image, const struct engine_image *id, char *why,
+                 size_t whylen);
     /* Clear the instance's counters (a new run from the pristine device). */
     void (*reset)(void *ctx);
 };

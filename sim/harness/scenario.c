@@ -271,8 +271,8 @@ static int parse_bandwidth(const char *v, double *bps)
     static const struct {
         const char *unit;
         double mul;
-    } units[] = {{"bit", 1}, {"kbit", 1e3}, {"Kbit", 1e3}, {"Mbit", 1e6},
-                 {"Gbit", 1e9}};
+    } units[] = {
+        {"bit", 1}, {"kbit", 1e3}, {"Kbit", 1e3}, {"Mbit", 1e6}, {"Gbit", 1e9}};
     char num[64];
     const char *unit;
     uint64_t u;
@@ -322,6 +322,7 @@ static const char *const wear_names[] = {"none", "fail", "stuck", "badblock",
                                          NULL};
 static const char *const verify_names[] = {"full", "trusted", NULL};
 static const char *const crc_ops_names[] = {"host", "engine", NULL};
+static const char *const work_names[] = {"roomy", "exact", NULL};
 static const char *const cut_names[] = {"exhaustive", "random", "logspaced",
                                         "every", NULL};
 
@@ -424,8 +425,8 @@ static const struct key_def keys[] = {
      NULL, NULL, "preset", "NOR read: per command"},
     {"device", "read_per_byte", KT_TIME, AT(device.timing.read_per_byte_ns), 0,
      1e6, NULL, NULL, "preset", "NOR read: per byte"},
-    {"device", "page_read", KT_TIME, AT(device.timing.page_read_typ_ns), 0,
-     SEC, NULL, NULL, "preset", "NAND page read (tR)"},
+    {"device", "page_read", KT_TIME, AT(device.timing.page_read_typ_ns), 0, SEC,
+     NULL, NULL, "preset", "NAND page read (tR)"},
     {"device", "prog_typ", KT_TIME, AT(device.timing.prog_typ_ns), 0, 10 * SEC,
      NULL, NULL, "preset", "page program, typical"},
     {"device", "prog_max", KT_TIME, AT(device.timing.prog_max_ns), 0, 10 * SEC,
@@ -482,6 +483,12 @@ static const struct key_def keys[] = {
      "who computes a CRC-32 block hash or digest: `host` (fast), `engine` "
      "(fwresume's own table CRC, as a device without a CRC library runs it; "
      "about 10x slower)"},
+    {"engine", "work_buffer", KT_ENUM, AT(engine.work), 0, 0, work_names, NULL,
+     "`roomy`",
+     "the engine's work RAM: `roomy` (what it needs and an erase unit more, "
+     "at most 256 KiB: hashes in big pieces), `exact` (exactly what it says "
+     "it needs); either way guard bytes follow it, and a write into them "
+     "fails the trial"},
     {"engine", "mirror", KT_BOOL, AT(engine.mirror), 0, 0, NULL, NULL, "yes",
      "second copy of the record area"},
     {"engine", "record_size", KT_UINT, AT(engine.record_size), 0, SIM_MAX_SIZE,
@@ -501,19 +508,20 @@ static const struct key_def keys[] = {
      NULL, "1M", "payload rate: bytes/s (1M, 250K) or bits (2Mbit, 250kbit)"},
     {"link", "latency", KT_TIME, AT(link.latency_ns), 0, 60 * SEC, NULL, NULL,
      "50ms", "per request"},
-    {"link", "drop_rate", KT_REAL, AT(link.drop_rate), 0, 0.95, NULL, NULL,
-     "0", "share of requests that drop part-way"},
+    {"link", "drop_rate", KT_REAL, AT(link.drop_rate), 0, 0.95, NULL, NULL, "0",
+     "share of requests that drop part-way"},
     {"link", "corrupt_rate", KT_REAL, AT(link.corrupt_rate), 0, 0.01, NULL,
-     NULL, "0", "share of delivered bytes corrupted (only a digest catches "
-                "them)"},
+     NULL, "0",
+     "share of delivered bytes corrupted (only a digest catches "
+     "them)"},
     {"link", "change_after", KT_UINT, AT(link.change_after), 0, 1e12, NULL,
      NULL, "0: never",
      "the server switches to image v2 after this many bytes served"},
     {"link", "max_request", KT_UINT, AT(link.max_request), 0, SIM_MAX_SIZE,
      NULL, NULL, "0: unlimited", "largest range per request"},
 
-    {"faults", "seed", KT_UINT, AT(device.faults.seed), 0, U64, NULL, NULL,
-     "0", "device fault generator seed"},
+    {"faults", "seed", KT_UINT, AT(device.faults.seed), 0, U64, NULL, NULL, "0",
+     "device fault generator seed"},
     {"faults", "torn", KT_ENUM, AT(device.faults.torn_mode), 0, 0, torn_names,
      NULL, "`random`",
      "what a cut program leaves: nothing, everything, a prefix, a random "
@@ -521,15 +529,15 @@ static const struct key_def keys[] = {
     {"faults", "unstable", KT_REAL, AT(device.faults.unstable_fraction), 0, 1,
      NULL, NULL, "0.1",
      "share of torn bits that read differently each time until erased"},
-    {"faults", "erase_cut", KT_REAL, AT(device.faults.erase_cut_fraction), 0,
-     1, NULL, NULL, "0.5", "share of bits a cut erase leaves programmed"},
+    {"faults", "erase_cut", KT_REAL, AT(device.faults.erase_cut_fraction), 0, 1,
+     NULL, NULL, "0.5", "share of bits a cut erase leaves programmed"},
     {"faults", "read_flip_rate", KT_REAL, AT(device.faults.read_flip_rate), 0,
      1e-3, NULL, NULL, "0", "bit flips per bit per read"},
     {"faults", "retention_rate", KT_REAL, AT(device.faults.retention_rate), 0,
      1e-3, NULL, NULL, "0",
      "programmed bits lost per bit per simulated second"},
-    {"faults", "read_disturb", KT_UINT, AT(device.faults.read_disturb_limit),
-     0, 1e9, NULL, NULL, "0: off", "reads of a unit before disturb flips"},
+    {"faults", "read_disturb", KT_UINT, AT(device.faults.read_disturb_limit), 0,
+     1e9, NULL, NULL, "0: off", "reads of a unit before disturb flips"},
     {"faults", "endurance", KT_UINT, AT(device.faults.endurance), 0, 1e8, NULL,
      NULL, "preset", "P/E cycles per unit (0: unlimited)"},
     {"faults", "initial_wear", KT_REAL, AT(device.faults.initial_wear), 0, 2,
@@ -540,15 +548,14 @@ static const struct key_def keys[] = {
      NULL, "`none`",
      "past endurance: no consequence, program/erase fail, bits stick, the "
      "unit turns bad"},
-    {"faults", "offline_flips", KT_UINT, AT(offline.data_flips), 0,
-     1e6, NULL, NULL, "0",
+    {"faults", "offline_flips", KT_UINT, AT(offline.data_flips), 0, 1e6, NULL,
+     NULL, "0",
      "programmed data bits that leak to 1 while the power is off after "
      "each cut"},
-    {"faults", "offline_record_flips", KT_UINT,
-     AT(offline.record_flips), 0, 1e6, NULL, NULL, "0",
-     "the same in the record area (both copies)"},
-    {"faults", "read_error_rate", KT_REAL, AT(offline.read_error_rate), 0,
-     0.01, NULL, NULL, "0",
+    {"faults", "offline_record_flips", KT_UINT, AT(offline.record_flips), 0,
+     1e6, NULL, NULL, "0", "the same in the record area (both copies)"},
+    {"faults", "read_error_rate", KT_REAL, AT(offline.read_error_rate), 0, 0.01,
+     NULL, NULL, "0",
      "share of the engine's reads during a recovery that fail with an I/O "
      "error (the device reboots and tries again)"},
     {"faults", "reprogram_as_and", KT_BOOL, AT(device.faults.reprogram_as_and),
@@ -557,8 +564,8 @@ static const struct key_def keys[] = {
     {"faults", "fiu_points", KT_BOOL, AT(device.faults.fiu_points), 0, 0, NULL,
      NULL, "no",
      "consult the libfiu points `sim/flash/*` (docs/flash-model.md)"},
-    {"faults", "fail_burst", KT_UINT, AT(device.faults.fail_burst), 0, 64,
-     NULL, NULL, "0: off",
+    {"faults", "fail_burst", KT_UINT, AT(device.faults.fail_burst), 0, 64, NULL,
+     NULL, "0: off",
      "after each power-on, this many program/erase failures in a row on "
      "one unit, then success"},
     {"faults", "fail_burst_after", KT_UINT, AT(device.faults.fail_burst_after),
@@ -577,8 +584,8 @@ static const struct key_def keys[] = {
      "1", "cuts per trial; 2+ also cuts during recovery"},
     {"cuts", "max_boots", KT_UINT, AT(cuts.max_boots), 1, 1000, NULL, NULL,
      "16", "reboots before a trial is judged `stuck`"},
-    {"cuts", "reboot_every", KT_UINT, AT(cuts.reboot_every), 0, U32, NULL,
-     NULL, "0: never",
+    {"cuts", "reboot_every", KT_UINT, AT(cuts.reboot_every), 0, U32, NULL, NULL,
+     "0: never",
      "the live update reboots cleanly each time it has received this many "
      "bytes since its boot (ages the log: voids, rewrites, compaction); more "
      "than a block and an erase unit"},
@@ -586,8 +593,8 @@ static const struct key_def keys[] = {
     {"expect", "max_redownload_blocks", KT_UINT,
      AT(expect.max_redownload_blocks), 0, U32, NULL, NULL, "0: no bound",
      "most blocks one trial may download again"},
-    {"expect", "max_redownload_bytes", KT_UINT,
-     AT(expect.max_redownload_bytes), 0, U32, NULL, NULL, "0: no bound",
+    {"expect", "max_redownload_bytes", KT_UINT, AT(expect.max_redownload_bytes),
+     0, U32, NULL, NULL, "0: no bound",
      "most bytes one trial may download again"},
     {"expect", "allow_detected_failure", KT_BOOL,
      AT(expect.allow_detected_failure), 0, 0, NULL, NULL, "no",
@@ -597,8 +604,8 @@ static const struct key_def keys[] = {
      w_bound, "`auto`",
      "most erases one trial may issue from its first cut to completion "
      "(`auto`: derived, docs/fault-model.md; `off`: no bound)"},
-    {"expect", "max_programs", KT_UINT, AT(expect.max_programs), 0, 1e12,
-     NULL, w_bound, "`auto`", "the same for programs"},
+    {"expect", "max_programs", KT_UINT, AT(expect.max_programs), 0, 1e12, NULL,
+     w_bound, "`auto`", "the same for programs"},
     {"expect", "max_unit_erases", KT_UINT, AT(expect.max_unit_erases), 0, 1e9,
      NULL, w_bound, "`auto`",
      "most erases of any one unit in one trial (wear)"},
@@ -636,8 +643,7 @@ static void store_uint(void *at, size_t size, uint64_t v)
 }
 
 /* A bound for messages and docs, in the key's own unit. */
-static void format_bound(char *buf, size_t n, const struct key_def *k,
-                         double v)
+static void format_bound(char *buf, size_t n, const struct key_def *k, double v)
 {
     if (k->type == KT_TIME && v >= SEC)
         snprintf(buf, n, "%gs", v / SEC);
@@ -746,8 +752,7 @@ void scenario_print_keys(FILE *to, int markdown)
                 for (c = range; *c; c++) /* a bare | splits a cell */
                     fputs(*c == '|' ? "\\|" : (char[2]){*c, 0}, to);
                 fprintf(to, " | %s | %s |\n", k->dflt, k->help);
-            }
-            else
+            } else
                 fprintf(to, "  %s.%s (%s: %s; default %s)\n      %s\n", *s,
                         k->name, type_name(k), range, k->dflt, k->help);
         }
@@ -1387,6 +1392,7 @@ void scenario_engine_params(const struct scenario *sc,
     p->digest = sc->engine.digest;
     p->verify = sc->engine.verify;
     p->own_crc = sc->engine.crc_ops == SCENARIO_CRC_ENGINE;
+    p->ram_exact = sc->engine.work == SCENARIO_WORK_EXACT;
     p->reads_disturbed = x->read_disturb_limit != 0;
     p->image_size = sc->image.size;
 }
@@ -1412,14 +1418,13 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
                  "program unit %u, erase unit %u",
                  scenario_engine(sc) ? scenario_engine(sc)->error_name(need)
                                      : "cannot load it",
-                 sc->engine.block_size,
-                 g->prog_size, es);
+                 sc->engine.block_size, g->prog_size, es);
         return -2;
     }
     /* 64-bit sums: a huge size in a file must not wrap into "fits". */
     rec = sc->engine.record_size == SCENARIO_RECORD_MIN ? (uint64_t)need
-          : sc->engine.record_size ? sc->engine.record_size
-                                   : (uint64_t)need + es;
+          : sc->engine.record_size                      ? sc->engine.record_size
+                                                        : (uint64_t)need + es;
     rec = (rec + es - 1) / es * es;
     if (g->kind == SIM_NAND)
         spare_units = (uint64_t)g->factory_bad + 2; /* to skip bad blocks */
@@ -1444,8 +1449,8 @@ int scenario_layout(const struct scenario *sc, struct scenario_layout *l,
         snprintf(err, errlen,
                  "image %u bytes + record areas %ux%llu do not fit the "
                  "%u-byte device from 0x%x",
-                 sc->image.size, copies,
-                 (unsigned long long)rec, g->size, sc->engine.partition_addr);
+                 sc->image.size, copies, (unsigned long long)rec, g->size,
+                 sc->engine.partition_addr);
         return -1;
     }
     l->part_hi = (uint32_t)(addr + data);

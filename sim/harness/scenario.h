@@ -34,9 +34,13 @@ struct scenario_image {
 };
 
 /* Who computes a CRC-32 block hash or digest for the engine: the host's
- * fast one, or the engine's own table CRC (fwresume: fwr_hash_crc32), as a device
- * without a CRC library runs it. The judges always use the host's. */
+ * fast one, or the engine's own table CRC (fwresume: fwr_hash_crc32), as a
+ * device without a CRC library runs it. The judges always use the host's. */
 enum scenario_crc_ops { SCENARIO_CRC_HOST = 0, SCENARIO_CRC_ENGINE = 1 };
+
+/* The engine's work RAM: what it needs and an erase unit more (faster
+ * hashing), or exactly what it says it needs, with guard bytes after. */
+enum scenario_work { SCENARIO_WORK_ROOMY = 0, SCENARIO_WORK_EXACT = 1 };
 
 struct scenario_engine {
     char kind[256]; /* engine.kind: "" or a name, or a path (engine_load) */
@@ -46,6 +50,7 @@ struct scenario_engine {
     uint8_t digest;      /* enum engine_hash for the image digest */
     uint8_t verify;      /* enum engine_verify */
     uint8_t crc_ops;     /* enum scenario_crc_ops: who computes CRC-32 */
+    uint8_t work;        /* enum scenario_work */
     bool mirror;
     uint32_t record_size;    /* bytes per record copy; 0: computed minimum
                                 rounded up to erase units, plus one unit;
@@ -67,11 +72,11 @@ struct scenario_link {
 };
 
 struct scenario_cuts {
-    uint8_t strategy;      /* enum cut_strategy */
-    uint32_t count;        /* random / logspaced */
-    uint32_t every;        /* every K */
-    uint32_t depth;        /* 1: single cut; 2+: nested cuts in recovery */
-    uint32_t max_boots;    /* a trial is "stuck" past this many reboots */
+    uint8_t strategy;   /* enum cut_strategy */
+    uint32_t count;     /* random / logspaced */
+    uint32_t every;     /* every K */
+    uint32_t depth;     /* 1: single cut; 2+: nested cuts in recovery */
+    uint32_t max_boots; /* a trial is "stuck" past this many reboots */
     /* The live update reboots cleanly (between two flash ops, nothing
      * torn) each time it has received this many more bytes since its boot, so
      * the log ages as on a device power-cycled during a slow download;
@@ -81,7 +86,7 @@ struct scenario_cuts {
 
 #define SCENARIO_RECORD_MIN UINT32_MAX
 /* A cost bound derived from the scenario (oracle.c says how). */
-#define EXPECT_AUTO UINT64_MAX
+#define EXPECT_AUTO         UINT64_MAX
 
 struct scenario_expect {
     uint32_t max_redownload_blocks; /* per trial; 0: no bound */

@@ -385,26 +385,26 @@ static void test_on_flash_format_as_documented(void **state)
     boot(&r);
     assert_int_equal(feed_some(&r.f, 2 * 4096, img), 0);
     h = r.d.mem + r.c.layout.record_addr;
-    assert_int_equal(le32(h), 0x48525746u);     /* "FWRH" */
-    assert_int_equal(h[4], 1);                  /* format version */
-    assert_int_equal(h[5], FWR_HASH_CRC32);     /* block hash kind */
-    assert_int_equal(h[6], r.im.digest_kind);   /* digest kind */
-    assert_int_equal(h[7], r.im.digest_len);    /* digest length */
-    assert_int_equal(h[8], r.im.version_len);   /* version length */
+    assert_int_equal(le32(h), 0x48525746u);   /* "FWRH" */
+    assert_int_equal(h[4], 1);                /* format version */
+    assert_int_equal(h[5], FWR_HASH_CRC32);   /* block hash kind */
+    assert_int_equal(h[6], r.im.digest_kind); /* digest kind */
+    assert_int_equal(h[7], r.im.digest_len);  /* digest length */
+    assert_int_equal(h[8], r.im.version_len); /* version length */
     assert_int_equal(h[9] | h[10] | h[11], 0);
-    assert_int_equal(le32(h + 12), 65536);      /* image size */
-    assert_int_equal(le32(h + 16), 4096);       /* block size */
-    assert_int_equal(le32(h + 20), 1);          /* generation */
+    assert_int_equal(le32(h + 12), 65536); /* image size */
+    assert_int_equal(le32(h + 16), 4096);  /* block size */
+    assert_int_equal(le32(h + 20), 1);     /* generation */
     assert_memory_equal(h + 24, r.im.digest, r.im.digest_len);
     assert_memory_equal(h + 56, r.im.version, r.im.version_len);
     assert_int_equal(le32(h + 88), fwr_crc32(0, h, 88));
     assert_int_equal(le32(h + 92), 0xC3A5E15Au); /* commit */
     for (k = 0; k < 2; k++) {
         slot = h + hdr + k * slot_size;
-        assert_int_equal(slot[0], 0xB1);         /* BLOCK */
-        assert_int_equal(slot[1], 4);            /* H */
+        assert_int_equal(slot[0], 0xB1); /* BLOCK */
+        assert_int_equal(slot[1], 4);    /* H */
         assert_int_equal(slot[2] | slot[3], 0);
-        assert_int_equal(le32(slot + 4), k);     /* block index */
+        assert_int_equal(le32(slot + 4), k); /* block index */
         assert_int_equal(le32(slot + 8), 0);
         assert_int_equal(le32(slot + 12 + 4), fwr_crc32(0, slot, 16));
         assert_int_equal(le32(slot + 20), 0xC3A5E15Au);
@@ -721,12 +721,11 @@ static void test_digest_hand_over(void **state)
         assert_int_equal(
             fwr_image_set_crc32(&a, (uint32_t)strtoul(text, NULL, 16)), 0);
         assert_memory_equal(a.digest, want, 4);
-        assert_int_equal(
-            fwr_image_set_crc32(&b, (uint32_t)field[0] |
-                                        (uint32_t)field[1] << 8 |
-                                        (uint32_t)field[2] << 16 |
-                                        (uint32_t)field[3] << 24),
-            0);
+        assert_int_equal(fwr_image_set_crc32(&b, (uint32_t)field[0] |
+                                                     (uint32_t)field[1] << 8 |
+                                                     (uint32_t)field[2] << 16 |
+                                                     (uint32_t)field[3] << 24),
+                         0);
         assert_memory_equal(b.digest, want, 4);
     }
     /* sha256sum's text, hex-decoded in order, is the byte form. */
@@ -738,8 +737,7 @@ static void test_digest_hand_over(void **state)
             char two[3] = {hex[2 * i], hex[2 * i + 1], 0};
             sha[i] = (uint8_t)strtoul(two, NULL, 16);
         }
-        assert_int_equal(fwr_image_set_digest(&e, FWR_HASH_SHA256, sha, 32),
-                         0);
+        assert_int_equal(fwr_image_set_digest(&e, FWR_HASH_SHA256, sha, 32), 0);
         assert_int_equal(e.digest[0], 0xe3);
         assert_int_equal(e.digest[31], 0x55);
     }
@@ -1541,6 +1539,61 @@ static int io_read_at(void *user, uint32_t addr, void *buf, uint32_t len)
     return io_lower.read(user, addr, buf, len);
 }
 
+/* A program op that reports failure for the program starting at
+ * fail_report_addr, after writing it: the cells may be marginal even when
+ * they read back right, so what the driver failed must not be used. */
+static uint32_t fail_report_addr;
+static int fail_report_program(void *user, uint32_t addr, const void *buf,
+                               uint32_t len)
+{
+    int rc = io_lower.program(user, addr, buf, len);
+    if (rc < 0 || addr != fail_report_addr)
+        return rc;
+    fail_report_addr = 0xFFFFFFFFu; /* once */
+    return -1;
+}
+
+/* A record slot whose body (commit: 0) or commit (1) program is reported
+ * failed, though it landed, is abandoned: the same entry is written to the
+ * next slot (with or without a mirror), and a reboot resumes every block. */
+static void program_reported_failed(uint32_t commit, int mirror)
+{
+    struct setup s = nor_4k;
+    struct rig r;
+    struct fwr_progress p;
+    uint32_t slot2, body;
+    s.mirror = mirror;
+    rig_up(&r, &s);
+    boot(&r);
+    body = r.f.slot_size - r.f.commit_size;
+    slot2 = r.c.layout.record_addr + r.f.hdr_size + 2u * r.f.slot_size;
+    io_lower = r.c.flash;
+    r.c.flash.program = fail_report_program;
+    fail_report_addr = slot2 + (commit ? body : 0u);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fail_report_addr, 0xFFFFFFFFu);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    /* Slot 2 holds the failed entry, slot 3 the same entry again. */
+    assert_memory_equal(r.d.mem + slot2, r.d.mem + slot2 + r.f.slot_size, body);
+    r.c.flash = io_lower;
+    boot(&r);
+    fwr_get_progress(&r.f, &p);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(p.blocks_resumed, 16);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
+static void test_record_program_reported_failed_is_not_used(void **state)
+{
+    (void)state;
+    program_reported_failed(0, 1);
+    program_reported_failed(0, 0);
+    program_reported_failed(1, 1);
+    program_reported_failed(1, 0);
+}
+
 /* An I/O error reading one record slot of the primary is fatal even when
  * the mirror could serve that slot: the bus is not to be trusted (the
  * scan must not read over the error). */
@@ -2139,6 +2192,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_big_last_block_stays_in_data_area),
         cmocka_unit_test(test_locked_area_released_before_tail_void),
         cmocka_unit_test(test_slot_io_error_is_fatal_with_a_mirror),
+        cmocka_unit_test(test_record_program_reported_failed_is_not_used),
         cmocka_unit_test(test_complete_before_a_void_does_not_count),
         cmocka_unit_test(test_void_names_only_blocks_of_the_image),
         cmocka_unit_test(test_lock_without_mirror_is_the_primary_only),

@@ -24,7 +24,9 @@
 #include "hashes.h"
 #include "record_reader.h"
 
-#define CHUNK 4096u /* bytes handed to fwr_feed at a time */
+#define CHUNK      4096u /* bytes handed to fwr_feed at a time */
+#define GUARD      64u   /* guard bytes after the work buffer */
+#define GUARD_BYTE 0x5Cu
 
 /* The seam's vocabulary is fwresume's, value for value: scenarios store
  * these numbers. */
@@ -43,7 +45,7 @@ struct fwresume_engine {
     struct engine_params p;
     struct engine_env env; /* of the boot in progress */
     struct fwr_skipbad skipbad;
-    struct harness_hash blk, img; /* one context per ops, as they nest */
+    struct harness_hash blk, img;  /* one context per ops, as they nest */
     struct fwr_hash_ops img_inner; /* img's, or the engine's own CRC */
     struct fwr_crc32_ctx crc_ctx;
     struct fwr_hash_ops img_seen; /* img_inner, watched */
@@ -59,6 +61,8 @@ struct fwresume_engine {
     uint8_t *reader_buf;
     int64_t *reader_live;
     uint32_t nblocks;
+    uint8_t probed; /* the API probes ran (once per instance) */
+    struct fwr probe_fw;
     uint8_t chunk[CHUNK];
 };
 
@@ -104,9 +108,9 @@ static int record_need(const struct engine_params *p, uint32_t *bytes)
     rc = fwr_check_geometry(&g, p->block_size, p->write_size, hs);
     if (rc)
         return rc;
-    *bytes = FWR_RECORD_AREA_SIZE(p->prog_size, p->erase_size, hs,
-                                  p->block_size,
-                                  p->image_size ? p->image_size : 1);
+    *bytes =
+        FWR_RECORD_AREA_SIZE(p->prog_size, p->erase_size, hs, p->block_size,
+                             p->image_size ? p->image_size : 1);
     return 0;
 }
 
@@ -125,8 +129,8 @@ static int checked(struct fwresume_engine *e, const char *op, int rc)
     char what[96];
     if (rc > 0 && e->p.own_crc && e->env.breach) {
         snprintf(what, sizeof(what),
-                 "fwr_hash_crc32's %s returned %d (0 or negative expected)",
-                 op, rc);
+                 "fwr_hash_crc32's %s returned %d (0 or negative expected)", op,
+                 rc);
         e->env.breach(e->env.user, what);
     }
     return rc;
@@ -141,13 +145,15 @@ static int seen_start(void *ctx)
 static int seen_update(void *ctx, const void *buf, uint32_t len)
 {
     struct fwresume_engine *e = ctx;
-    return checked(e, "update", e->img_inner.update(e->img_inner.ctx, buf, len));
+    return checked(e, "update",
+                   e->img_inner.update(e->img_inner.ctx, buf, len));
 }
 
 static int seen_finish(void *ctx, uint8_t *digest)
 {
     struct fwresume_engine *e = ctx;
-    int rc = checked(e, "finish", e->img_inner.finish(e->img_inner.ctx, digest));
+    int rc =
+        checked(e, "finish", e->img_inner.finish(e->img_inner.ctx, digest));
     if (!rc && e->id.digest_len &&
         !memcmp(digest, e->id.digest, e->id.digest_len))
         e->verified = e->version;
@@ -195,9 +201,11 @@ static void *create(const struct engine_params *p, char *err, size_t errlen)
      * engine then hashes in big pieces (zlib's CRC is twice as fast on
      * 4 KiB as on 256 B). */
     e->work_min = FWR_WORK_SIZE(n, e->nblocks);
-    e->work_size = e->work_min +
-                   (p->erase_size < (256u << 10) ? p->erase_size : (256u << 10));
-    e->work = malloc(e->work_size);
+    e->work_size = e->work_min;
+    if (!p->ram_exact)
+        e->work_size +=
+            p->erase_size < (256u << 10) ? p->erase_size : (256u << 10);
+    e->work = malloc((size_t)e->work_size + GUARD);
     e->reader_buf = malloc((size_t)p->record_size * 2);
     e->reader_live = malloc(((size_t)e->nblocks + 1) * sizeof(*e->reader_live));
     if (!e->work || !e->reader_buf || !e->reader_live) {
@@ -259,6 +267,21 @@ static int error_is_usable(int err)
            err == FWR_E_AGAIN || err == FWR_E_LOCKED;
 }
 
+static void guard_set(struct fwresume_engine *e)
+{
+    memset((uint8_t *)e->work + e->work_size, GUARD_BYTE, GUARD);
+}
+
+static int guard_intact(const struct fwresume_engine *e)
+{
+    const uint8_t *g = (const uint8_t *)e->work + e->work_size;
+    uint32_t i;
+    for (i = 0; i < GUARD; i++)
+        if (g[i] != GUARD_BYTE)
+            return 0;
+    return 1;
+}
+
 /* The error contract, checked where call returned rc; io0: the harness's
  * failed reads before the call. Returns rc. */
 static int contract(struct fwresume_engine *e, const char *call, int rc,
@@ -272,6 +295,14 @@ static int contract(struct fwresume_engine *e, const char *call, int rc,
     int again;
 
     what[0] = 0;
+    if (!guard_intact(e)) {
+        snprintf(what, sizeof(what),
+                 "%s wrote past the end of its %u-byte work buffer", call,
+                 (unsigned)e->work_size);
+        env->breach(env->user, what);
+        guard_set(e); /* one report, not one per call */
+        return rc;
+    }
     /* FWR_E_IO is "a flash op returned an error": one that failed a read
      * under this call must come back from it (the engine neither retries
      * nor hides one). */
@@ -311,6 +342,168 @@ static int contract(struct fwresume_engine *e, const char *call, int rc,
     return rc;
 }
 
+/* ------------------------------------------------------- the probes */
+
+/*
+ * Calls a device's code should never make, made once per instance on a
+ * second context over a flash that fails every op (and counts them): an
+ * engine that accepts one would go on to use it (a NULL pointer, a work
+ * buffer smaller than it writes, a trusting policy with nothing to check
+ * the records by). Each must come back FWR_E_INVAL before any flash op.
+ * Nothing here touches the simulated device.
+ */
+struct probe_flash {
+    uint32_t ops;
+};
+
+static int probe_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    (void)a, (void)b, (void)n;
+    ((struct probe_flash *)u)->ops++;
+    return -1;
+}
+
+static int probe_program(void *u, uint32_t a, const void *b, uint32_t n)
+{
+    (void)a, (void)b, (void)n;
+    ((struct probe_flash *)u)->ops++;
+    return -1;
+}
+
+static int probe_erase(void *u, uint32_t a, uint32_t n)
+{
+    (void)a, (void)n;
+    ((struct probe_flash *)u)->ops++;
+    return -1;
+}
+
+/* The write size fwr_init settles on (fwresume.h: 0 means the larger of
+ * the program unit and 256, capped to the block). */
+static uint32_t chosen_write_size(const struct engine_params *p)
+{
+    uint32_t w = p->write_size;
+    if (!w) {
+        w = p->prog_size > 256u ? p->prog_size : 256u;
+        if (w > p->block_size)
+            w = p->block_size;
+    }
+    return w;
+}
+
+static void probe_expect(struct fwresume_engine *e, const char *what, int rc,
+                         const struct probe_flash *pf)
+{
+    char msg[120];
+    if (rc == FWR_E_INVAL && !pf->ops)
+        return;
+    snprintf(msg, sizeof(msg),
+             "%s: %d and %u flash ops (FWR_E_INVAL, none "
+             "expected)",
+             what, rc, (unsigned)pf->ops);
+    e->env.breach(e->env.user, msg);
+}
+
+static void probe(struct fwresume_engine *e, const struct fwr_image *id)
+{
+    struct fwr *pfw = &e->probe_fw;
+    struct fwr_config pc = e->cfg;
+    struct fwr_image pid = *id;
+    struct probe_flash fl = {0};
+    uint32_t off, len, w = chosen_write_size(&e->p);
+    uint32_t bitmaps = ((e->nblocks + 31u) / 32u) * 8u;
+    uint8_t byte = 0;
+    char msg[120];
+    int rc;
+
+    pc.flash.user = &fl;
+    pc.flash.read = probe_read;
+    pc.flash.program = probe_program;
+    pc.flash.erase = probe_erase;
+    pc.flash.protect = NULL;
+    probe_expect(e, "fwr_init(NULL, cfg)", fwr_init(NULL, &pc), &fl);
+    probe_expect(e, "fwr_init(f, NULL)", fwr_init(pfw, NULL), &fl);
+    pc.flash.read = NULL;
+    memset(pfw, 0xA5, sizeof(*pfw)); /* RAM after power-on */
+    probe_expect(e, "fwr_init without flash.read", fwr_init(pfw, &pc), &fl);
+    /* A context whose fwr_init failed is not configured (fwresume.h). */
+    rc = fwr_begin(pfw, &pid);
+    if (rc != FWR_E_STATE || fl.ops) {
+        snprintf(msg, sizeof(msg),
+                 "fwr_begin after a refused fwr_init: %d and %u flash ops "
+                 "(FWR_E_STATE, none expected)",
+                 rc, (unsigned)fl.ops);
+        e->env.breach(e->env.user, msg);
+    }
+    pc.flash.read = probe_read;
+    pc.flash.program = NULL;
+    probe_expect(e, "fwr_init without flash.program", fwr_init(pfw, &pc), &fl);
+    pc.flash.program = probe_program;
+    pc.flash.erase = NULL;
+    probe_expect(e, "fwr_init without flash.erase", fwr_init(pfw, &pc), &fl);
+    pc.flash.erase = probe_erase;
+    if (fwr_init(pfw, &pc)) {
+        e->env.breach(e->env.user, "fwr_init refused the scenario's "
+                                   "configuration over other flash ops");
+        return;
+    }
+    probe_expect(e, "fwr_begin(NULL, img)", fwr_begin(NULL, &pid), &fl);
+    probe_expect(e, "fwr_begin(f, NULL)", fwr_begin(pfw, NULL), &fl);
+    probe_expect(e, "fwr_next_range(NULL, ...)",
+                 fwr_next_range(NULL, &off, &len), &fl);
+    probe_expect(e, "fwr_next_range(f, NULL, len)",
+                 fwr_next_range(pfw, NULL, &len), &fl);
+    probe_expect(e, "fwr_next_range(f, off, NULL)",
+                 fwr_next_range(pfw, &off, NULL), &fl);
+    probe_expect(e, "fwr_feed(NULL, buf, 1)", fwr_feed(NULL, &byte, 1), &fl);
+    probe_expect(e, "fwr_feed(f, NULL, 1)", fwr_feed(pfw, NULL, 1), &fl);
+    /* Work buffers smaller than two chunks and the bitmaps. */
+    pc.work_size = 2u * w + bitmaps - 1u;
+    probe_expect(e, "fwr_begin, work buffer 1 byte short", fwr_begin(pfw, &pid),
+                 &fl);
+    pc.work_size = 4u;
+    probe_expect(e, "fwr_begin, 4-byte work buffer", fwr_begin(pfw, &pid), &fl);
+    pc.work_size = e->work_size;
+    /* Trusted records need a digest to be checked by. */
+    pc.verify = FWR_VERIFY_TRUSTED;
+    pid.digest_kind = FWR_HASH_NONE;
+    pid.digest_len = 0;
+    probe_expect(e, "fwr_begin, trusted without a digest", fwr_begin(pfw, &pid),
+                 &fl);
+}
+
+/*
+ * The progress figures (fwresume.h) a device shows its user, against the
+ * bitmap: every block of the image counted, and bytes_wanted the bytes of
+ * the blocks not done. Checked after each fwr_begin and at completion.
+ */
+static void progress_check(struct fwresume_engine *e, const char *when)
+{
+    struct fwr_progress pr;
+    uint32_t bs = e->p.block_size, size = e->id.size;
+    uint32_t n = (size + bs - 1u) / bs, b, done = 0;
+    uint64_t wanted = 0;
+    char msg[120];
+
+    fwr_get_progress(&e->fw, &pr);
+    for (b = 0; b < n; b++) {
+        if (fwr_block_done(&e->fw, b) == 1)
+            done++;
+        else
+            wanted += b + 1u < n ? bs : size - b * bs;
+    }
+    if (pr.blocks_total != n || pr.bytes_wanted != wanted ||
+        pr.blocks_done != done ||
+        (fwr_state(&e->fw) == FWR_STATE_COMPLETE && done != n)) {
+        snprintf(msg, sizeof(msg),
+                 "progress %s: %u blocks, %u done, %u bytes wanted (%u, %u, "
+                 "%llu expected)",
+                 when, (unsigned)pr.blocks_total, (unsigned)pr.blocks_done,
+                 (unsigned)pr.bytes_wanted, (unsigned)n, (unsigned)done,
+                 (unsigned long long)wanted);
+        e->env.breach(e->env.user, msg);
+    }
+}
+
 /* ---------------------------------------------------------- a boot */
 
 /* The identity fwresume keeps of a manifest. */
@@ -330,12 +523,20 @@ static int begin_offer(struct fwresume_engine *e)
     const struct engine_link *l = &e->env.link;
     struct engine_image m;
     uint64_t io0;
+    int rc;
 
     l->manifest(l->user, &m);
     image_id(&e->id, &m);
     e->version = m.version;
+    if (!e->probed) {
+        e->probed = 1;
+        probe(e, &e->id);
+    }
     io0 = e->env.io_faults(e->env.user);
-    return contract(e, "fwr_begin", fwr_begin(&e->fw, &e->id), io0);
+    rc = contract(e, "fwr_begin", fwr_begin(&e->fw, &e->id), io0);
+    if (!rc)
+        progress_check(e, "after fwr_begin");
+    return rc;
 }
 
 static int boot(void *ctx, const struct engine_env *env)
@@ -346,8 +547,11 @@ static int boot(void *ctx, const struct engine_env *env)
     int rc;
 
     e->env = *env;
-    /* No RAM survives a reboot: the work buffer starts as garbage. */
+    /* No RAM survives a reboot: the context and the work buffer start
+     * as garbage. */
+    memset(&e->fw, 0xA5, sizeof(e->fw));
     memset(e->work, 0xA5, e->work_size);
+    guard_set(e);
     lower.user = env->flash.user;
     lower.read = env->flash.read;
     lower.program = env->flash.program;
@@ -379,11 +583,12 @@ static int step(void *ctx)
         if (rc)
             return rc;
     }
-    if (fwr_state(&e->fw) == FWR_STATE_COMPLETE)
+    if (fwr_state(&e->fw) == FWR_STATE_COMPLETE) {
+        progress_check(e, "when complete");
         return ENGINE_DONE;
+    }
     io0 = e->env.io_faults(e->env.user);
-    rc = contract(e, "fwr_next_range", fwr_next_range(&e->fw, &off, &len),
-                  io0);
+    rc = contract(e, "fwr_next_range", fwr_next_range(&e->fw, &off, &len), io0);
     if (rc)
         return rc;
     if (!len)
@@ -461,8 +666,8 @@ static const uint8_t *block_hashes(struct fwresume_engine *e,
 }
 
 static int audit(void *ctx, const struct engine_flash *read,
-                 const uint8_t *image, const struct engine_image *id,
-                 char *why, size_t whylen)
+                 const uint8_t *image, const struct engine_image *id, char *why,
+                 size_t whylen)
 {
     struct fwresume_engine *e = ctx;
     struct record_reader r;
