@@ -1,7 +1,7 @@
 -- The trade-off across runs (a sweep) as the report shows it: rounded, in
 -- KiB and ms. "flash scan" is the simulated flash time of the boot-time
--- resume scan only; the sweep's terminal table adds the CPU re-hash
--- (engine.cpu_hash_rate), which the database does not keep per run.
+-- resume scan only; the sweep's own table (its lead, sweep_values.scan_ms)
+-- adds the CPU re-hash (engine.cpu_hash_rate).
 SELECT r.name AS "scenario",
        CASE WHEN r.block_size % 1024 = 0 THEN (r.block_size / 1024) || ' KiB'
             ELSE r.block_size || ' B' END AS "block",

@@ -4,6 +4,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "clock.h"
+#include "fwresume.h" /* FWR_VERSION_*: the built-in engine's version */
+#include "sweep.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -72,6 +74,23 @@ struct db {
     "    WHERE name = 'main'), '<db>'), run_id, trial_id) AS replay"           \
     " FROM trials WHERE failed ORDER BY run_id, trial_id;"
 
+/* A sweep's decision as `fotasim sweep` made and printed it: one row per
+ * sweep with the printed table (lead), one per value with its figures. */
+#define SWEEPS_SQL                                                             \
+    "CREATE TABLE sweeps ("                                                    \
+    " id INTEGER PRIMARY KEY, key TEXT NOT NULL, cut_rate TEXT NOT NULL,"      \
+    " created_at TEXT NOT NULL, best TEXT, runner_up TEXT,"                    \
+    " status INTEGER NOT NULL, lead TEXT NOT NULL);"                           \
+    "CREATE TABLE sweep_values ("                                              \
+    " sweep_id INTEGER NOT NULL REFERENCES sweeps(id), idx INTEGER NOT NULL,"  \
+    " value TEXT NOT NULL, run_id INTEGER REFERENCES runs(id),"                \
+    " ran INTEGER NOT NULL, eligible INTEGER NOT NULL, reason TEXT,"           \
+    " trials INTEGER, failing INTEGER, unsafe INTEGER, record_bytes INTEGER,"  \
+    " mean_redownload REAL, max_redownload REAL, update_erases INTEGER,"       \
+    " max_unit_erases INTEGER, scan_ms REAL, ram_bytes INTEGER,"               \
+    " update_s REAL, cut_cost_s REAL, cuts_per_update REAL, expected_s REAL,"  \
+    " PRIMARY KEY (sweep_id, idx));"
+
 static const char schema[] =
     "CREATE TABLE runs ("
     " id INTEGER PRIMARY KEY,"
@@ -84,7 +103,7 @@ static const char schema[] =
     "  ('running','passed','failed','interrupted')),"
     " boundaries INTEGER, trials_planned INTEGER,"
     " shard_index INTEGER NOT NULL DEFAULT 0,"
-    " shard_count INTEGER NOT NULL DEFAULT 1);"
+    " shard_count INTEGER NOT NULL DEFAULT 1, engine TEXT);"
     "CREATE TABLE trials ("
     " run_id INTEGER NOT NULL REFERENCES runs(id), trial_id INTEGER NOT NULL,"
     " seed INTEGER, depth INTEGER, cut1 INTEGER, cut2 INTEGER, cut3 INTEGER,"
@@ -105,17 +124,19 @@ static const char schema[] =
     "  sum(t.failed) AS failing"
     " FROM runs r JOIN trials t ON t.run_id = r.id"
     " GROUP BY r.id, t.verdict ORDER BY r.id, "
-    "t.verdict_code;" V_WORST_REDOWNLOAD_SQL V_FAILED_CUTS_SQL;
+    "t.verdict_code;" V_WORST_REDOWNLOAD_SQL V_FAILED_CUTS_SQL SWEEPS_SQL;
 
 /* Older schemas this version upgrades in place, from user_version N to
- * N + 1. Version 2 lacked trials.false_claim, named the database "DB" in
- * v_failed_cuts.replay and had a quadratic v_worst_redownload. Version 1
- * (no shard columns) is refused. */
+ * N + 1. Version 3 lacked runs.engine and the sweep tables; version 2 also
+ * trials.false_claim, named the database "DB" in v_failed_cuts.replay and
+ * had a quadratic v_worst_redownload. Version 1 (no shard columns) is
+ * refused. */
 static const char *const migrations[] = {
     [2] = "ALTER TABLE trials ADD COLUMN false_claim INTEGER;"
           "DROP VIEW v_failed_cuts;"
           "DROP VIEW v_worst_redownload;" V_WORST_REDOWNLOAD_SQL
               V_FAILED_CUTS_SQL,
+    [3] = "ALTER TABLE runs ADD COLUMN engine TEXT;" SWEEPS_SQL,
 };
 
 /* ------------------------------------------------------------ errors */
@@ -396,7 +417,7 @@ static int check_identity(struct db *db, int app, int ver, int ours,
         return DB_E_INPUT;
     }
     if (ver > DB_SCHEMA_VERSION || ver <= 0 ||
-        (ver < DB_SCHEMA_VERSION && (readonly ? ver != 2 : !migrations[ver]))) {
+        (ver < DB_SCHEMA_VERSION && (readonly ? ver < 2 : !migrations[ver]))) {
         snprintf(err, errlen, "%s: schema version %d, this fotasim reads %d",
                  db->path, ver, DB_SCHEMA_VERSION);
         return DB_E_INPUT;
@@ -605,19 +626,41 @@ static void iso_now(char *buf, size_t n)
 
 /* ------------------------------------------------------------ runs */
 
+/* What this program builds in: "" for the engine as released, else what
+ * it was changed to (a mutant's name). */
+static char engine_build[64];
+
+void db_set_engine_build(const char *build)
+{
+    snprintf(engine_build, sizeof(engine_build), "%s", build ? build : "");
+}
+
+/* The engine a run of sc uses, as the run row keeps it: the built-in
+ * fwresume with its version (and build), or engine.kind as given. */
+static void engine_identity(const struct scenario *sc, char *buf, size_t n)
+{
+    if (sc->engine.kind[0] && strcmp(sc->engine.kind, "fwresume"))
+        snprintf(buf, n, "%.200s", sc->engine.kind);
+    else
+        snprintf(buf, n, "fwresume %d.%d.%d%s%s", FWR_VERSION_MAJOR,
+                 FWR_VERSION_MINOR, FWR_VERSION_PATCH,
+                 engine_build[0] ? " " : "", engine_build);
+}
+
 int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
                  uint64_t trials_planned, struct db_run_info *info)
 {
     sqlite3_stmt *st;
-    char when[32];
+    char when[32], engine[256];
     int rc;
 
     iso_now(when, sizeof(when));
     if (prepare(db,
                 "INSERT INTO runs (name, scenario_path, scenario_text, seed,"
                 " preset, block_size, hash, digest, verify, mirror, image_size,"
-                " tool_version, started_at, status, boundaries, trials_planned)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?)",
+                " tool_version, started_at, status, boundaries, trials_planned,"
+                " engine)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,?,?)",
                 &st) != SQLITE_OK)
         return fail(db, "new run");
     sqlite3_bind_text(st, 1, sc->name, -1, SQLITE_TRANSIENT);
@@ -636,6 +679,8 @@ int db_run_begin(struct db *db, const struct scenario *sc, uint64_t boundaries,
     sqlite3_bind_text(st, 13, when, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)boundaries);
     sqlite3_bind_int64(st, 15, (sqlite3_int64)trials_planned);
+    engine_identity(sc, engine, sizeof(engine));
+    sqlite3_bind_text(st, 16, engine, -1, SQLITE_TRANSIENT);
     rc = step(db, st);
     if (rc != SQLITE_DONE) {
         rc = fail(db, "new run");
@@ -949,7 +994,8 @@ static int begin_batch(struct db *db)
 /* Commit by count and by time, so a kill loses little. */
 static int maybe_commit(struct db *db)
 {
-    if (++db->pending >= BATCH || clock_wall_s() - db->last_commit > BATCH_SECONDS)
+    if (++db->pending >= BATCH ||
+        clock_wall_s() - db->last_commit > BATCH_SECONDS)
         return db_flush(db);
     return 0;
 }
@@ -1423,6 +1469,141 @@ out:
     return rc;
 }
 
+/* ---------------------------------------------------------- sweeps */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+{
+    if (t && *t)
+        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int db_sweep_add(struct db *db, const char *key, const char *cut_rate,
+                 const char *lead, const struct sweep_row *rows, int n,
+                 int best, int second, int status)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_int64 id;
+    char when[32];
+    int rc, i;
+
+    if ((rc = db_flush(db)))
+        return rc;
+    if ((rc = exec(db, "BEGIN IMMEDIATE", "store the sweep")))
+        return rc;
+    iso_now(when, sizeof(when));
+    if (prepare(db,
+                "INSERT INTO sweeps (key, cut_rate, created_at, best,"
+                " runner_up, status, lead) VALUES (?,?,?,?,?,?,?)",
+                &st) != SQLITE_OK) {
+        rc = fail(db, "store the sweep");
+        goto rollback;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, cut_rate, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, when, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 4, best >= 0 ? rows[best].value : NULL);
+    bind_text_or_null(st, 5, second >= 0 ? rows[second].value : NULL);
+    sqlite3_bind_int(st, 6, status);
+    sqlite3_bind_text(st, 7, lead ? lead : "", -1, SQLITE_TRANSIENT);
+    rc = step(db, st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        rc = fail(db, "store the sweep");
+        goto rollback;
+    }
+    id = sqlite3_last_insert_rowid(db->h);
+    if (prepare(db,
+                "INSERT INTO sweep_values VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                "?,?,?,?,?,?,?,?)",
+                &st) != SQLITE_OK) {
+        rc = fail(db, "store the sweep's values");
+        goto rollback;
+    }
+    for (i = 0; i < n; i++) {
+        const struct sweep_row *r = &rows[i];
+        int k = 1;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, k++, id);
+        sqlite3_bind_int(st, k++, i);
+        sqlite3_bind_text(st, k++, r->value, -1, SQLITE_TRANSIENT);
+        if (r->ok && r->run_id > 0)
+            sqlite3_bind_int64(st, k++, r->run_id);
+        else
+            sqlite3_bind_null(st, k++);
+        sqlite3_bind_int(st, k++, r->ok);
+        sqlite3_bind_int(st, k++, r->ok && !r->failing);
+        bind_text_or_null(st, k++, !r->ok ? r->why : r->reason);
+        sqlite3_bind_int64(st, k++, (sqlite3_int64)r->trials);
+        sqlite3_bind_int64(st, k++, (sqlite3_int64)r->failing);
+        sqlite3_bind_int64(st, k++, (sqlite3_int64)r->unsafe);
+        sqlite3_bind_int64(st, k++, r->record_bytes);
+        sqlite3_bind_double(st, k++, r->mean_redownload);
+        sqlite3_bind_double(st, k++, r->max_redownload);
+        sqlite3_bind_int64(st, k++, (sqlite3_int64)r->update_erases);
+        sqlite3_bind_int64(st, k++, r->max_unit_erases);
+        sqlite3_bind_double(st, k++, r->scan_ms);
+        sqlite3_bind_int64(st, k++, r->ram_bytes);
+        sqlite3_bind_double(st, k++, r->update_s);
+        sqlite3_bind_double(st, k++, r->cut_cost_s);
+        sqlite3_bind_double(st, k++, r->cuts_per_update);
+        sqlite3_bind_double(st, k++, r->expected_s);
+        if (step(db, st) != SQLITE_DONE) {
+            rc = fail(db, "store the sweep's values");
+            goto rollback;
+        }
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = exec(db, "COMMIT", "store the sweep")))
+        goto rollback;
+    return 0;
+rollback:
+    sqlite3_finalize(st);
+    sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    return rc ? rc : DB_E_STORAGE;
+}
+
+int db_sweep_lead(struct db *db, char **lead, char *when, size_t whenlen)
+{
+    sqlite3_stmt *st;
+    const unsigned char *t;
+    int rc;
+
+    *lead = NULL;
+    if (when && whenlen)
+        when[0] = 0;
+    if (db->version < 4)
+        return 0; /* no sweep was ever stored */
+    /* The latest sweep whose every run this file still holds (a copy of
+     * some of its runs is not that sweep). */
+    if (prepare(db,
+                "SELECT lead, created_at FROM sweeps s WHERE NOT EXISTS"
+                " (SELECT 1 FROM sweep_values v WHERE v.sweep_id = s.id AND"
+                " v.run_id IS NOT NULL AND v.run_id NOT IN (SELECT id FROM"
+                " runs)) ORDER BY id DESC LIMIT 1",
+                &st) != SQLITE_OK)
+        return fail(db, "read the sweep");
+    rc = step(db, st);
+    if (rc == SQLITE_ROW) {
+        t = sqlite3_column_text(st, 0);
+        if (t && *t && !(*lead = strdup((const char *)t))) {
+            sqlite3_finalize(st);
+            return DB_E_STORAGE;
+        }
+        t = sqlite3_column_text(st, 1);
+        if (when && whenlen)
+            snprintf(when, whenlen, "%s", t ? (const char *)t : "");
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(db, "read the sweep");
+    return 0;
+}
+
 /* Remove a merge output that is not complete, with its WAL files. */
 static void remove_db(const char *path)
 {
@@ -1577,8 +1758,8 @@ int db_merge(const char *out, char *const *in, int nin, char *err,
                      "INSERT INTO runs SELECT 1, name, scenario_path,"
                      " scenario_text, seed, preset, block_size, hash, digest,"
                      " verify, mirror, image_size, tool_version, started_at,"
-                     " ended_at, status, boundaries, trials_planned, 0, 1"
-                     " FROM s.runs WHERE id = %lld",
+                     " ended_at, status, boundaries, trials_planned, 0, 1,"
+                     " engine FROM s.runs WHERE id = %lld",
                      (long long)r[i].id);
             if ((rc = exec(db, sql, what)))
                 goto sqlerr;

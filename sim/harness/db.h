@@ -18,7 +18,7 @@
 #include "scenario.h"
 #include "trial.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 struct db;      /* opaque */
 struct sqlite3; /* <sqlite3.h>: only db.c and report.c use it */
@@ -65,7 +65,7 @@ enum db_error {
 int db_open(struct db **out, const char *path, char *err, size_t errlen);
 /* Open an existing database read-only (replay, report, merge inputs):
  * nothing is created or upgraded, a missing file is DB_E_INPUT. Reads
- * schema versions 2 and 3; a file on a read-only file system is read as
+ * schema versions 2 to 4; a file on a read-only file system is read as
  * it is (SQLite's immutable mode) when no write-ahead log is beside it. */
 int db_open_readonly(struct db **out, const char *path, char *err,
                      size_t errlen);
@@ -123,6 +123,23 @@ int db_flush(struct db *db);
  * which sees only its own trials, still stores the worst of all. */
 int db_wear_add(struct db *db, int64_t run_id, uint32_t unit,
                 uint32_t erases_update, uint32_t erases_max);
+/* The engine build this program has, kept in each new run's runs.engine
+ * after the engine's version ("" or NULL: as released; a mutant's name
+ * for the teeth builds). Process-wide. */
+void db_set_engine_build(const char *build);
+
+/* Store a finished sweep: its key, cut rate, the table and recommendation
+ * as printed (lead), the best and runner-up row (-1: none), its exit
+ * status, and one row per value, in one transaction. */
+struct sweep_row;
+int db_sweep_add(struct db *db, const char *key, const char *cut_rate,
+                 const char *lead, const struct sweep_row *rows, int n,
+                 int best, int second, int status);
+/* The lead of the latest sweep whose every run the file holds (malloc'd,
+ * the caller frees it), with its time in when; *lead NULL when there is
+ * none (schema before 4 included). 0 or an error. */
+int db_sweep_lead(struct db *db, char **lead, char *when, size_t whenlen);
+
 /* Read back one trial (replay). */
 int db_trial_get(struct db *db, int64_t run_id, uint64_t trial_id,
                  struct trial *t, struct scenario *sc_out);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fwresume.h" /* FWR_VERSION_*: the built-in engine's version */
 #include "scenario.h"
 #include "trial.h"
 
@@ -108,7 +107,7 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
     sqlite3_stmt *st;
     struct scenario sc;
     char serr[512];
-    int rc, o = 0, shown = 0;
+    int rc, o = 0, shown = 0, has_engine;
 
     memset(h, 0, sizeof(*h));
     h->run = run;
@@ -116,7 +115,12 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
     if (!(st = per_run(db,
                        "SELECT name, status, preset, image_size, "
                        "block_size, trials_planned, tool_version, "
-                       "started_at, ended_at, scenario_text "
+                       "started_at, ended_at, scenario_text, "
+                       /* runs.engine is schema 4's: older files say
+                        * nothing of the engine that ran */
+                       "(SELECT CASE WHEN EXISTS (SELECT 1 FROM "
+                       "pragma_table_info('runs') WHERE name = 'engine') "
+                       "THEN 1 ELSE 0 END) "
                        "FROM runs WHERE id = ?",
                        run)))
         return fail_sql(db, "the run", err, errlen);
@@ -147,14 +151,24 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
             h->limit_redownload = (uint64_t)sc.expect.max_redownload_blocks *
                                   sc.engine.block_size;
         if (!sc.engine.kind[0] || !strcmp(sc.engine.kind, "fwresume"))
-            snprintf(h->engine, sizeof(h->engine), "fwresume %d.%d.%d",
-                     FWR_VERSION_MAJOR, FWR_VERSION_MINOR, FWR_VERSION_PATCH);
+            snprintf(h->engine, sizeof(h->engine),
+                     "fwresume (version not recorded)");
         else
             snprintf(h->engine, sizeof(h->engine), "%.63s", sc.engine.kind);
         describe_part(&sc, h->flash, sizeof(h->flash));
         scenario_free(&sc);
     }
+    has_engine = sqlite3_column_int(st, 10);
     sqlite3_finalize(st);
+    /* The engine the run used, as the program that ran it said. */
+    if (has_engine) {
+        if (!(st = per_run(db, "SELECT engine FROM runs WHERE id = ?", run)))
+            return fail_sql(db, "the run's engine", err, errlen);
+        if (sqlite3_step(st) == SQLITE_ROW &&
+            sqlite3_column_type(st, 0) == SQLITE_TEXT)
+            snprintf(h->engine, sizeof(h->engine), "%s", text_col(st, 0));
+        sqlite3_finalize(st);
+    }
 
     if (!(st = per_run(db,
                        "SELECT count(*), coalesce(sum(failed), 0), "

@@ -770,6 +770,7 @@ static int cmd_sweep(int argc, char **argv)
     struct cut_rate cut_rate = {1.0, CUT_RATE_PER_UPDATE};
     struct sweep_row rows[SWEEP_MAX_VALUES];
     struct db *db = NULL;
+    char *lead = NULL; /* the printed table, for the database and report */
 
     for (i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -941,36 +942,50 @@ static int cmd_sweep(int argc, char **argv)
     }
     if (!status) {
         sweep_print(stdout, key, rows, nvals, &cut_rate);
-        printf("results: %s (sqlite3 %s 'SELECT * FROM v_verdicts_per_run')\n",
-               db_path, db_path);
         status = interrupted                 ? EXIT_INTERRUPTED
                  : sweep_status(rows, nvals) ? EXIT_FAILED
                                              : 0;
     }
-    if (db_close(db) && !status)
-        status = EXIT_STORAGE;
-    /* The report leads with the very table and recommendation printed
-     * above: one computation feeds both. */
-    if (report_dir && (status == 0 || status == EXIT_FAILED)) {
-        char *lead = NULL;
+    /* The database keeps the very table and recommendation printed above,
+     * and the report leads with it (now, or `fotasim report` later): one
+     * computation feeds all three. */
+    if (status == 0 || status == EXIT_FAILED) {
         size_t leadn = 0;
         FILE *mem = open_memstream(&lead, &leadn);
-        int rrc;
+        char rate[64];
+        int best, second;
         if (!mem) {
             fprintf(stderr, "fotasim sweep: out of memory\n");
+            db_close(db);
             return EXIT_STORAGE;
         }
         sweep_print(mem, key, rows, nvals, &cut_rate);
         fclose(mem);
-        rrc = report_write_lead(db_path, report_dir, reports_dir(), lead, err,
-                                sizeof(err));
+        best = sweep_best(rows, nvals, &second);
+        sweep_cut_rate_text(&cut_rate, rate, sizeof(rate));
+        if (db_sweep_add(db, key, rate, lead, rows, nvals, best, second,
+                         status)) {
+            fprintf(stderr, "fotasim sweep: %s\n", db_errmsg(db));
+            status = EXIT_STORAGE;
+        } else {
+            printf("results: %s (sqlite3 %s 'SELECT * FROM sweep_values')\n",
+                   db_path, db_path);
+        }
+    }
+    if (db_close(db) && (!status || status == EXIT_FAILED))
+        status = EXIT_STORAGE;
+    if (report_dir && (status == 0 || status == EXIT_FAILED)) {
+        int rrc = report_write_lead(db_path, report_dir, reports_dir(), lead,
+                                    err, sizeof(err));
         free(lead);
+        lead = NULL;
         if (rrc) {
             fprintf(stderr, "fotasim sweep: --report: %s\n", err);
             return rrc == REPORT_E_GNUPLOT ? EXIT_FAILED : EXIT_STORAGE;
         }
         printf("report: %s/report.html\n", report_dir);
     }
+    free(lead);
     return status;
 }
 
@@ -987,7 +1002,9 @@ static int cmd_report(int argc, char **argv)
                    "job summary) from DB. Queries: reports/*.sql\n"
                    "(now %s: $FOTASIM_REPORTS, else PREFIX/share/fotasim/"
                    "reports beside\nan installed program, else the source "
-                   "tree). DB is opened read-only.\n\n"
+                   "tree). DB is opened read-only.\nA sweep's database: "
+                   "the page leads with the sweep's table and\n"
+                   "recommendation as it printed them (kept in the file).\n\n"
                    "Exit status: 0 written; 1 gnuplot missing or failed; 2 "
                    "bad input (missing,\nforeign or empty database); 3 "
                    "storage error (reading DB or writing DIR failed).\n",
@@ -1244,6 +1261,10 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+#ifndef FOTASIM_ENGINE_BUILD
+#define FOTASIM_ENGINE_BUILD "" /* the engine as released */
+#endif
+
 int main(int argc, char **argv)
 {
     const struct command *c;
@@ -1251,6 +1272,7 @@ int main(int argc, char **argv)
     if (argc < 2)
         return usage_main(stderr);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    db_set_engine_build(FOTASIM_ENGINE_BUILD);
     prog_name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     /* --version anywhere, before any option's value is taken for a file:
      * "fotasim run --version" answers, as every command does. */

@@ -778,6 +778,7 @@ int report_write_lead(const char *db_path, const char *dir, const char *sql_dir,
 {
     struct rep r;
     sqlite3_stmt *st;
+    char *stored = NULL, when[32] = "";
     int runs = 0, rc, n;
 
     memset(&r, 0, sizeof(r));
@@ -790,6 +791,15 @@ int report_write_lead(const char *db_path, const char *dir, const char *sql_dir,
     if ((rc = db_open_readonly(&r.db, db_path, err, errlen)))
         return rc;
     r.h = db_sqlite(r.db);
+    /* A sweep's database keeps the table and recommendation it printed:
+     * the page leads with them when the sweep did not hand them over. */
+    if (!lead) {
+        if ((rc = db_sweep_lead(r.db, &stored, when, sizeof(when)))) {
+            snprintf(err, errlen, "%s", db_errmsg(r.db));
+            goto out;
+        }
+        lead = stored;
+    }
     if (!*dir) {
         snprintf(err, errlen, "-o: empty directory name");
         rc = REPORT_E_INPUT;
@@ -825,8 +835,14 @@ int report_write_lead(const char *db_path, const char *dir, const char *sql_dir,
     /* A sweep's recommendation first, as the terminal printed it. */
     if (lead) {
         fputs("<h1>fotasim sweep: the recommendation</h1>\n<section "
-              "class=\"cover\"><pre class=\"lead\">",
+              "class=\"cover\">",
               r.html);
+        if (when[0]) {
+            fputs("<p>As the sweep printed it on ", r.html);
+            esc(r.html, when);
+            fputs(" (kept in the database's sweeps table).</p>", r.html);
+        }
+        fputs("<pre class=\"lead\">", r.html);
         esc(r.html, lead);
         fputs("</pre></section>\n", r.html);
     }
@@ -983,6 +999,7 @@ out:
     if (r.md)
         fclose(r.md);
     db_close(r.db);
+    free(stored);
     return rc;
 }
 

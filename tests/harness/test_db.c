@@ -26,6 +26,7 @@
 
 #include "db.h"
 #include "scenario.h"
+#include "sweep.h"
 #include "tmpdir.h"
 
 static char scen[600];
@@ -460,6 +461,8 @@ static void test_upgrades_version_2(void **state)
     db_close(db);
     sql(path, "DROP VIEW v_failed_cuts; DROP VIEW v_worst_redownload;"
               "ALTER TABLE trials DROP COLUMN false_claim;"
+              "ALTER TABLE runs DROP COLUMN engine;"
+              "DROP TABLE sweep_values; DROP TABLE sweeps;"
               "CREATE VIEW v_failed_cuts AS SELECT run_id, trial_id,"
               " printf('fotasim replay DB --run %d --trial %d', run_id,"
               " trial_id) AS replay FROM trials WHERE failed;"
@@ -477,10 +480,72 @@ static void test_upgrades_version_2(void **state)
     assert_int_equal(back.verdict, VERDICT_STUCK);
     assert_int_equal(back.false_claim, 0);
     db_close(db);
-    assert_int_equal(query_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(path, "PRAGMA user_version"), DB_SCHEMA_VERSION);
     assert_int_equal(query_int(path, "SELECT count(*) FROM v_failed_cuts "
                                      "WHERE replay NOT LIKE '%replay DB %'"),
                      1);
+}
+
+/* Version 3 (no runs.engine, no sweep tables) upgrades in place: the old
+ * run stays, says nothing of its engine, and sweeps can be stored. */
+static void test_upgrades_version_3_and_keeps_sweeps(void **state)
+{
+    const char *path = tmpdir_path("v3.db");
+    struct db *db;
+    struct sweep_row rows[2];
+    char err[512], when[32], *lead = NULL;
+    (void)state;
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    db_close(db);
+    sql(path, "ALTER TABLE runs DROP COLUMN engine;"
+              "DROP TABLE sweep_values; DROP TABLE sweeps;"
+              "INSERT INTO runs (name, scenario_text, seed, tool_version,"
+              " started_at, status) VALUES ('old', '[image]\nsize = 64K\n',"
+              " 1, '0.2', 'then', 'passed');"
+              "PRAGMA user_version = 3;");
+    /* Read-only, it is read as it is. */
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_sweep_lead(db, &lead, when, sizeof(when)), 0);
+    assert_null(lead);
+    db_close(db);
+    assert_int_equal(query_int(path, "PRAGMA user_version"), 3);
+    assert_int_equal(db_open(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(query_int(path, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+    assert_int_equal(
+        query_int(path, "SELECT count(*) FROM runs WHERE engine IS NULL"), 1);
+    assert_int_equal(db_sweep_lead(db, &lead, when, sizeof(when)), 0);
+    assert_null(lead);
+    memset(rows, 0, sizeof(rows));
+    snprintf(rows[0].value, sizeof(rows[0].value), "4K");
+    rows[0].ok = 1;
+    rows[0].run_id = 1;
+    rows[0].trials = 10;
+    rows[0].expected_s = 1.5;
+    snprintf(rows[1].value, sizeof(rows[1].value), "3K");
+    snprintf(rows[1].why, sizeof(rows[1].why), "not a power of two");
+    assert_int_equal(db_sweep_add(db, "engine.block_size", "1 per update",
+                                  "best: engine.block_size = 4K\n", rows, 2, 0,
+                                  -1, 0),
+                     0);
+    assert_int_equal(db_sweep_lead(db, &lead, when, sizeof(when)), 0);
+    assert_non_null(lead);
+    assert_string_equal(lead, "best: engine.block_size = 4K\n");
+    assert_true(strlen(when) == 20);
+    free(lead);
+    db_close(db);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM sweep_values"
+                                     " WHERE run_id IS NULL AND ran = 0 AND"
+                                     " reason = 'not a power of two'"),
+                     1);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM sweeps WHERE best"
+                                     " = '4K' AND runner_up IS NULL"),
+                     1);
+    /* A sweep whose run the file no longer holds is not shown. */
+    sql(path, "UPDATE sweep_values SET run_id = 7 WHERE idx = 0");
+    assert_int_equal(db_open_readonly(&db, path, err, sizeof(err)), 0);
+    assert_int_equal(db_sweep_lead(db, &lead, when, sizeof(when)), 0);
+    assert_null(lead);
+    db_close(db);
 }
 
 static void test_refuses_foreign_other_version_and_corrupt(void **state)
@@ -954,6 +1019,7 @@ int main(void)
         cmocka_unit_test(test_sigkill_loses_at_most_the_open_batch),
         cmocka_unit_test(test_interrupted_run_is_resumable),
         cmocka_unit_test(test_upgrades_version_2),
+        cmocka_unit_test(test_upgrades_version_3_and_keeps_sweeps),
         cmocka_unit_test(test_refuses_foreign_other_version_and_corrupt),
         cmocka_unit_test(test_damaged_pages_are_reported),
         cmocka_unit_test(test_fiu_points_fail_with_a_named_cause),
