@@ -101,6 +101,17 @@ static void describe_part(const struct scenario *sc, char *buf, size_t n)
              sc->preset[0] ? ")" : "");
 }
 
+/* The engine settings a reader weighs a verdict by. */
+static void describe_settings(const struct scenario *sc, char *buf, size_t n)
+{
+    static const char *const hashes[] = {"no", "CRC-32", "MD5", "SHA-256"};
+    const char *bh = sc->engine.hash < 4 ? hashes[sc->engine.hash] : "?";
+    const char *dg = sc->engine.digest < 4 ? hashes[sc->engine.digest] : "?";
+    snprintf(buf, n, "%s block hashes, %s image digest, verify %s, %s", bh, dg,
+             sc->engine.verify ? "trusted" : "full",
+             sc->engine.mirror ? "mirrored records" : "one record copy");
+}
+
 int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
                   size_t errlen)
 {
@@ -156,6 +167,11 @@ int headline_load(sqlite3 *db, int64_t run, struct headline *h, char *err,
         else
             snprintf(h->engine, sizeof(h->engine), "%.63s", sc.engine.kind);
         describe_part(&sc, h->flash, sizeof(h->flash));
+        /* Images travel as they are: no compression, encryption or delta
+         * transform exists yet (docs/reports.md). */
+        snprintf(h->transform, sizeof(h->transform),
+                 "none (the plaintext image, block by block)");
+        describe_settings(&sc, h->settings, sizeof(h->settings));
         scenario_free(&sc);
     }
     has_engine = sqlite3_column_int(st, 10);

@@ -21,19 +21,21 @@ struct headline {
     int64_t run;
     char name[64], description[160], status[16];
     char preset[32], engine[64], tool_version[32], started[32], ended[32];
-    char flash[128];       /* "NOR, 2 MiB, 4 KiB erase units (preset ...)" */
-    uint64_t image_size;   /* bytes */
-    uint32_t block_size;   /* bytes */
-    uint64_t planned;      /* trials the run planned (its shard) */
-    uint64_t stored;       /* trials in the database */
-    uint64_t failing;      /* of them, failing the scenario */
-    uint64_t silent;       /* judged silent_corruption */
-    uint64_t unsafe;       /* judged an unsafe verdict */
-    uint64_t worst_redownload;  /* bytes, max over the stored trials */
-    uint64_t limit_redownload;  /* bytes, [expect] bound; 0: none */
-    char top_verdicts[160];     /* "silent_corruption 150, over_budget 50" */
-    int64_t first_failing;      /* trial id, or -1 */
-    char first_detail[200];     /* its verdict and detail */
+    char flash[128];     /* "NOR, 2 MiB, 4 KiB erase units (preset ...)" */
+    char transform[64];  /* how the image travels: "none (plaintext)" */
+    char settings[160];  /* "CRC-32 block hashes, SHA-256 digest, ..." */
+    uint64_t image_size; /* bytes */
+    uint32_t block_size; /* bytes */
+    uint64_t planned;    /* trials the run planned (its shard) */
+    uint64_t stored;     /* trials in the database */
+    uint64_t failing;    /* of them, failing the scenario */
+    uint64_t silent;     /* judged silent_corruption */
+    uint64_t unsafe;     /* judged an unsafe verdict */
+    uint64_t worst_redownload; /* bytes, max over the stored trials */
+    uint64_t limit_redownload; /* bytes, [expect] bound; 0: none */
+    char top_verdicts[160];    /* "silent_corruption 150, over_budget 50" */
+    int64_t first_failing;     /* trial id, or -1 */
+    char first_detail[200];    /* its verdict and detail */
 };
 
 /* Load run's headline from an open database (the scenario text stored with

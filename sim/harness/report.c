@@ -722,6 +722,10 @@ static void cover(struct rep *r, const struct headline *h)
         FACT("Flash part", h->flash);
     FACT("Image", img);
     FACT("Block size", blk);
+    if (h->transform[0])
+        FACT("Transform", h->transform);
+    if (h->settings[0])
+        FACT("Engine settings", h->settings);
     if (h->engine[0])
         FACT("Engine", h->engine);
     FACT("Tool", h->tool_version);

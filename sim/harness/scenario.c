@@ -486,9 +486,10 @@ static const struct key_def keys[] = {
     {"engine", "work_buffer", KT_ENUM, AT(engine.work), 0, 0, work_names, NULL,
      "`roomy`",
      "the engine's work RAM: `roomy` (what it needs and an erase unit more, "
-     "at most 256 KiB: hashes in big pieces), `exact` (exactly what it says "
-     "it needs); either way guard bytes follow it, and a write into them "
-     "fails the trial"},
+     "at most 256 KiB: hashes in big pieces; 64 guard bytes follow it, and "
+     "a write into them fails the trial), `exact` (the least it accepts, "
+     "ending where an inaccessible page begins: a read or write past it "
+     "kills the run)"},
     {"engine", "mirror", KT_BOOL, AT(engine.mirror), 0, 0, NULL, NULL, "yes",
      "second copy of the record area"},
     {"engine", "record_size", KT_UINT, AT(engine.record_size), 0, SIM_MAX_SIZE,

@@ -13,11 +13,14 @@
  * CRC ops return 0 or a negative value. A breach goes to env->breach.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "engine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fwr_skipbad.h"
 #include "fwresume.h"
@@ -54,6 +57,8 @@ struct fwresume_engine {
     uint32_t verified; /* the version whose digest the engine got right */
     uint32_t *work;
     uint32_t work_size, work_min;
+    void *fence; /* exact: the mapping whose last page is the fence */
+    size_t fence_len;
     /* The audit: block hashes of up to two images, and scratch. */
     struct harness_hash reader_hash;
     const uint8_t *hashed[2];
@@ -162,12 +167,28 @@ static int seen_finish(void *ctx, uint8_t *digest)
 
 /* ------------------------------------------------------- an instance */
 
+/* The write size fwr_init settles on (fwresume.h: 0 means the larger of
+ * the program unit and 256, capped to the block). */
+static uint32_t chosen_write_size(const struct engine_params *p)
+{
+    uint32_t w = p->write_size;
+    if (!w) {
+        w = p->prog_size > 256u ? p->prog_size : 256u;
+        if (w > p->block_size)
+            w = p->block_size;
+    }
+    return w;
+}
+
 static void destroy(void *ctx)
 {
     struct fwresume_engine *e = ctx;
     if (!e)
         return;
-    free(e->work);
+    if (e->fence)
+        munmap(e->fence, e->fence_len);
+    else
+        free(e->work);
     free(e->block_hashes[0]);
     free(e->block_hashes[1]);
     free(e->reader_buf);
@@ -201,11 +222,34 @@ static void *create(const struct engine_params *p, char *err, size_t errlen)
      * engine then hashes in big pieces (zlib's CRC is twice as fast on
      * 4 KiB as on 256 B). */
     e->work_min = FWR_WORK_SIZE(n, e->nblocks);
-    e->work_size = e->work_min;
-    if (!p->ram_exact)
-        e->work_size +=
-            p->erase_size < (256u << 10) ? p->erase_size : (256u << 10);
-    e->work = malloc((size_t)e->work_size + GUARD);
+    if (p->ram_exact) {
+        /* The least fwr_begin takes in an aligned buffer (two chunks and
+         * the bitmaps), ending where an inaccessible page begins: a read
+         * or a write past it faults at once, as on an MCU whose RAM ends
+         * there. */
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        uint8_t *m;
+        e->work_size = ((2u * chosen_write_size(p) + 3u) & ~3u) +
+                       (e->nblocks + 31u) / 32u * 8u;
+        e->fence_len = (e->work_size + page - 1) / page * page + page;
+        m = mmap(NULL, e->fence_len, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED ||
+            mprotect(m + e->fence_len - page, page, PROT_NONE)) {
+            if (m != MAP_FAILED)
+                munmap(m, e->fence_len);
+            snprintf(err, errlen, "cannot map the work buffer");
+            destroy(e);
+            return NULL;
+        }
+        e->fence = m;
+        e->work = (uint32_t *)(void *)(m + e->fence_len - page - e->work_size);
+    } else {
+        e->work_size =
+            e->work_min +
+            (p->erase_size < (256u << 10) ? p->erase_size : (256u << 10));
+        e->work = malloc((size_t)e->work_size + GUARD);
+    }
     e->reader_buf = malloc((size_t)p->record_size * 2);
     e->reader_live = malloc(((size_t)e->nblocks + 1) * sizeof(*e->reader_live));
     if (!e->work || !e->reader_buf || !e->reader_live) {
@@ -267,15 +311,19 @@ static int error_is_usable(int err)
            err == FWR_E_AGAIN || err == FWR_E_LOCKED;
 }
 
+/* A roomy buffer is followed by guard bytes; an exact one by the fence. */
 static void guard_set(struct fwresume_engine *e)
 {
-    memset((uint8_t *)e->work + e->work_size, GUARD_BYTE, GUARD);
+    if (!e->fence)
+        memset((uint8_t *)e->work + e->work_size, GUARD_BYTE, GUARD);
 }
 
 static int guard_intact(const struct fwresume_engine *e)
 {
     const uint8_t *g = (const uint8_t *)e->work + e->work_size;
     uint32_t i;
+    if (e->fence)
+        return 1;
     for (i = 0; i < GUARD; i++)
         if (g[i] != GUARD_BYTE)
             return 0;
@@ -375,19 +423,6 @@ static int probe_erase(void *u, uint32_t a, uint32_t n)
     (void)a, (void)n;
     ((struct probe_flash *)u)->ops++;
     return -1;
-}
-
-/* The write size fwr_init settles on (fwresume.h: 0 means the larger of
- * the program unit and 256, capped to the block). */
-static uint32_t chosen_write_size(const struct engine_params *p)
-{
-    uint32_t w = p->write_size;
-    if (!w) {
-        w = p->prog_size > 256u ? p->prog_size : 256u;
-        if (w > p->block_size)
-            w = p->block_size;
-    }
-    return w;
 }
 
 static void probe_expect(struct fwresume_engine *e, const char *what, int rc,
