@@ -1539,6 +1539,36 @@ static int io_read_at(void *user, uint32_t addr, void *buf, uint32_t len)
     return io_lower.read(user, addr, buf, len);
 }
 
+/* A torn commit can leave only its last byte programmed, the body and the
+ * other three bytes erased: that slot is not erased (all four bytes are
+ * checked) but used, so the next boot skips the slot after it too (it may
+ * hold weak charge: the scan's rule) and programs nothing twice. */
+static void
+test_commit_with_its_last_byte_programmed_is_not_erased(void **state)
+{
+    struct rig r;
+    uint32_t k, slot, body, i;
+    uint8_t zero = 0;
+    (void)state;
+    rig_up(&r, &nor_4k);
+    boot(&r);
+    assert_int_equal(feed_some(&r.f, 4 * 4096, img), 0);
+    k = r.f.log_next;
+    body = r.f.slot_size - r.f.commit_size;
+    slot = r.c.layout.record_addr + r.f.hdr_size + k * r.f.slot_size;
+    for (i = 0; i < r.f.slot_size; i++)
+        assert_int_equal(r.d.mem[slot + i], 0xFF);
+    assert_int_equal(
+        r.c.flash.program(r.c.flash.user, slot + body + 3, &zero, 1), 0);
+    boot(&r);
+    assert_int_equal(r.f.log_next, k + 2u);
+    assert_int_equal(feed_some(&r.f, 65536, img), 0);
+    assert_int_equal(fwr_state(&r.f), FWR_STATE_COMPLETE);
+    assert_int_equal(r.d.mem[slot + body + 3], 0);
+    assert_int_equal(r.d.violations, 0);
+    fd_free(&r.d);
+}
+
 /* A program op that reports failure for the program starting at
  * fail_report_addr, after writing it: the cells may be marginal even when
  * they read back right, so what the driver failed must not be used. */
@@ -2193,6 +2223,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_locked_area_released_before_tail_void),
         cmocka_unit_test(test_slot_io_error_is_fatal_with_a_mirror),
         cmocka_unit_test(test_record_program_reported_failed_is_not_used),
+        cmocka_unit_test(
+            test_commit_with_its_last_byte_programmed_is_not_erased),
         cmocka_unit_test(test_complete_before_a_void_does_not_count),
         cmocka_unit_test(test_void_names_only_blocks_of_the_image),
         cmocka_unit_test(test_lock_without_mirror_is_the_primary_only),
