@@ -343,8 +343,11 @@ int fwr_begin(struct fwr *f, const struct fwr_image *img);
 /*
  * The byte range of the image wanted next: [*offset, *offset + *len).
  * Returns 0 with *len > 0 while bytes are wanted, 0 with *len == 0 when the
- * image is complete, or an error. Ranges cover runs of missing blocks, so a
- * caller can turn one into a single HTTP Range / CoAP block request.
+ * image is complete, or an error. Ranges cover runs of missing blocks; a
+ * caller may fetch one in pieces (a request per block loses at most one
+ * block's bytes in flight to a power cut: docs/integration.md). It may
+ * erase the erase unit the range starts in, and append a VOID record for
+ * the blocks that unit held, before it returns: flash ops happen here too.
  */
 int fwr_next_range(struct fwr *f, uint32_t *offset, uint32_t *len);
 
