@@ -620,6 +620,18 @@ def judge_env():
     return env
 
 
+def watchdog_hang(log):
+    """Did fotasim's watchdog stop a hang, and nothing else fail? A
+    campaign lists each refused combination with its reason: when one of
+    them is not the watchdog's (a contract breach on every row, say), the
+    mutant was killed, not hung, whatever some rows ran into."""
+    text = log.read_text(errors="replace")
+    if WATCHDOG_HANG not in text:
+        return False
+    refused = [line for line in text.splitlines() if " refused: " in line]
+    return all(WATCHDOG_HANG in line for line in refused)
+
+
 def run_judge(judge, worker, timeout):
     """(exit status or None on timeout, seconds, what it said: the unit
     test that failed, or a campaign's first failing trial, and whether
@@ -631,8 +643,7 @@ def run_judge(judge, worker, timeout):
                               scratch, log, timeout, judge_env())
         # The whole output, not the shortened line: the words come late
         # in a long message, later still under a long path.
-        hang = WATCHDOG_HANG in log.read_text(errors="replace")
-        return rc, secs, judge_said(judge, log), hang
+        return rc, secs, judge_said(judge, log), watchdog_hang(log)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -702,7 +702,7 @@ static int finish(struct fwr *f)
              * (a manifest's uint32 copied by hand): downloading again
              * cannot help. */
             if (!rc && f->image.digest_kind == FWR_HASH_CRC32 &&
-                f->image.digest_len == 4) {
+                f->image.digest_len == 4 && !FWR_MUTANT_IS(FWR_MUT_NO_ORDER)) {
                 uint32_t i = 0;
                 while (i < 4u && d[i] == f->image.digest[3u - i])
                     i++;
@@ -764,8 +764,8 @@ static int pow2(uint32_t v)
  * chunks; a header body and a slot body (hash of hs bytes) fit a chunk,
  * as record ops stage them in the read buffer. *ws: 0 picks the default.
  */
-static int sizes_check(const struct fwr_geometry *g, uint32_t bs,
-                       uint32_t *ws, uint32_t hs)
+static int sizes_check(const struct fwr_geometry *g, uint32_t bs, uint32_t *ws,
+                       uint32_t hs)
 {
     uint32_t ps = g->prog_size, es = g->erase_size, w = *ws;
     if (!w) {
@@ -785,7 +785,8 @@ static int sizes_check(const struct fwr_geometry *g, uint32_t bs,
 int fwr_check_geometry(const struct fwr_geometry *g, uint32_t block_size,
                        uint32_t write_size, uint32_t hash_size)
 {
-    if (!g || hash_size > FWR_HASH_MAX)
+    if (!g ||
+        (hash_size > FWR_HASH_MAX && !FWR_MUTANT_IS(FWR_MUT_LAX_GEOMETRY)))
         return FWR_E_INVAL;
     return sizes_check(g, block_size, &write_size, hash_size ? hash_size : 4u);
 }

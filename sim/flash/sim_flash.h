@@ -52,7 +52,10 @@ enum sim_torn_mode {
     SIM_TORN_NONE = 0,   /* nothing of the program applied */
     SIM_TORN_ALL = 1,    /* the whole program applied */
     SIM_TORN_PREFIX = 2, /* a seeded byte prefix applied */
-    SIM_TORN_RANDOM = 3  /* a seeded random subset of the bits to clear */
+    SIM_TORN_RANDOM = 3, /* a seeded random subset of the bits to clear */
+    SIM_TORN_FAINT = 4   /* nothing readable applied, yet the cells took
+                            charge: a later program before an erase
+                            breaks the program rules */
 };
 
 /* What happens past endurance (erase count > endurance). */
@@ -118,8 +121,8 @@ struct sim_faults {
     uint32_t endurance;          /* P/E cycles; 0: unlimited */
     uint8_t wear_mode;           /* enum sim_wear_mode */
     double initial_wear;         /* starting erase count, share of endurance */
-    bool reprogram_as_and;  /* NOR: allow re-program as AND, no violation */
-    bool fiu_points; /* consult the libfiu points (also FOTASIM_FIU=1) */
+    bool reprogram_as_and; /* NOR: allow re-program as AND, no violation */
+    bool fiu_points;       /* consult the libfiu points (also FOTASIM_FIU=1) */
     /* A burst of failures on one unit: after each power-on, the
      * fail_burst_after-th program or erase (from 0) fails, and so do the
      * next fail_burst - 1 ones on the same unit; then it works again. A
@@ -176,8 +179,8 @@ struct sim_flash; /* opaque */
 /* Can cfg be a device? 0 if so; else SIM_E_INVAL with *key naming the
  * setting at fault as the scenario files spell it ("device.page_size")
  * and why (one line) in why. sim_flash_create refuses what this refuses. */
-int sim_config_check(const struct sim_config *cfg, const char **key,
-                     char *why, size_t n);
+int sim_config_check(const struct sim_config *cfg, const char **key, char *why,
+                     size_t n);
 
 int sim_flash_create(struct sim_flash **out, const struct sim_config *cfg);
 void sim_flash_destroy(struct sim_flash *f);
@@ -240,8 +243,8 @@ const uint8_t *sim_flash_raw(const struct sim_flash *f);
  * hooks: the oracle's view of what the device will read. Returns how many
  * codewords in the range hold more errors than that (their bytes stay as
  * stored), 0 on NOR or without ECC; SIM_E_RANGE outside the device. */
-int sim_flash_read_settled(const struct sim_flash *f, uint32_t addr,
-                           void *buf, uint32_t len);
+int sim_flash_read_settled(const struct sim_flash *f, uint32_t addr, void *buf,
+                           uint32_t len);
 
 const struct sim_config *sim_flash_config(const struct sim_flash *f);
 const struct sim_stats *sim_flash_stats(const struct sim_flash *f);

@@ -316,8 +316,8 @@ static int parse_enum(const char *v, const char *const *names, uint8_t *out)
 
 static const char *const hash_names[] = {"none", "crc32", "md5", "sha256",
                                          NULL};
-static const char *const torn_names[] = {"none", "all", "prefix", "random",
-                                         NULL};
+static const char *const torn_names[] = {"none",   "all",   "prefix",
+                                         "random", "faint", NULL};
 static const char *const wear_names[] = {"none", "fail", "stuck", "badblock",
                                          NULL};
 static const char *const verify_names[] = {"full", "trusted", NULL};
@@ -526,7 +526,7 @@ static const struct key_def keys[] = {
     {"faults", "torn", KT_ENUM, AT(device.faults.torn_mode), 0, 0, torn_names,
      NULL, "`random`",
      "what a cut program leaves: nothing, everything, a prefix, a random "
-     "subset of bits"},
+     "subset of bits, or faint charge (reads erased, counts as programmed)"},
     {"faults", "unstable", KT_REAL, AT(device.faults.unstable_fraction), 0, 1,
      NULL, NULL, "0.1",
      "share of torn bits that read differently each time until erased"},

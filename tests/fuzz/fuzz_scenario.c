@@ -189,7 +189,7 @@ static void check_scenario(const struct scenario *sc)
     check_rate(x->read_flip_rate, 1e-3, "faults.read_flip_rate");
     check_rate(x->retention_rate, 1e-3, "faults.retention_rate");
     check_rate(x->initial_wear, 2, "faults.initial_wear");
-    FUZZ_CHECK(x->torn_mode <= SIM_TORN_RANDOM &&
+    FUZZ_CHECK(x->torn_mode <= SIM_TORN_FAINT &&
                    x->wear_mode <= SIM_WEAR_BADBLOCK,
                "torn %u wear %u", x->torn_mode, x->wear_mode);
     FUZZ_CHECK(sc->cuts.strategy <= CUT_EVERY && sc->cuts.every > 0 &&

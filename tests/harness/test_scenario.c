@@ -241,7 +241,7 @@ static void test_error_bad_enum(void **state)
     (void)state;
     expect_error("[faults]\ntorn = sometimes\n",
                  ":2: faults.torn: 'sometimes' is not one of "
-                 "none|all|prefix|random");
+                 "none|all|prefix|random|faint");
     expect_error("[engine]\nhash = sha1\n",
                  ":2: engine.hash: 'sha1' is not one of "
                  "none|crc32|md5|sha256");
@@ -562,9 +562,8 @@ static void test_table_words_and_new_keys(void **state)
     /* min: exactly the engine's need, rounded to one erase unit here. */
     assert_int_equal(scenario_layout(&sc, &l, err, sizeof(err)), 0);
     assert_int_equal(l.record_size, sc.device.geo.erase_size);
-    assert_int_equal(scenario_set(&sc, "expect.max_erases=auto", err,
-                                  sizeof(err)),
-                     0);
+    assert_int_equal(
+        scenario_set(&sc, "expect.max_erases=auto", err, sizeof(err)), 0);
     assert_int_equal(sc.expect.max_erases, EXPECT_AUTO);
     scenario_free(&sc);
 }
@@ -583,7 +582,8 @@ static void test_key_listing(void **state)
     assert_non_null(strstr(buf, "### [device]"));
     assert_non_null(strstr(buf, "| fail_burst | size/count | 0 to 64 |"));
     assert_non_null(strstr(buf, "| max_erases | size/count | 0 to "));
-    assert_non_null(strstr(buf, "| torn | enum | none\\|all\\|prefix\\|random |"));
+    assert_non_null(
+        strstr(buf, "| torn | enum | none\\|all\\|prefix\\|random\\|faint |"));
     free(buf);
 }
 

@@ -280,6 +280,10 @@ static void test_torn_program_modes(void **s)
     assert_int_equal(flaky, 0); /* no unstable bits unless configured */
     torn(SIM_TORN_RANDOM, 1.0, got, 256, &flaky);
     assert_true(flaky > 10); /* unstable bits read differently */
+    torn(SIM_TORN_FAINT, 1.0, got, 256, &flaky);
+    for (i = 0; i < 256; i++)
+        assert_int_equal(got[i], 0xFF); /* reads erased, steadily */
+    assert_int_equal(flaky, 0);
 }
 
 static void test_unstable_bits_cleared_by_erase(void **s)
@@ -376,8 +380,8 @@ static void cut_then_program(uint8_t torn, double unstable, int nand_part,
     sim_flash_power_on(f);
     assert_int_equal(sim_flash_stats(f)->programs, 1); /* it cost a program */
     sim_flash_program(f, 0, zeros, len);
-    assert_int_equal(viol(f, nand_part ? SIM_VIOL_NAND_NOP : SIM_VIOL_REPROGRAM),
-                     want_viol);
+    assert_int_equal(
+        viol(f, nand_part ? SIM_VIOL_NAND_NOP : SIM_VIOL_REPROGRAM), want_viol);
     sim_flash_destroy(f);
 }
 
@@ -391,6 +395,9 @@ static void test_cut_program_counts_when_it_left_a_trace(void **s)
     cut_then_program(SIM_TORN_RANDOM, 0, 0, 1);
     /* Every bit left unstable, none cleared: weak charge counts. */
     cut_then_program(SIM_TORN_RANDOM, 1.0, 0, 1);
+    /* Faint: reads erased and steady, yet the charge it took counts. */
+    cut_then_program(SIM_TORN_FAINT, 0, 0, 1);
+    cut_then_program(SIM_TORN_FAINT, 0, 1, 1);
 }
 
 static void test_wear_fail_past_endurance_only(void **s)
@@ -1035,8 +1042,8 @@ static void copy_carries_every_kind_of_write(struct sim_config *c)
             break;
         }
         case 3:
-            assert_int_equal(sim_flash_lose_bits(live, u * es, u * es + 256, 4, NULL),
-                             4);
+            assert_int_equal(
+                sim_flash_lose_bits(live, u * es, u * es + 256, 4, NULL), 4);
             break;
         case 4: /* read disturb: reads past the limit flip erased bits */
             for (int i = 0; i < 50; i++)

@@ -31,6 +31,18 @@
 #define GUARD      64u   /* guard bytes after the work buffer */
 #define GUARD_BYTE 0x5Cu
 
+/* The behaviour probes' own NOR: 16-byte programs, 1 KiB erase units, a
+ * 2 KiB record area, then 1 KiB of data for an image of four 256-byte
+ * blocks. */
+#define PROBE_PS     16u
+#define PROBE_ES     1024u
+#define PROBE_BS     256u
+#define PROBE_REC    2048u
+#define PROBE_IMAGE  1024u
+#define PROBE_FLASH  (PROBE_REC + PROBE_IMAGE)
+#define PROBE_WORK   2048u
+#define PROBE_PASSES 2u /* max_restarts of the probe context */
+
 /* The seam's vocabulary is fwresume's, value for value: scenarios store
  * these numbers. */
 _Static_assert((int)ENGINE_HASH_CRC32 == (int)FWR_HASH_CRC32 &&
@@ -68,6 +80,9 @@ struct fwresume_engine {
     uint32_t nblocks;
     uint8_t probed; /* the API probes ran (once per instance) */
     struct fwr probe_fw;
+    struct harness_hash probe_crc;
+    uint8_t probe_nor[PROBE_FLASH];
+    uint32_t probe_work[PROBE_WORK / 4];
     uint8_t chunk[CHUNK];
 };
 
@@ -211,7 +226,8 @@ static void *create(const struct engine_params *p, char *err, size_t errlen)
     e->p = *p;
     if (harness_hash_init(&e->blk, p->hash, err, errlen) ||
         harness_hash_init(&e->img, dk, err, errlen) ||
-        harness_hash_init(&e->reader_hash, p->hash, err, errlen)) {
+        harness_hash_init(&e->reader_hash, p->hash, err, errlen) ||
+        harness_hash_init(&e->probe_crc, FWR_HASH_CRC32, err, errlen)) {
         destroy(e);
         return NULL;
     }
@@ -507,6 +523,234 @@ static void probe(struct fwresume_engine *e, const struct fwr_image *id)
 }
 
 /*
+ * Behaviour the simulated device cannot show, shown on a small RAM NOR of
+ * the probes' own (program ANDs, erase sets 0xFF): what the engine does
+ * with an image digest handed over wrong. Right, it completes after one
+ * download; byte-reversed (a CRC-32 from a manifest copied by hand), it
+ * stops with FWR_E_DIGEST_ORDER after one download, as downloading again
+ * cannot help; wrong in any other way, even in one byte of an otherwise
+ * reversed CRC, it starts over max_restarts times, then stops with
+ * FWR_E_DIGEST. And fwr_check_geometry against fwresume.h's rules.
+ */
+static int pnor_read(void *u, uint32_t a, void *b, uint32_t n)
+{
+    struct fwresume_engine *e = u;
+    if (a > PROBE_FLASH || n > PROBE_FLASH - a)
+        return -1;
+    memcpy(b, e->probe_nor + a, n);
+    return 0;
+}
+
+static int pnor_program(void *u, uint32_t a, const void *b, uint32_t n)
+{
+    struct fwresume_engine *e = u;
+    const uint8_t *src = b;
+    uint32_t i;
+    if (a > PROBE_FLASH || n > PROBE_FLASH - a || a % PROBE_PS || n % PROBE_PS)
+        return -1;
+    for (i = 0; i < n; i++)
+        e->probe_nor[a + i] &= src[i];
+    return 0;
+}
+
+static int pnor_erase(void *u, uint32_t a, uint32_t n)
+{
+    struct fwresume_engine *e = u;
+    if (a > PROBE_FLASH || n > PROBE_FLASH - a || a % PROBE_ES || n % PROBE_ES)
+        return -1;
+    memset(e->probe_nor + a, 0xFF, n);
+    return 0;
+}
+
+static uint8_t probe_byte(uint32_t i)
+{
+    return (uint8_t)(i * 7u + 3u + (i >> 8));
+}
+
+/* One update of the probe image from erased flash, fed one range at a
+ * time until the engine completes or stops: its result, the bytes fed
+ * in *fed and the restarts it counted in *restarts; 1 when it does
+ * neither in a bound that covers every restart. */
+static int probe_update(struct fwresume_engine *e, const struct fwr_image *id,
+                        uint32_t *fed, uint32_t *restarts)
+{
+    struct fwr *f = &e->probe_fw;
+    struct fwr_config c;
+    struct fwr_progress pr;
+    uint8_t buf[PROBE_BS];
+    uint32_t off, len, k, i, ranges;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.flash.user = e;
+    c.flash.read = pnor_read;
+    c.flash.program = pnor_program;
+    c.flash.erase = pnor_erase;
+    c.geometry.prog_size = PROBE_PS;
+    c.geometry.erase_size = PROBE_ES;
+    c.geometry.erased_value = 0xFF;
+    c.geometry.kind = FWR_FLASH_NOR;
+    c.layout.record_addr = 0;
+    c.layout.record_size = PROBE_REC;
+    c.layout.mirror_addr = FWR_NO_MIRROR;
+    c.layout.data_addr = PROBE_REC;
+    c.layout.data_size = PROBE_IMAGE;
+    c.block_size = PROBE_BS;
+    c.image_hash = &e->probe_crc.ops;
+    c.work = e->probe_work;
+    c.work_size = PROBE_WORK;
+    c.max_restarts = PROBE_PASSES;
+    memset(e->probe_nor, 0xFF, sizeof(e->probe_nor));
+    memset(f, 0xA5, sizeof(*f));
+    *fed = *restarts = 0;
+    if ((rc = fwr_init(f, &c)) || (rc = fwr_begin(f, id)))
+        return rc;
+    for (ranges = 0; ranges < 8u * (PROBE_PASSES + 2u) * 4u; ranges++) {
+        if (fwr_state(f) == FWR_STATE_COMPLETE)
+            return 0;
+        rc = fwr_next_range(f, &off, &len);
+        fwr_get_progress(f, &pr);
+        *restarts = pr.restarts;
+        if (rc < 0)
+            return rc;
+        while (len) {
+            k = len < PROBE_BS ? len : PROBE_BS;
+            for (i = 0; i < k; i++)
+                buf[i] = probe_byte(off + i);
+            rc = fwr_feed(f, buf, k);
+            fwr_get_progress(f, &pr);
+            *restarts = pr.restarts;
+            if (rc == FWR_E_AGAIN)
+                break;
+            *fed += k; /* the last block's bytes end with the verdict */
+            if (rc < 0)
+                return rc;
+            off += k;
+            len -= k;
+        }
+    }
+    return 1;
+}
+
+static void probe_digest(struct fwresume_engine *e, const char *what,
+                         const struct fwr_image *id, int want_rc,
+                         uint32_t want_passes)
+{
+    uint32_t fed, restarts;
+    char msg[200];
+    int rc = probe_update(e, id, &fed, &restarts);
+
+    if (rc == want_rc && fed == want_passes * PROBE_IMAGE &&
+        restarts == want_passes - 1u)
+        return;
+    snprintf(msg, sizeof(msg),
+             "an update of %u bytes with %s ended %d after %u bytes fed and "
+             "%u restarts (%d after %u and %u expected)",
+             (unsigned)PROBE_IMAGE, what, rc, (unsigned)fed, (unsigned)restarts,
+             want_rc, (unsigned)(want_passes * PROBE_IMAGE),
+             (unsigned)(want_passes - 1u));
+    e->env.breach(e->env.user, msg);
+}
+
+/* fwresume.h's rules for fwr_check_geometry, written from the header. */
+struct geometry_case {
+    uint32_t ps, es, bs, ws, hs;
+    uint8_t kind;
+    int want;
+    const char *why;
+};
+
+static void probe_geometry(struct fwresume_engine *e)
+{
+    static const struct geometry_case cases[] = {
+        {256, 4096, 4096, 0, 4, FWR_FLASH_NOR, 0, "a common NOR"},
+        {2048, 131072, 131072, 0, 32, FWR_FLASH_NAND, 0, "a NAND, SHA-256"},
+        {1, 4096, 128, 0, 4, FWR_FLASH_NOR, 0,
+         "blocks under 256 B (the default write size is capped to them)"},
+        {1, 4096, 4096, 0, FWR_HASH_MAX, FWR_FLASH_NOR, 0,
+         "a hash of FWR_HASH_MAX bytes"},
+        {128, 4096, 4096, 128, 0, FWR_FLASH_NOR, 0, "write size = program unit"},
+        {1, 4096, 4096, 0, FWR_HASH_MAX + 1, FWR_FLASH_NOR, FWR_E_INVAL,
+         "a hash longer than FWR_HASH_MAX"},
+        {3, 4096, 4096, 0, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "a program unit not a power of two"},
+        {256, 3000, 4096, 0, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "an erase unit not a power of two"},
+        {256, 4096, 3000, 0, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "a block not a power of two"},
+        {256, 4096, 4096, 128, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "a write size under the program unit"},
+        {256, 4096, 4096, 8192, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "a write size over the block"},
+        {256, 128, 4096, 0, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "an erase unit under the program unit"},
+        {256, 4096, 4096, 0, 4, 7, FWR_E_GEOMETRY, "a flash kind unknown"},
+        {1, 4096, 64, 0, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
+         "a header body that no staging chunk holds"},
+    };
+    struct fwr_geometry g;
+    char msg[200];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct geometry_case *k = &cases[i];
+        memset(&g, 0, sizeof(g));
+        g.prog_size = k->ps;
+        g.erase_size = k->es;
+        g.erased_value = 0xFF;
+        g.kind = k->kind;
+        rc = fwr_check_geometry(&g, k->bs, k->ws, k->hs);
+        if (rc != k->want) {
+            snprintf(msg, sizeof(msg),
+                     "fwr_check_geometry of %s (program %u, erase %u, block "
+                     "%u, write %u, hash %u): %d (%d expected)",
+                     k->why, (unsigned)k->ps, (unsigned)k->es, (unsigned)k->bs,
+                     (unsigned)k->ws, (unsigned)k->hs, rc, k->want);
+            e->env.breach(e->env.user, msg);
+        }
+    }
+    if ((rc = fwr_check_geometry(NULL, 4096, 0, 4)) != FWR_E_INVAL) {
+        snprintf(msg, sizeof(msg),
+                 "fwr_check_geometry(NULL, ...): %d (FWR_E_INVAL expected)",
+                 rc);
+        e->env.breach(e->env.user, msg);
+    }
+}
+
+static void probe_behaviour(struct fwresume_engine *e)
+{
+    struct fwr_image id;
+    uint8_t image[PROBE_IMAGE], d[4];
+    uint32_t i;
+
+    for (i = 0; i < PROBE_IMAGE; i++)
+        image[i] = probe_byte(i);
+    if (harness_hash_buf(&e->probe_crc, image, PROBE_IMAGE, d)) {
+        e->env.breach(e->env.user, "the probes' CRC-32 failed");
+        return;
+    }
+    memset(&id, 0, sizeof(id));
+    id.size = PROBE_IMAGE;
+    id.digest_kind = FWR_HASH_CRC32;
+    id.digest_len = 4;
+    memcpy(id.digest, d, 4);
+    probe_digest(e, "its CRC-32 digest", &id, 0, 1);
+    for (i = 0; i < 4; i++)
+        id.digest[i] = d[3u - i];
+    probe_digest(e, "its CRC-32 digest byte-reversed", &id, FWR_E_DIGEST_ORDER,
+                 1);
+    id.digest[3] ^= 0x01u; /* reversed, but for the last byte */
+    probe_digest(e, "a wrong digest (reversed CRC-32, last byte off)", &id,
+                 FWR_E_DIGEST, PROBE_PASSES + 1u);
+    memcpy(id.digest, d, 4);
+    id.digest[0] ^= 0x80u;
+    probe_digest(e, "a wrong digest (one bit off)", &id, FWR_E_DIGEST,
+                 PROBE_PASSES + 1u);
+    probe_geometry(e);
+}
+
+/*
  * The progress figures (fwresume.h) a device shows its user, against the
  * bitmap: every block of the image counted, and bytes_wanted the bytes of
  * the blocks not done. Checked after each fwr_begin and at completion.
@@ -566,6 +810,7 @@ static int begin_offer(struct fwresume_engine *e)
     if (!e->probed) {
         e->probed = 1;
         probe(e, &e->id);
+        probe_behaviour(e);
     }
     io0 = e->env.io_faults(e->env.user);
     rc = contract(e, "fwr_begin", fwr_begin(&e->fw, &e->id), io0);
