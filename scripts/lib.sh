@@ -8,7 +8,7 @@ FOTASIM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # examples/http_update, built with the harness, needs libcurl.
 FOTASIM_BUILD_PKGS="cmake make gcc pkg-config libc6-dev libdeflate-dev
   libfiu-dev fiu-utils libcmocka-dev libsqlite3-dev sqlite3 libinih-dev
-  libmbedtls-dev parallel gnuplot-nox help2man libcurl4-openssl-dev"
+  libmbedtls-dev liblz4-dev parallel gnuplot-nox help2man libcurl4-openssl-dev"
 FOTASIM_CROSS_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   gcc-riscv64-unknown-elf"
 # The report's browser test; strace makes writes fail for the storage

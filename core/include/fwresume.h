@@ -42,21 +42,23 @@ extern "C" {
 
 enum fwr_err {
     FWR_OK = 0,
-    FWR_E_INVAL = -1,    /* bad argument or inconsistent configuration */
-    FWR_E_GEOMETRY = -2, /* sizes/alignments the engine cannot work with */
-    FWR_E_NOSPC = -3,    /* record area too small for the image's blocks */
-    FWR_E_IO = -4,       /* a flash op returned an error */
-    FWR_E_PROG = -5,     /* program read-back mismatch beyond max_retries */
-    FWR_E_ERASE = -6,    /* erase failed beyond max_retries */
-    FWR_E_HASH = -7,     /* a hash op returned an error */
-    FWR_E_STATE = -8,    /* call not valid in the current state */
-    FWR_E_RANGE = -9,    /* fed more bytes than the current range holds */
-    FWR_E_AGAIN = -10,   /* transfer invalidated: discard it, ask next_range */
-    FWR_E_DIGEST = -11,  /* image digest mismatch beyond max_restarts */
-    FWR_E_LOCKED = -12,  /* image complete and locked: no further writes */
+    FWR_E_INVAL = -1,     /* bad argument or inconsistent configuration */
+    FWR_E_GEOMETRY = -2,  /* sizes/alignments the engine cannot work with */
+    FWR_E_NOSPC = -3,     /* record area too small for the image's blocks */
+    FWR_E_IO = -4,        /* a flash op returned an error */
+    FWR_E_PROG = -5,      /* program read-back mismatch beyond max_retries */
+    FWR_E_ERASE = -6,     /* erase failed beyond max_retries */
+    FWR_E_HASH = -7,      /* a hash op returned an error */
+    FWR_E_STATE = -8,     /* call not valid in the current state */
+    FWR_E_RANGE = -9,     /* fed more bytes than the current range holds */
+    FWR_E_AGAIN = -10,    /* transfer invalidated: discard it, ask next_range */
+    FWR_E_DIGEST = -11,   /* image digest mismatch beyond max_restarts */
+    FWR_E_LOCKED = -12,   /* image complete and locked: no further writes */
     FWR_E_BADBLOCK = -13, /* no good erase unit left (port/fwr_skipbad.h) */
-    FWR_E_DIGEST_ORDER = -14 /* the image is right, but its CRC-32 digest was
-                                given byte-reversed: use fwr_image_set_crc32 */
+    FWR_E_DIGEST_ORDER = -14, /* the image is right, but its CRC-32 digest was
+                                 given byte-reversed: use fwr_image_set_crc32 */
+    FWR_E_PACKAGE = -15 /* malformed package: bad magic or version, a length
+                           past its end, a compressed block that overruns */
 };
 
 /* Returned by fwr_flash_ops.read when ECC could not correct the data. The
@@ -253,8 +255,8 @@ int fwr_image_set_crc32(struct fwr_image *img, uint32_t crc);
 /* An MD5 (16 bytes) or SHA-256 (32 bytes) digest, in the order the hash
  * writes it. FWR_E_INVAL for another kind or length (CRC-32 included: it
  * is a number, fwr_image_set_crc32). */
-int fwr_image_set_digest(struct fwr_image *img, uint8_t kind,
-                         const void *bytes, uint32_t len);
+int fwr_image_set_digest(struct fwr_image *img, uint8_t kind, const void *bytes,
+                         uint32_t len);
 
 /* -------------------------------------------------------------- runtime */
 

@@ -640,7 +640,7 @@ static const char *fwr_err_name(int e)
         "FWR_OK",       "FWR_E_INVAL",    "FWR_E_GEOMETRY",    "FWR_E_NOSPC",
         "FWR_E_IO",     "FWR_E_PROG",     "FWR_E_ERASE",       "FWR_E_HASH",
         "FWR_E_STATE",  "FWR_E_RANGE",    "FWR_E_AGAIN",       "FWR_E_DIGEST",
-        "FWR_E_LOCKED", "FWR_E_BADBLOCK", "FWR_E_DIGEST_ORDER"};
+        "FWR_E_LOCKED", "FWR_E_BADBLOCK", "FWR_E_DIGEST_ORDER", "FWR_E_PACKAGE"};
     return e <= 0 && -e < (int)(sizeof(names) / sizeof(names[0])) ? names[-e]
                                                                   : "?";
 }

@@ -103,7 +103,8 @@ static const char *error_name(int err)
         "FWR_E_DIGEST (image digest mismatch beyond the restarts)",
         "FWR_E_LOCKED (image complete and locked)",
         "FWR_E_BADBLOCK (no good erase unit left)",
-        "FWR_E_DIGEST_ORDER (the CRC-32 digest was given byte-reversed)"};
+        "FWR_E_DIGEST_ORDER (the CRC-32 digest was given byte-reversed)",
+        "FWR_E_PACKAGE (malformed package)"};
     if (err <= 0 && -err < (int)(sizeof(names) / sizeof(names[0])))
         return names[-err];
     return "unknown engine error";
