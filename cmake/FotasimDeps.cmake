@@ -23,6 +23,9 @@ fotasim_require_pc(INIH inih libinih-dev)
 # torture run's time.
 fotasim_require_pc(LIBDEFLATE libdeflate libdeflate-dev)
 
+# LZ4 (high-compression mode) for `fotasim pack`: the packer's encoder.
+fotasim_require_pc(LZ4 liblz4 liblz4-dev)
+
 find_package(SQLite3)
 if(NOT SQLite3_FOUND)
   message(FATAL_ERROR "SQLite3 not found: apt-get install libsqlite3-dev")

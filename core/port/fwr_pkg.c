@@ -22,6 +22,14 @@ static int all_zero(const uint8_t *b, uint32_t n)
     return 1;
 }
 
+/* Note where a rule broke; 1 when it did. */
+static int refuse(struct fwr_pkg_header *h, int broken, uint32_t offset)
+{
+    if (broken)
+        h->bad_offset = offset;
+    return broken;
+}
+
 int fwr_pkg_parse_header(const uint8_t *b, uint32_t len,
                          struct fwr_pkg_header *h)
 {
@@ -29,10 +37,15 @@ int fwr_pkg_parse_header(const uint8_t *b, uint32_t len,
 
     if (!b || !h)
         return FWR_E_INVAL;
-    if (len < FWR_PKG_HEADER_SIZE || get32(b) != FWR_PKG_MAGIC ||
-        get16(b + 4) != FWR_PKG_VERSION ||
-        get16(b + 6) != FWR_PKG_HEADER_SIZE ||
-        get32(b + 60) != fwr_crc32(0, b, 60) || b[31] || !all_zero(b + 44, 16))
+    h->bad_offset = len < 4 ? len : 0;
+    if (len < 4 || get32(b) != FWR_PKG_MAGIC)
+        return FWR_E_PACKAGE;
+    h->bad_offset = len < FWR_PKG_HEADER_SIZE ? len : 4;
+    if (len < FWR_PKG_HEADER_SIZE || get16(b + 4) != FWR_PKG_VERSION)
+        return FWR_E_PACKAGE;
+    if (refuse(h, get16(b + 6) != FWR_PKG_HEADER_SIZE, 6) ||
+        refuse(h, get32(b + 60) != fwr_crc32(0, b, 60), 60) ||
+        refuse(h, b[31] != 0, 31) || refuse(h, !all_zero(b + 44, 16), 44))
         return FWR_E_PACKAGE;
     h->image_size = get32(b + 8);
     h->block_size = bs = get32(b + 12);
@@ -43,27 +56,39 @@ int fwr_pkg_parse_header(const uint8_t *b, uint32_t len,
     h->key_size = b[30];
     h->window = get32(b + 32);
     memcpy(h->nonce, b + 36, 8);
-    if (!h->image_size || bs < FWR_PKG_MIN_BLOCK || bs > FWR_PKG_MAX_BLOCK ||
-        (bs & (bs - 1u)) || n != (h->image_size - 1u) / bs + 1u)
+    if (refuse(h, !h->image_size, 8) ||
+        refuse(h,
+               bs < FWR_PKG_MIN_BLOCK || bs > FWR_PKG_MAX_BLOCK ||
+                   (bs & (bs - 1u)),
+               12) ||
+        refuse(h, n != (h->image_size - 1u) / bs + 1u, 16))
         return FWR_E_PACKAGE;
-    if (fl & ~(FWR_PKG_LZ4 | FWR_PKG_AES | FWR_PKG_DELTA | FWR_PKG_SIGNED))
-        return FWR_E_PACKAGE;
-    /* A delta is LZ4 with a dictionary; AES needs its key size; CTR
-     * without a signature lets anyone flip plaintext bits. */
-    if (((fl & FWR_PKG_DELTA) && (!(fl & FWR_PKG_LZ4) || !h->window)) ||
-        (!(fl & FWR_PKG_DELTA) && h->window))
-        return FWR_E_PACKAGE;
-    if ((fl & FWR_PKG_AES) ? (h->key_size != 16u && h->key_size != 32u) ||
-                                 !(fl & FWR_PKG_SIGNED)
-                           : h->key_size != 0u)
-        return FWR_E_PACKAGE;
-    if (h->sig_size != ((fl & FWR_PKG_SIGNED) ? FWR_PKG_SIG_SIZE : 0u))
+    /* Known flags only; a delta is LZ4 with a dictionary; AES needs its
+     * key size, and CTR without a signature lets anyone flip plaintext
+     * bits. */
+    if (refuse(h,
+               (fl & ~(FWR_PKG_LZ4 | FWR_PKG_AES | FWR_PKG_DELTA |
+                       FWR_PKG_SIGNED)) ||
+                   ((fl & FWR_PKG_DELTA) && !(fl & FWR_PKG_LZ4)) ||
+                   ((fl & FWR_PKG_AES) && !(fl & FWR_PKG_SIGNED)),
+               20) ||
+        refuse(h, !(fl & FWR_PKG_DELTA) != !h->window, 32) ||
+        refuse(h,
+               (fl & FWR_PKG_AES) ? h->key_size != 16u && h->key_size != 32u
+                                  : h->key_size != 0u,
+               30) ||
+        refuse(h,
+               h->sig_size != ((fl & FWR_PKG_SIGNED) ? FWR_PKG_SIG_SIZE : 0u),
+               28))
         return FWR_E_PACKAGE;
     /* M = 68 + 40 N, and the whole head addressable in 32 bits. */
-    if (n > (0xFFFFFFFFu - FWR_PKG_HEADER_SIZE - FWR_PKG_MANIFEST_FIXED -
-             FWR_PKG_SIG_SIZE) /
-                FWR_PKG_ENTRY_SIZE ||
-        h->manifest_size != FWR_PKG_MANIFEST_FIXED + FWR_PKG_ENTRY_SIZE * n)
+    if (refuse(h,
+               n > (0xFFFFFFFFu - FWR_PKG_HEADER_SIZE - FWR_PKG_MANIFEST_FIXED -
+                    FWR_PKG_SIG_SIZE) /
+                           FWR_PKG_ENTRY_SIZE ||
+                   h->manifest_size !=
+                       FWR_PKG_MANIFEST_FIXED + FWR_PKG_ENTRY_SIZE * n,
+               24))
         return FWR_E_PACKAGE;
     return 0;
 }
@@ -82,31 +107,35 @@ uint32_t fwr_pkg_block_len(const struct fwr_pkg_header *h, uint32_t i)
                                               : h->block_size;
 }
 
-int fwr_pkg_check_manifest(const struct fwr_pkg_header *h, const uint8_t *m,
+int fwr_pkg_check_manifest(struct fwr_pkg_header *h, const uint8_t *m,
                            uint32_t package_size)
 {
+    const uint32_t base = FWR_PKG_HEADER_SIZE;
     uint32_t i, at;
 
     if (!h || !m)
         return FWR_E_INVAL;
     at = fwr_pkg_data_offset(h);
-    if (!(h->flags & FWR_PKG_DELTA) && (get32(m + 32) || !all_zero(m + 36, 32)))
-        return FWR_E_PACKAGE; /* an old image named for no delta */
-    if ((h->flags & FWR_PKG_DELTA) && !get32(m + 32))
+    /* An old image named for no delta, or none named for one. */
+    if (refuse(h, !(h->flags & FWR_PKG_DELTA) != !get32(m + 32), base + 32) ||
+        refuse(h, !(h->flags & FWR_PKG_DELTA) && !all_zero(m + 36, 32),
+               base + 36))
         return FWR_E_PACKAGE;
     for (i = 0; i < h->nblocks; i++) {
-        const uint8_t *e =
-            m + FWR_PKG_MANIFEST_FIXED + (uint32_t)FWR_PKG_ENTRY_SIZE * i;
-        uint32_t off = get32(e), len = get32(e + 4),
+        uint32_t eo = FWR_PKG_MANIFEST_FIXED + FWR_PKG_ENTRY_SIZE * i;
+        uint32_t off = get32(m + eo), len = get32(m + eo + 4),
                  plain = fwr_pkg_block_len(h, i);
-        if (off != at || !len || len > 0xFFFFFFFFu - at)
-            return FWR_E_PACKAGE;
-        if ((h->flags & FWR_PKG_LZ4) ? len > FWR_PKG_LZ4_BOUND(plain)
-                                     : len != plain)
+        if (refuse(h, off != at, base + eo) ||
+            refuse(h,
+                   !len || len > 0xFFFFFFFFu - at ||
+                       ((h->flags & FWR_PKG_LZ4)
+                            ? len > FWR_PKG_LZ4_BOUND(plain)
+                            : len != plain),
+                   base + eo + 4))
             return FWR_E_PACKAGE;
         at += len;
     }
-    if (package_size && at != package_size)
+    if (refuse(h, package_size && at != package_size, package_size))
         return FWR_E_PACKAGE;
     return 0;
 }

@@ -49,6 +49,9 @@ struct fwr_pkg_header {
     uint16_t sig_size;      /* S */
     uint8_t key_size;       /* 16, 32, or 0 without AES */
     uint8_t nonce[8];
+    /* Set by a refusal: the package offset of the field that broke a
+     * rule (a host tool names it; a device may ignore it). */
+    uint32_t bad_offset;
 };
 
 struct fwr_pkg_entry {
@@ -74,9 +77,11 @@ uint32_t fwr_pkg_block_len(const struct fwr_pkg_header *h, uint32_t i);
  * that tile the block area from fwr_pkg_data_offset() on, in order, each
  * within its bound (exactly the block's length without LZ4, at most
  * FWR_PKG_LZ4_BOUND of it with), the last ending at package_size (0: the
- * size is not known yet; the tiling is checked all the same).
+ * size is not known yet; the tiling is checked all the same). A refusal
+ * sets h->bad_offset (the package size itself when the entries end
+ * elsewhere).
  */
-int fwr_pkg_check_manifest(const struct fwr_pkg_header *h, const uint8_t *m,
+int fwr_pkg_check_manifest(struct fwr_pkg_header *h, const uint8_t *m,
                            uint32_t package_size);
 
 /* Entry i of a checked manifest m. 0, or FWR_E_INVAL past the last. */

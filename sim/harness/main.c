@@ -18,6 +18,7 @@
 #include "cli_args.h"
 #include "clock.h"
 #include "campaign.h"
+#include "cmd_pack.h"
 #include "db.h"
 #include "junit.h"
 #include "pipeline.h"
@@ -1227,6 +1228,13 @@ static const struct command {
     {"campaign", "campaign FILE",
      "every pair of a campaign's dimensions in some run (docs/campaign.md)",
      run_campaign},
+    {"pack", "pack FIRMWARE -o PKG",
+     "build a compressed, encrypted, signed or delta package "
+     "(docs/package-format.md)",
+     cmd_pack},
+    {"inspect", "inspect PKG",
+     "check a package: header, manifest, ratio per block, signature",
+     cmd_inspect},
     {"list", "list", "list scenarios and device presets", cmd_list},
 };
 

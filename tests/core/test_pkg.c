@@ -247,6 +247,40 @@ static void test_manifest_rules(void **s)
     assert_int_equal(fwr_pkg_check_manifest(NULL, p.b + 64, size), FWR_E_INVAL);
 }
 
+/* A refusal names the field: its offset in the package. */
+static void test_refusal_names_the_field(void **s)
+{
+    uint32_t st[4] = {4096, 4096, 4096, 100}, size;
+    struct fwr_pkg_header h;
+    struct head p;
+    (void)s;
+    p = plain();
+    build(&p, st);
+    p.b[1] ^= 1;
+    assert_int_equal(parse(&p, &h), FWR_E_PACKAGE);
+    assert_int_equal(h.bad_offset, 0);
+    p = plain();
+    build(&p, st);
+    p.b[13] ^= 1;
+    assert_int_equal(parse(&p, &h), FWR_E_PACKAGE);
+    assert_int_equal(h.bad_offset, 60); /* the CRC, before any field */
+    seal(&p);
+    assert_int_equal(parse(&p, &h), FWR_E_PACKAGE);
+    assert_int_equal(h.bad_offset, 12); /* the block size */
+    assert_int_equal(fwr_pkg_parse_header(p.b, 10, &h), FWR_E_PACKAGE);
+    assert_int_equal(h.bad_offset, 10); /* where the bytes ran out */
+    p = plain();
+    size = build(&p, st);
+    assert_int_equal(parse(&p, &h), 0);
+    put32(p.b + 64 + 68 + 40 * 2, 1);
+    assert_int_equal(fwr_pkg_check_manifest(&h, p.b + 64, size), FWR_E_PACKAGE);
+    assert_int_equal(h.bad_offset, 64 + 68 + 40 * 2);
+    build(&p, st);
+    assert_int_equal(fwr_pkg_check_manifest(&h, p.b + 64, size + 5),
+                     FWR_E_PACKAGE);
+    assert_int_equal(h.bad_offset, size + 5);
+}
+
 /* 4096 blocks of 1 MiB at LZ4's bound add up past 2^32: offsets that tile
  * in wrapped 32-bit arithmetic must not pass. */
 static void test_offsets_never_wrap(void **s)
@@ -282,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_every_transform_combination_parses),
         cmocka_unit_test(test_manifest_rules),
         cmocka_unit_test(test_offsets_never_wrap),
+        cmocka_unit_test(test_refusal_names_the_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
