@@ -359,7 +359,7 @@ int cmd_inspect(int argc, char **argv)
                           (uint32_t)v.manifest[35] << 24),
                (unsigned)v.h.window);
     printf("  manifest   %u bytes; block data from offset %u\n",
-           (unsigned)v.h.manifest_size, (unsigned)fwr_pkg_data_offset(&v.h));
+           (unsigned)v.h.manifest_size, (unsigned)pack_data_offset(&v));
     rc = 0;
     if (old) {
         if (pack_sha256(old, old_len, h) || memcmp(h, v.manifest + 36, 32) ||
@@ -395,11 +395,11 @@ int cmd_inspect(int argc, char **argv)
         goto out;
     }
     for (i = 0; i < v.h.nblocks; i++) {
-        struct fwr_pkg_entry e;
+        uint32_t e_offset, e_length;
         int can = !((v.h.flags & FWR_PKG_AES) && !key) &&
                   !((v.h.flags & FWR_PKG_DELTA) && !old);
-        fwr_pkg_entry(&v.h, v.manifest, i, &e);
-        stored += e.length;
+        pack_entry(&v, i, &e_offset, &e_length);
+        stored += e_length;
         r = can ? pack_block(&v, i, key, key_len, old, old_len, plain, err,
                              sizeof(err))
                 : 2;
@@ -409,9 +409,9 @@ int cmd_inspect(int argc, char **argv)
             bad++;
         if (blocks || r == 1 || r < 0)
             printf("  block %-5u offset %-9u %7u -> %7u bytes  %5.1f %%  %s\n",
-                   (unsigned)i, (unsigned)e.offset, (unsigned)e.length,
-                   (unsigned)fwr_pkg_block_len(&v.h, i),
-                   100.0 * e.length / fwr_pkg_block_len(&v.h, i),
+                   (unsigned)i, (unsigned)e_offset, (unsigned)e_length,
+                   (unsigned)pack_block_len(&v, i),
+                   100.0 * e_length / pack_block_len(&v, i),
                    r == 0   ? "ok"
                    : r == 1 ? "DECODES TO OTHER BYTES"
                    : r == 2 ? "not decoded (key or base missing)"

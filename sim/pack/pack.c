@@ -455,3 +455,24 @@ int pack_block(const struct pack_view *v, uint32_t i, const uint8_t *key,
     }
     return memcmp(hash, e.sha256, 32) ? 1 : 0;
 }
+
+uint32_t pack_data_offset(const struct pack_view *v)
+{
+    return fwr_pkg_data_offset(&v->h);
+}
+
+uint32_t pack_block_len(const struct pack_view *v, uint32_t i)
+{
+    return fwr_pkg_block_len(&v->h, i);
+}
+
+void pack_entry(const struct pack_view *v, uint32_t i, uint32_t *offset,
+                uint32_t *length)
+{
+    struct fwr_pkg_entry e;
+    *offset = *length = 0;
+    if (!fwr_pkg_entry(&v->h, v->manifest, i, &e)) {
+        *offset = e.offset;
+        *length = e.length;
+    }
+}

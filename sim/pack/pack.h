@@ -61,6 +61,13 @@ int pack_block(const struct pack_view *v, uint32_t i, const uint8_t *key,
 void pack_window(uint32_t i, uint32_t block_size, uint32_t window,
                  uint32_t old_len, uint32_t *from, uint32_t *len);
 
+/* Of an opened package: where block data begins, block i's plaintext
+ * length, and its entry (offset and stored length). */
+uint32_t pack_data_offset(const struct pack_view *v);
+uint32_t pack_block_len(const struct pack_view *v, uint32_t i);
+void pack_entry(const struct pack_view *v, uint32_t i, uint32_t *offset,
+                uint32_t *length);
+
 /* SHA-256 of buf[0, n) into out. 0 or -1. */
 int pack_sha256(const uint8_t *buf, uint32_t n, uint8_t out[32]);
 
