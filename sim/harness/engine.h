@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define ENGINE_ABI 1
+#define ENGINE_ABI 2
 
 /* step(): the image is complete; or more is wanted. Errors are negative
  * and the engine's own (error_name() names them). */
@@ -81,6 +81,11 @@ struct engine_image {
     uint8_t tag_len; /* bytes of tag used */
     uint8_t digest[ENGINE_HASH_MAX];
     uint8_t tag[32]; /* an ETag or version string */
+    /* 0: the server offers the plain image, and ranges are of it. Else it
+     * offers a package (docs/package-format.md) of this many bytes, and
+     * ranges are of the package; size and digest (SHA-256) remain the
+     * plaintext image's. */
+    uint32_t package_size;
 };
 
 /* The network. An engine asks for a range, then receives its bytes in
@@ -115,6 +120,11 @@ struct engine_env {
     uint64_t (*flash_ops)(void *user);
     uint64_t (*io_faults)(void *user);
     void (*breach)(void *user, const char *what);
+    /* The image the device runs now, in its other slot (A/B): the base of a
+     * delta package. Read-only while the update downloads; old_size 0 and
+     * old_read NULL when the scenario has none. */
+    int (*old_read)(void *user, uint32_t off, void *buf, uint32_t len);
+    uint32_t old_size;
 };
 
 /* Where the harness put the engine, and what the scenario asks of it. */
@@ -138,6 +148,13 @@ struct engine_params {
     /* 1: give the engine exactly the work RAM it needs, no more (a roomy
      * buffer may hide an engine that needs more than it says). */
     uint8_t ram_exact;
+    /* Packaged updates (engine_image.package_size): the device's secrets
+     * and the largest delta window it must hold. package 0: none. */
+    uint8_t package;
+    uint32_t package_window;
+    const uint8_t *aes_key; /* 16 or 32 bytes, or NULL */
+    uint32_t aes_key_len;
+    const uint8_t *sign_pub; /* 65-byte P-256 point, or NULL: unsigned */
 };
 
 struct engine_ops {

@@ -321,6 +321,10 @@ static const char *const torn_names[] = {"none",   "all",   "prefix",
 static const char *const wear_names[] = {"none", "fail", "stuck", "badblock",
                                          NULL};
 static const char *const verify_names[] = {"full", "trusted", NULL};
+static const char *const content_names[] = {"random", "code", NULL};
+static const char *const old_slot_names[] = {"base", "other", NULL};
+static const char *const transform_names[] = {
+    "none", "lz4", "aes-ctr", "lz4+aes", "delta-lz4", "delta-lz4+aes", NULL};
 static const char *const crc_ops_names[] = {"host", "engine", NULL};
 static const char *const work_names[] = {"roomy", "exact", NULL};
 static const char *const cut_names[] = {"exhaustive", "random", "logspaced",
@@ -452,6 +456,34 @@ static const struct key_def keys[] = {
     {"image", "version2_seed", KT_UINT, AT(image.version2_seed), 0, U32, NULL,
      NULL, "2",
      "content of the image the server switches to (`link.change_after`)"},
+    {"image", "content", KT_ENUM, AT(image.content), 0, 0, content_names, NULL,
+     "`random`",
+     "generated content: `random` bytes (incompressible) or `code`, seeded "
+     "words of a small vocabulary that LZ4 shrinks about as machine code"},
+    {"image", "transform", KT_ENUM, AT(image.transform), 0, 0, transform_names,
+     NULL, "`none`",
+     "what the server offers (docs/package-format.md): the plain image, or a "
+     "package of it, LZ4-compressed, AES-CTR-encrypted, both, or a delta "
+     "against the old image; a package needs `engine.digest = sha256`; "
+     "encryption needs the three key files"},
+    {"image", "window", KT_UINT, AT(image.window), 4 * KiB, 64 * KiB, NULL,
+     NULL, "16K", "delta dictionary bytes (a power of two): RAM on the device"},
+    {"image", "old_edits", KT_UINT, AT(image.old_edits), 1, 1u << 20, NULL,
+     NULL, "16",
+     "delta: the old image in the device's other slot is the update with "
+     "this many seeded 8-byte edits"},
+    {"image", "old_slot", KT_ENUM, AT(image.old_slot), 0, 0, old_slot_names,
+     NULL, "`base`",
+     "delta: the device's other slot holds the package's base, or `other` "
+     "content (the engine must refuse every package: the wrong-base test)"},
+    {"image", "encrypt_key", KT_FILE, AT(image.encrypt_key), 0, 0, NULL, NULL,
+     "none", "AES key file, 16 or 32 bytes, shared by packer and device"},
+    {"image", "sign_key", KT_FILE, AT(image.sign_key), 0, 0, NULL, NULL, "none",
+     "PEM ECDSA P-256 private key the packer signs with"},
+    {"image", "verify_key", KT_FILE, AT(image.verify_key), 0, 0, NULL, NULL,
+     "none",
+     "PEM public key the device verifies with (with `sign_key`; another "
+     "key's makes every package refused)"},
 
     {"engine", "kind", KT_ENGINE, AT(engine.kind), 0, 0, NULL, NULL,
      "`fwresume`",
@@ -1043,6 +1075,8 @@ static void defaults(struct scenario *sc)
     sc->image.size = 1u << 20;
     sc->image.seed = 1;
     sc->image.version2_seed = 2;
+    sc->image.window = 16u * 1024u;
+    sc->image.old_edits = 16;
     sc->engine.block_size = 4096;
     sc->engine.hash = ENGINE_HASH_CRC32;
     sc->engine.digest = ENGINE_HASH_CRC32;
@@ -1104,6 +1138,63 @@ static int pow2(uint32_t v)
     return v && !(v & (v - 1));
 }
 
+/* The [image] package keys: what a package needs to be built and read. */
+static int package_check(struct parse *p)
+{
+    const struct scenario_image *im = &p->sc->image;
+    int aes = im->transform == SCENARIO_AES ||
+              im->transform == SCENARIO_LZ4_AES ||
+              im->transform == SCENARIO_DELTA_AES;
+    struct stat st;
+
+    if (!pow2(im->window)) {
+        kerr(p, C("image.window"), "%u is not a power of two", im->window);
+        return -1;
+    }
+    if (im->transform == SCENARIO_PLAIN)
+        return 0;
+    if (p->sc->engine.digest != ENGINE_HASH_SHA256) {
+        kerr(p, C("engine.digest", "image.transform"),
+             "a package names its image by SHA-256: set engine.digest = "
+             "sha256");
+        return -1;
+    }
+    if (p->sc->engine.block_size < 256u ||
+        p->sc->engine.block_size > (1u << 20)) {
+        kerr(p, C("engine.block_size", "image.transform"),
+             "a package's blocks are 256 B to 1M (%u)",
+             p->sc->engine.block_size);
+        return -1;
+    }
+    if (aes && !im->encrypt_key[0]) {
+        kerr(p, C("image.transform"),
+             "an encrypted package needs image.encrypt_key");
+        return -1;
+    }
+    if (aes && (!im->sign_key[0] || !im->verify_key[0])) {
+        kerr(p, C("image.transform"),
+             "an encrypted package must be signed: set image.sign_key and "
+             "image.verify_key");
+        return -1;
+    }
+    if (!im->sign_key[0] != !im->verify_key[0]) {
+        kerr(p, C(im->sign_key[0] ? "image.sign_key" : "image.verify_key"),
+             "sign_key and verify_key go together");
+        return -1;
+    }
+    if (im->encrypt_key[0] && stat(im->encrypt_key, &st)) {
+        kerr(p, C("image.encrypt_key"), "%s: %s", im->encrypt_key,
+             strerror(errno));
+        return -1;
+    }
+    if (im->encrypt_key[0] && st.st_size != 16 && st.st_size != 32) {
+        kerr(p, C("image.encrypt_key"), "%s: %lld bytes, not 16 or 32",
+             im->encrypt_key, (long long)st.st_size);
+        return -1;
+    }
+    return 0;
+}
+
 static int validate(struct parse *p)
 {
     struct scenario *sc = p->sc;
@@ -1134,6 +1225,8 @@ static int validate(struct parse *p)
              sc->engine.block_size);
         return -1;
     }
+    if (package_check(p))
+        return -1;
     if (sc->engine.block_size % g->prog_size) {
         kerr(p, C("engine.block_size", "device.prog_size", "device.preset"),
              "%u is not a multiple of the device's program unit (%u)",

@@ -31,6 +31,37 @@ struct scenario_image {
     uint64_t seed;          /* content generator seed (when no file) */
     char file[256];         /* image file, or "" */
     uint32_t version2_seed; /* content seed of the replacement image */
+    uint8_t content;        /* enum scenario_content (generated images) */
+    /* Packaged updates (docs/package-format.md): what the server offers. */
+    uint8_t transform;     /* enum scenario_transform */
+    uint32_t window;       /* delta dictionary bytes */
+    uint32_t old_edits;    /* delta: the old image is the update, edited */
+    char encrypt_key[256]; /* AES key file (16 or 32 bytes), or "" */
+    char sign_key[256];    /* PEM ECDSA P-256 private key, or "" */
+    char verify_key[256];  /* PEM public key the device holds, or "" */
+    uint8_t old_slot;      /* enum scenario_old_slot */
+};
+
+/* image.content of a generated image: uniform bytes (LZ4 cannot shrink
+ * them), or seeded words from a small vocabulary, which compress about
+ * as machine code does. */
+enum scenario_content {
+    SCENARIO_CONTENT_RANDOM = 0,
+    SCENARIO_CONTENT_CODE = 1
+};
+
+/* image.old_slot: the device's other slot holds the delta's base, or
+ * another image (every delta package must then be refused). */
+enum scenario_old_slot { SCENARIO_OLD_BASE = 0, SCENARIO_OLD_OTHER = 1 };
+
+/* image.transform: the server offers the plain image, or a package. */
+enum scenario_transform {
+    SCENARIO_PLAIN = 0,
+    SCENARIO_LZ4 = 1,
+    SCENARIO_AES = 2,
+    SCENARIO_LZ4_AES = 3,
+    SCENARIO_DELTA = 4,
+    SCENARIO_DELTA_AES = 5
 };
 
 /* Who computes a CRC-32 block hash or digest for the engine: the host's

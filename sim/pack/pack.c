@@ -398,6 +398,33 @@ int pack_verify(const struct pack_view *v, const char *pubkey_path, char *err,
     return rc;
 }
 
+int pack_public_point(const char *path, uint8_t out[65], char *err,
+                      size_t errlen)
+{
+    mbedtls_pk_context pk;
+    size_t olen = 0;
+    int rc = -1, e;
+
+    mbedtls_pk_init(&pk);
+    if ((e = mbedtls_pk_parse_public_keyfile(&pk, path))) {
+        snprintf(err, errlen,
+                 "%s: not a readable PEM or DER public key (mbedTLS -0x%04x)",
+                 path, (unsigned)-e);
+    } else if (!mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECKEY) ||
+               mbedtls_pk_ec(pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+        snprintf(err, errlen, "%s: not an ECDSA P-256 public key", path);
+    } else if (mbedtls_ecp_point_write_binary(
+                   &mbedtls_pk_ec(pk)->grp, &mbedtls_pk_ec(pk)->Q,
+                   MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out, 65) ||
+               olen != 65) {
+        snprintf(err, errlen, "%s: cannot write the point", path);
+    } else {
+        rc = 0;
+    }
+    mbedtls_pk_free(&pk);
+    return rc;
+}
+
 int pack_block(const struct pack_view *v, uint32_t i, const uint8_t *key,
                uint32_t key_len, const uint8_t *old, uint32_t old_len,
                uint8_t *out, char *err, size_t errlen)

@@ -48,6 +48,10 @@ int pack_open(struct pack_view *v, const uint8_t *pkg, uint32_t size, char *err,
 int pack_verify(const struct pack_view *v, const char *pubkey_path, char *err,
                 size_t errlen);
 
+/* The P-256 public key in the PEM or DER file at path as a device holds
+ * it: the uncompressed point 0x04 || X || Y. 0, or -1 (err). */
+int pack_public_point(const char *path, uint8_t out[65], char *err,
+                      size_t errlen);
 /* Block i decoded into out (the block's plaintext length, at most the
  * block size) with key (NULL unless AES) and the delta base old (NULL
  * unless delta): 0 when its SHA-256 is the manifest's, 1 when it decodes

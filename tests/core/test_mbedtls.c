@@ -13,6 +13,11 @@
 
 #include "flash_double.h"
 #include "fwr_mbedtls.h"
+#include "fwr_mbedtls_pkg.h"
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/entropy.h>
 #include "fwresume.h"
 
 static uint8_t img[200000];
@@ -149,11 +154,114 @@ static void test_sha256_download_resumes(void **state)
     fd_free(&d);
 }
 
+/* NIST SP 800-38A, F.5.1 (CTR-AES128.Encrypt), first two blocks: the
+ * hook decrypts in place, and CTR decryption is encryption. */
+static void test_aes_ctr_known_vector(void **state)
+{
+    static const uint8_t key[16] = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae,
+                                    0xd2, 0xa6, 0xab, 0xf7, 0x15, 0x88,
+                                    0x09, 0xcf, 0x4f, 0x3c};
+    static const uint8_t ctr[16] = {0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5,
+                                    0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb,
+                                    0xfc, 0xfd, 0xfe, 0xff};
+    static const uint8_t plain[32] = {
+        0x6b, 0xc1, 0xbe, 0xe2, 0x2e, 0x40, 0x9f, 0x96, 0xe9, 0x3d, 0x7e,
+        0x11, 0x73, 0x93, 0x17, 0x2a, 0xae, 0x2d, 0x8a, 0x57, 0x1e, 0x03,
+        0xac, 0x9c, 0x9e, 0xb7, 0x6f, 0xac, 0x45, 0xaf, 0x8e, 0x51};
+    static const uint8_t cipher[32] = {
+        0x87, 0x4d, 0x61, 0x91, 0xb6, 0x20, 0xe3, 0x26, 0x1b, 0xef, 0x68,
+        0x64, 0x99, 0x0d, 0xb6, 0xce, 0x98, 0x06, 0xf6, 0x6b, 0x79, 0x70,
+        0xfd, 0xff, 0x86, 0x17, 0x18, 0x7b, 0xb9, 0xff, 0xfd, 0xff};
+    struct fwr_mbedtls_pkg m;
+    uint8_t buf[32];
+    (void)state;
+
+    assert_int_equal(fwr_mbedtls_pkg_init(&m, key, 16, NULL), 0);
+    memcpy(buf, cipher, 32);
+    assert_int_equal(fwr_mbedtls_aes_ctr(&m, ctr, buf, 32), 0);
+    assert_memory_equal(buf, plain, 32);
+    /* The counter is the caller's: a second call starts from it again. */
+    assert_int_equal(fwr_mbedtls_aes_ctr(&m, ctr, buf, 32), 0);
+    assert_memory_equal(buf, cipher, 32);
+    /* No public key: nothing verifies. */
+    {
+        uint8_t sig[64];
+        memcpy(sig, cipher, 32);
+        memcpy(sig + 32, cipher, 32);
+        assert_int_equal(fwr_mbedtls_verify(&m, buf, sig), 0);
+    }
+    fwr_mbedtls_pkg_free(&m);
+
+    assert_int_equal(fwr_mbedtls_pkg_init(&m, key, 24, NULL), FWR_E_INVAL);
+    fwr_mbedtls_pkg_free(&m);
+    assert_int_equal(fwr_mbedtls_pkg_init(&m, NULL, 0, NULL), 0);
+    assert_int_equal(fwr_mbedtls_aes_ctr(&m, ctr, buf, 32), FWR_E_HASH);
+    fwr_mbedtls_pkg_free(&m);
+}
+
+/* A signature made by mbedTLS with a fresh key verifies; a bit off in the
+ * digest or the signature does not; a point off the curve is refused. */
+static void test_ecdsa_verify(void **state)
+{
+    mbedtls_entropy_context ent;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_ecdsa_context k;
+    mbedtls_mpi r, s;
+    struct fwr_mbedtls_pkg m;
+    uint8_t pub[FWR_MBEDTLS_PUB_SIZE], digest[32], sig[64];
+    size_t olen = 0;
+    (void)state;
+
+    mbedtls_entropy_init(&ent);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_ecdsa_init(&k);
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    assert_int_equal(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent,
+                                           (const unsigned char *)"t", 1),
+                     0);
+    assert_int_equal(mbedtls_ecdsa_genkey(&k, MBEDTLS_ECP_DP_SECP256R1,
+                                          mbedtls_ctr_drbg_random, &drbg),
+                     0);
+    assert_int_equal(mbedtls_ecp_point_write_binary(&k.grp, &k.Q,
+                                                    MBEDTLS_ECP_PF_UNCOMPRESSED,
+                                                    &olen, pub, sizeof(pub)),
+                     0);
+    assert_int_equal(olen, FWR_MBEDTLS_PUB_SIZE);
+    memset(digest, 0x5a, sizeof(digest));
+    assert_int_equal(mbedtls_ecdsa_sign(&k.grp, &r, &s, &k.d, digest, 32,
+                                        mbedtls_ctr_drbg_random, &drbg),
+                     0);
+    assert_int_equal(mbedtls_mpi_write_binary(&r, sig, 32), 0);
+    assert_int_equal(mbedtls_mpi_write_binary(&s, sig + 32, 32), 0);
+
+    assert_int_equal(fwr_mbedtls_pkg_init(&m, NULL, 0, pub), 0);
+    assert_int_equal(fwr_mbedtls_verify(&m, digest, sig), 1);
+    digest[7] ^= 0x01;
+    assert_int_equal(fwr_mbedtls_verify(&m, digest, sig), 0);
+    digest[7] ^= 0x01;
+    sig[40] ^= 0x10;
+    assert_int_equal(fwr_mbedtls_verify(&m, digest, sig), 0);
+    fwr_mbedtls_pkg_free(&m);
+
+    pub[64] ^= 0x01; /* Y no longer on the curve */
+    assert_int_equal(fwr_mbedtls_pkg_init(&m, NULL, 0, pub), FWR_E_INVAL);
+    fwr_mbedtls_pkg_free(&m);
+
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+    mbedtls_ecdsa_free(&k);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&ent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_vectors),
         cmocka_unit_test(test_sha256_download_resumes),
+        cmocka_unit_test(test_aes_ctr_known_vector),
+        cmocka_unit_test(test_ecdsa_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

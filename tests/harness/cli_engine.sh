@@ -37,7 +37,7 @@ expect 2 "two engines or more" "$cli" compare "$scen" --engine fwresume
 expect 2 "nope.so: No such file" "$cli" run "$scen" --engine "$dir/nope.so" --db "$dir/x.db"
 expect 2 "cannot load engine" "$cli" run "$scen" --engine "$scen" --db "$dir/x.db"
 expect 2 "has no fotasim_engine()" "$cli" run "$scen" --engine "$no_entry" --db "$dir/x.db"
-expect 2 "speaks engine ABI 999" "$cli" run "$scen" --engine "$wrong_abi" --db "$dir/x.db"
+expect 2 "this fotasim speaks" "$cli" run "$scen" --engine "$wrong_abi" --db "$dir/x.db"
 # engine.kind in a file: an unknown name names the file, line and key.
 { cat "$scen"; printf '[engine]\nkind = no-such-engine\n'; } >"$dir/bad.ini"
 line=$(grep -n '^kind = no-such-engine' "$dir/bad.ini" | cut -d: -f1)

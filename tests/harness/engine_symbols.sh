@@ -5,10 +5,12 @@
 # refers to must belong to the fwresume adapter's room: engines/fwresume.c,
 # its hash ops (engines/hashes.c), its second reader
 # (engines/record_reader.c) and the engine's mbedTLS port compiled in with
-# them (fwr_mbedtls.c). Prints each offender as "object: symbol" and exits 1.
+# them (fwr_mbedtls.c), and the package download layer with its mbedTLS
+# hooks (fwr_pkgdl.c, fwr_mbedtls_pkg.c: port code a device links above the
+# engine). Prints each offender as "object: symbol" and exits 1.
 set -uo pipefail
 nm=$1; shift
-allowed='^(fwresume|hashes|record_reader|fwr_mbedtls)\.c\.o$'
+allowed='^(fwresume|hashes|record_reader|fwr_mbedtls|fwr_mbedtls_pkg|fwr_pkgdl)\.c\.o$'
 bad=0 seen=0
 for f in "$@"; do
     [ -e "$f" ] || { echo "engine_symbols: no $f"; exit 2; }

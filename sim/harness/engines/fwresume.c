@@ -22,6 +22,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fwr_mbedtls_pkg.h"
+#include "fwr_pkgdl.h"
 #include "fwr_skipbad.h"
 #include "fwresume.h"
 #include "hashes.h"
@@ -42,6 +44,12 @@
 #define PROBE_FLASH  (PROBE_REC + PROBE_IMAGE)
 #define PROBE_WORK   2048u
 #define PROBE_PASSES 2u /* max_restarts of the probe context */
+
+/* A package's head (header, manifest, signature) is fetched again at each
+ * boot (docs/package-format.md, section 6); a head the link corrupted
+ * fails its CRC or its signature and is fetched again, this many times
+ * in all before the device gives up on the package. */
+#define HEAD_TRIES 4
 
 /* The seam's vocabulary is fwresume's, value for value: scenarios store
  * these numbers. */
@@ -84,6 +92,17 @@ struct fwresume_engine {
     uint8_t probe_nor[PROBE_FLASH];
     uint32_t probe_work[PROBE_WORK / 4];
     uint8_t chunk[CHUNK];
+    /* Packaged updates (p.package): the download layer above the engine,
+     * its hooks, the head as fetched this boot and the layer's work RAM. */
+    struct fwr_pkgdl pkg;
+    struct fwr_pkg_ops pkg_ops;
+    struct fwr_mbedtls_pkg crypto;
+    struct harness_hash pkg_sha;
+    uint8_t *head;
+    uint32_t head_cap, head_len;
+    uint32_t *pkg_work;
+    uint32_t pkg_work_size;
+    uint8_t pkg_ready; /* fwr_pkgdl_open and fwr_begin done this boot */
 };
 
 static const char *error_name(int err)
@@ -104,7 +123,7 @@ static const char *error_name(int err)
         "FWR_E_LOCKED (image complete and locked)",
         "FWR_E_BADBLOCK (no good erase unit left)",
         "FWR_E_DIGEST_ORDER (the CRC-32 digest was given byte-reversed)",
-        "FWR_E_PACKAGE (malformed package)"};
+        "FWR_E_PACKAGE (package refused)"};
     if (err <= 0 && -err < (int)(sizeof(names) / sizeof(names[0])))
         return names[-err];
     return "unknown engine error";
@@ -209,7 +228,178 @@ static void destroy(void *ctx)
     free(e->block_hashes[1]);
     free(e->reader_buf);
     free(e->reader_live);
+    free(e->head);
+    free(e->pkg_work);
+    fwr_mbedtls_pkg_free(&e->crypto);
     free(e);
+}
+
+/* ------------------------------------------------- packaged updates */
+
+static int contract(struct fwresume_engine *e, const char *call, int rc,
+                    uint64_t io0);
+static void probe(struct fwresume_engine *e, const struct fwr_image *id);
+static void probe_behaviour(struct fwresume_engine *e);
+static void progress_check(struct fwresume_engine *e, const char *when);
+
+static int pkg_aes(void *u, const uint8_t ctr[16], uint8_t *buf, uint32_t n)
+{
+    return fwr_mbedtls_aes_ctr(&((struct fwresume_engine *)u)->crypto, ctr, buf,
+                               n);
+}
+
+static int pkg_verify(void *u, const uint8_t digest[32], const uint8_t sig[64])
+{
+    return fwr_mbedtls_verify(&((struct fwresume_engine *)u)->crypto, digest,
+                              sig);
+}
+
+static int pkg_old_read(void *u, uint32_t off, void *buf, uint32_t len)
+{
+    struct fwresume_engine *e = u;
+    if (!e->env.old_read)
+        return FWR_E_IO;
+    return e->env.old_read(e->env.user, off, buf, len) ? FWR_E_IO : 0;
+}
+
+static int pkg_setup(struct fwresume_engine *e, char *err, size_t errlen)
+{
+    const struct engine_params *p = &e->p;
+
+    if (p->digest != FWR_HASH_SHA256) {
+        snprintf(err, errlen,
+                 "a package names its image by SHA-256 (engine.digest)");
+        return -1;
+    }
+    if (harness_hash_init(&e->pkg_sha, FWR_HASH_SHA256, err, errlen))
+        return -1;
+    if (fwr_mbedtls_pkg_init(&e->crypto, p->aes_key, p->aes_key_len,
+                             p->sign_pub)) {
+        snprintf(err, errlen, "the package keys do not load (mbedTLS)");
+        return -1;
+    }
+    e->pkg_ops.ctx = e;
+    e->pkg_ops.sha256 = &e->pkg_sha.ops;
+    e->pkg_ops.aes_ctr = p->aes_key ? pkg_aes : NULL;
+    e->pkg_ops.verify = p->sign_pub ? pkg_verify : NULL;
+    e->pkg_ops.old_read = pkg_old_read;
+    e->pkg_work_size =
+        (FWR_PKGDL_WORK_SIZE(p->block_size, p->package_window) + 3u) & ~3u;
+    e->pkg_work = malloc(e->pkg_work_size);
+    if (!e->pkg_work) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* [off, off + len) of the package into buf, through dropped connections:
+ * 0, 1 when a power cycle is due (return from step()), or FWR_E_AGAIN
+ * when the server sends less than it has (the package shrank). */
+static int fetch(struct fwresume_engine *e, uint32_t off, uint32_t len,
+                 uint8_t *buf)
+{
+    const struct engine_link *l = &e->env.link;
+    uint32_t tries = 0;
+
+    while (len) {
+        uint32_t n = l->request(l->user, off, len), got = 0;
+        while (got < n) {
+            uint32_t k = l->receive(l->user, buf + got, n - got);
+            if (!k)
+                return 1;
+            got += k;
+        }
+        if (!n && ++tries > 64)
+            return FWR_E_AGAIN;
+        off += got;
+        buf += got;
+        len -= got;
+    }
+    return 0;
+}
+
+/* Fetch the head, open the package over it and begin its image: 0, 1 when
+ * a power cycle interrupted the fetch (step() tries again), or an error. */
+static int pkg_begin(struct fwresume_engine *e, const struct engine_image *m)
+{
+    struct fwr_pkg_header h;
+    uint32_t need;
+    int rc = FWR_E_PACKAGE, tries;
+    uint64_t io0;
+
+    e->pkg_ready = 0;
+    e->pkg_ops.old_size = e->env.old_size;
+    for (tries = 0; tries < HEAD_TRIES; tries++) {
+        if (e->head_cap < FWR_PKG_HEADER_SIZE) {
+            free(e->head);
+            e->head_cap = 0;
+            if (!(e->head = malloc(FWR_PKG_HEADER_SIZE)))
+                return FWR_E_INVAL;
+            e->head_cap = FWR_PKG_HEADER_SIZE;
+        }
+        if ((rc = fetch(e, 0, FWR_PKG_HEADER_SIZE, e->head)))
+            return rc;
+        if (fwr_pkg_parse_header(e->head, FWR_PKG_HEADER_SIZE, &h)) {
+            rc = FWR_E_PACKAGE;
+            continue; /* the link corrupted it: its CRC says so */
+        }
+        need = fwr_pkg_data_offset(&h);
+        if (need > m->package_size) {
+            rc = FWR_E_PACKAGE;
+            continue;
+        }
+        if (need > e->head_cap) {
+            uint8_t *b = realloc(e->head, need);
+            if (!b)
+                return FWR_E_INVAL;
+            e->head = b;
+            e->head_cap = need;
+        }
+        if ((rc = fetch(e, FWR_PKG_HEADER_SIZE, need - FWR_PKG_HEADER_SIZE,
+                        e->head + FWR_PKG_HEADER_SIZE)))
+            return rc;
+        e->head_len = need;
+        rc = fwr_pkgdl_open(&e->pkg, e->head, need, m->package_size,
+                            &e->pkg_ops, e->p.sign_pub != NULL, e->pkg_work,
+                            e->pkg_work_size, &e->id);
+        /* A head the link damaged is fetched again; a package the device
+         * refuses for what it is (a wrong base, a key it lacks) is not. */
+        if (rc != FWR_E_PACKAGE || (e->pkg.refused != FWR_PKGDL_MALFORMED &&
+                                    e->pkg.refused != FWR_PKGDL_BAD_SIGNATURE))
+            break;
+    }
+    if (rc)
+        return rc < 0 ? rc : FWR_E_PACKAGE;
+    /* The package names the image; the server's ETag names the version. */
+    e->id.version_len = m->tag_len;
+    memcpy(e->id.version, m->tag, sizeof(e->id.version));
+    if (!e->probed) {
+        e->probed = 1;
+        probe(e, &e->id);
+        probe_behaviour(e);
+    }
+    io0 = e->env.io_faults(e->env.user);
+    rc = contract(e, "fwr_begin", fwr_begin(&e->fw, &e->id), io0);
+    if (!rc) {
+        e->pkg_ready = 1;
+        progress_check(e, "after fwr_begin");
+    }
+    return rc;
+}
+
+/* A package call's result held to the engine's contract when it is the
+ * engine's: fwr_pkgdl's own refusals (a block that did not check out) do
+ * not go through fwr_last_error(). */
+static int pkg_checked(struct fwresume_engine *e, const char *call, int rc,
+                       uint64_t io0, uint32_t rejected0)
+{
+    if (rc == FWR_E_AGAIN && e->pkg.rejected != rejected0)
+        return rc;
+    if (rc < 0 && rc != fwr_last_error(&e->fw) &&
+        e->env.io_faults(e->env.user) == io0)
+        return rc; /* fwr_pkgdl's own */
+    return contract(e, call, rc, io0);
 }
 
 static void *create(const struct engine_params *p, char *err, size_t errlen)
@@ -303,13 +493,21 @@ static void *create(const struct engine_params *p, char *err, size_t errlen)
     c->verify = p->verify;
     c->work = e->work;
     c->work_size = e->work_size;
+    if (p->package && pkg_setup(e, err, errlen)) {
+        destroy(e);
+        return NULL;
+    }
     return e;
 }
 
 static uint32_t ram(const void *ctx)
 {
     const struct fwresume_engine *e = ctx;
-    return (uint32_t)sizeof(struct fwr) + e->work_min;
+    /* A package adds its layer, work RAM and head (the manifest). */
+    return (uint32_t)sizeof(struct fwr) + e->work_min +
+           (e->p.package ? (uint32_t)sizeof(struct fwr_pkgdl) +
+                               e->pkg_work_size + e->head_len
+                         : 0u);
 }
 
 static void reset(void *ctx)
@@ -670,7 +868,11 @@ static void probe_geometry(struct fwresume_engine *e)
          "blocks under 256 B (the default write size is capped to them)"},
         {1, 4096, 4096, 0, FWR_HASH_MAX, FWR_FLASH_NOR, 0,
          "a hash of FWR_HASH_MAX bytes"},
-        {128, 4096, 4096, 128, 0, FWR_FLASH_NOR, 0, "write size = program unit"},
+        {128, 4096, 4096, 128, 0, FWR_FLASH_NOR, 0,
+         "write size = program unit"},
+        {256, 4096, 4096, 4096, 4, FWR_FLASH_NOR, 0, "write size = block"},
+        {256, 256, 4096, 0, 4, FWR_FLASH_NOR, 0,
+         "erase unit = program unit (a page-erasable NOR)"},
         {1, 4096, 4096, 0, FWR_HASH_MAX + 1, FWR_FLASH_NOR, FWR_E_INVAL,
          "a hash longer than FWR_HASH_MAX"},
         {3, 4096, 4096, 0, 4, FWR_FLASH_NOR, FWR_E_GEOMETRY,
@@ -765,6 +967,14 @@ static void progress_check(struct fwresume_engine *e, const char *when)
     char msg[120];
 
     fwr_get_progress(&e->fw, &pr);
+    /* Indexes past the image are no block of it, in every state. */
+    if (fwr_block_done(&e->fw, n) != 0) {
+        snprintf(msg, sizeof(msg),
+                 "progress %s: fwr_block_done past the last block (%u of %u) "
+                 "is not 0",
+                 when, (unsigned)n, (unsigned)n);
+        e->env.breach(e->env.user, msg);
+    }
     for (b = 0; b < n; b++) {
         if (fwr_block_done(&e->fw, b) == 1)
             done++;
@@ -806,8 +1016,14 @@ static int begin_offer(struct fwresume_engine *e)
     int rc;
 
     l->manifest(l->user, &m);
-    image_id(&e->id, &m);
     e->version = m.version;
+    if (m.package_size) {
+        if (!e->p.package)
+            return FWR_E_PACKAGE; /* a package to a device set up for none */
+        rc = pkg_begin(e, &m);
+        return rc > 0 ? 0 : rc;
+    }
+    image_id(&e->id, &m);
     if (!e->probed) {
         e->probed = 1;
         probe(e, &e->id);
@@ -832,6 +1048,11 @@ static int boot(void *ctx, const struct engine_env *env)
      * as garbage. */
     memset(&e->fw, 0xA5, sizeof(e->fw));
     memset(e->work, 0xA5, e->work_size);
+    if (e->pkg_work) {
+        memset(&e->pkg, 0xA5, sizeof(e->pkg));
+        memset(e->pkg_work, 0xA5, e->pkg_work_size);
+        e->pkg_ready = 0;
+    }
     guard_set(e);
     lower.user = env->flash.user;
     lower.read = env->flash.read;
@@ -849,6 +1070,43 @@ static int boot(void *ctx, const struct engine_env *env)
     return begin_offer(e);
 }
 
+/* One request of a package: the block the engine wants, as stored. */
+static int pkg_step(struct fwresume_engine *e)
+{
+    const struct engine_link *l = &e->env.link;
+    uint32_t off, len, n, done = 0, rej;
+    uint64_t io0;
+    int rc;
+
+    io0 = e->env.io_faults(e->env.user);
+    rej = e->pkg.rejected;
+    rc = pkg_checked(e, "fwr_next_range",
+                     fwr_pkgdl_next_range(&e->pkg, &e->fw, &off, &len), io0,
+                     rej);
+    if (rc)
+        return rc;
+    if (!len)
+        return ENGINE_MORE;
+    n = l->request(l->user, off, len);
+    while (done < n) {
+        uint32_t k = n - done < CHUNK ? n - done : CHUNK;
+        k = l->receive(l->user, e->chunk, k);
+        if (!k)
+            break; /* a power cycle is coming */
+        io0 = e->env.io_faults(e->env.user);
+        rej = e->pkg.rejected;
+        rc =
+            pkg_checked(e, "fwr_feed",
+                        fwr_pkgdl_feed(&e->pkg, &e->fw, e->chunk, k), io0, rej);
+        if (rc == FWR_E_AGAIN)
+            break;
+        if (rc < 0)
+            return rc;
+        done += k;
+    }
+    return ENGINE_MORE;
+}
+
 static int step(void *ctx)
 {
     struct fwresume_engine *e = ctx;
@@ -864,10 +1122,20 @@ static int step(void *ctx)
         if (rc)
             return rc;
     }
+    if (e->p.package && !e->pkg_ready) {
+        /* A power cycle cut the head's fetch short at boot. */
+        struct engine_image m;
+        l->manifest(l->user, &m);
+        rc = pkg_begin(e, &m);
+        if (rc)
+            return rc > 0 ? ENGINE_MORE : rc;
+    }
     if (fwr_state(&e->fw) == FWR_STATE_COMPLETE) {
         progress_check(e, "when complete");
         return ENGINE_DONE;
     }
+    if (e->p.package)
+        return pkg_step(e);
     io0 = e->env.io_faults(e->env.user);
     rc = contract(e, "fwr_next_range", fwr_next_range(&e->fw, &off, &len), io0);
     if (rc)
