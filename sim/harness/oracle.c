@@ -139,9 +139,8 @@ int oracle_failure_unavoidable(const struct scenario *sc)
     /* A burst longer than fwresume's default retries (3) may exhaust
      * them. */
     return (x->wear_mode != SIM_WEAR_NONE && x->endurance) ||
-           x->fail_burst > 3 ||
-           x->read_flip_rate > 0 || x->retention_rate > 0 ||
-           sc->offline.read_error_rate > 0 ||
+           x->fail_burst > 3 || x->read_flip_rate > 0 ||
+           x->retention_rate > 0 || sc->offline.read_error_rate > 0 ||
            x->read_disturb_limit || sc->link.corrupt_rate > 0 ||
            sc->device.geo.factory_bad;
 }
@@ -178,8 +177,8 @@ static void check_expectations(const struct scenario_expect *ex,
  * compaction is needed only when the log is full, which one boot's few
  * records cannot cause; where the uncut update compacted before the cut
  * (or a nested cut may land in the recovery's compaction), one per boot,
- * as long as the uncut update's longest. Where the fault model lets the image be
- * downloaded again in full (the server's image changes, a corrupting link
+ * as long as the uncut update's longest. Where the fault model lets the image
+ * be downloaded again in full (the server's image changes, a corrupting link
  * fails the digest, ...), the whole update is allowed again, once per
  * cause.
  */
@@ -213,12 +212,13 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
      * harness keeps, counted per engine instance); bits lost in the
      * record copies may hit every header at each boot (one bit with a
      * mirror hits one copy: the other serves, except once the record area
- * is being rewritten: one copy alone is whole during a compaction); a cut while the only copy is
- * rewritten (a compaction without a mirror) loses the log. Faults drawn at random per
-     * op (worn cells, read flips, retention, read disturb, dropped
-     * transfers) bound nothing per boot: each may cost a group again, any
-     * number of times; one whole update covers them. A read error
-     * (faults.read_error_rate) ends its boot: the boots pay for it. */
+     * is being rewritten: one copy alone is whole during a compaction); a cut
+     * while the only copy is rewritten (a compaction without a mirror) loses
+     * the log. Faults drawn at random per op (worn cells, read flips,
+     * retention, read disturb, dropped transfers) bound nothing per boot: each
+     * may cost a group again, any number of times; one whole update covers
+     * them. A read error (faults.read_error_rate) ends its boot: the boots pay
+     * for it. */
     uint64_t whole =
         (tr->image_changed ? 1u : 0u) + (tr->bytes_corrupted ? boots : 0u) +
         (sc->offline.record_flips &&
@@ -263,26 +263,31 @@ void oracle_budget(const struct oracle *o, const struct trial *tr,
         p_boot += o->rewrite_programs;
         read_ns *= 2;
     }
+    /* What a boot downloads again: its groups (as stored, for a package:
+     * LZ4 may make a block longer), and a package's head. */
+    uint64_t fetch = groups * group +
+                     (o->packaged ? groups * (group / 255u + 16u) : 0u) +
+                     o->boot_fetch;
     ns_boot = read_ns + e_boot * erase_ns + p_boot * prog_ns +
-                       groups * group * 1000000000ull / bw +
-                       (groups + 1) * sc->link.latency_ns;
+              fetch * 1000000000ull / bw +
+              (groups + 1 + (o->packaged ? 2u : 0u)) * sc->link.latency_ns;
 
-    b->erases = ex->max_erases != EXPECT_AUTO
-                    ? ex->max_erases
-                    : tr->erases_left + boots * e_boot +
-                          whole * o->update_erases;
-    b->programs = ex->max_programs != EXPECT_AUTO
-                      ? ex->max_programs
-                      : tr->programs_left + boots * p_boot +
-                            whole * o->update_programs;
+    b->erases =
+        ex->max_erases != EXPECT_AUTO
+            ? ex->max_erases
+            : tr->erases_left + boots * e_boot + whole * o->update_erases;
+    b->programs =
+        ex->max_programs != EXPECT_AUTO
+            ? ex->max_programs
+            : tr->programs_left + boots * p_boot + whole * o->update_programs;
     b->unit_erases = ex->max_unit_erases != EXPECT_AUTO
                          ? ex->max_unit_erases
                          : o->update_unit_erases + (groups + 1) * boots +
                                whole * o->update_unit_erases;
-    b->recover_ns = ex->max_recover_ns != EXPECT_AUTO
-                        ? ex->max_recover_ns
-                        : tr->update_ns_left + boots * ns_boot +
-                              whole * o->update_ns;
+    b->recover_ns =
+        ex->max_recover_ns != EXPECT_AUTO
+            ? ex->max_recover_ns
+            : tr->update_ns_left + boots * ns_boot + whole * o->update_ns;
 }
 
 /*
@@ -297,9 +302,8 @@ static int restart_cause(const struct scenario *sc, const struct trial *tr)
 {
     const struct sim_faults *x = &sc->device.faults;
     return tr->bytes_corrupted > 0 || tr->corrupted_before > 0 ||
-           sc->offline.record_flips > 0 ||
-           x->read_flip_rate > 0 || x->retention_rate > 0 ||
-           x->read_disturb_limit ||
+           sc->offline.record_flips > 0 || x->read_flip_rate > 0 ||
+           x->retention_rate > 0 || x->read_disturb_limit ||
            (x->wear_mode != SIM_WEAR_NONE && x->endurance);
 }
 
@@ -317,8 +321,7 @@ static void check_budget(const struct oracle *o, struct trial *tr)
     else if (b.programs && tr->programs > b.programs)
         what = "programs", got = tr->programs, max = b.programs;
     else if (b.unit_erases && tr->unit_erases > b.unit_erases)
-        what = "erases of one unit", got = tr->unit_erases,
-        max = b.unit_erases;
+        what = "erases of one unit", got = tr->unit_erases, max = b.unit_erases;
     if (!what && tr->restarts && !restart_cause(o->sc, tr)) {
         tr->verdict = VERDICT_OVER_BUDGET;
         snprintf(tr->detail, sizeof(tr->detail),
@@ -348,7 +351,7 @@ void oracle_judge(const struct oracle *o, struct sim_flash *dev,
     const struct sim_stats *st = sim_flash_stats(dev);
     const struct sim_violation_record *v = sim_flash_first_violation(dev);
     char why[160] = "";
-    uint32_t group;
+    uint64_t group;
 
     tr->engine_error = rc < 0 ? rc : 0;
     tr->violation = v->kind;
@@ -376,9 +379,8 @@ void oracle_judge(const struct oracle *o, struct sim_flash *dev,
                  "no completion after %u boots / %llu requests", tr->boots,
                  (unsigned long long)o->request_bound);
     } else if (rc < 0) {
-        tr->verdict = oracle_failure_unavoidable(sc)
-                          ? VERDICT_DETECTED_FAILURE
-                          : VERDICT_UNEXPECTED_ERROR;
+        tr->verdict = oracle_failure_unavoidable(sc) ? VERDICT_DETECTED_FAILURE
+                                                     : VERDICT_UNEXPECTED_ERROR;
         snprintf(tr->detail, sizeof(tr->detail), "engine error %d", rc);
     } else if (!oracle_data_matches(o, dev, img, why, sizeof(why))) {
         tr->verdict = VERDICT_SILENT_CORRUPTION;
@@ -393,7 +395,11 @@ void oracle_judge(const struct oracle *o, struct sim_flash *dev,
         group = sc->engine.block_size > geo_of(dev)->erase_size
                     ? sc->engine.block_size
                     : geo_of(dev)->erase_size;
-        tr->verdict = tr->bytes_redownloaded <= (uint64_t)group * tr->depth
+        /* A package's group as stored may be a little longer, and every
+         * boot fetches the head again (section 6 of package-format.md). */
+        if (o->packaged)
+            group += group / 255u + 16u + o->boot_fetch;
+        tr->verdict = tr->bytes_redownloaded <= group * tr->depth
                           ? VERDICT_RECOVERED
                           : VERDICT_RECOVERED_EXTRA;
         check_budget(o, tr);

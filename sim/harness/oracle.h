@@ -32,6 +32,13 @@ struct oracle {
      * of record units it had already erased, up to its next data-area
      * op): what redoing a compaction costs. */
     uint64_t rewrite_erases, rewrite_programs;
+    /* A packaged update (image.transform): bytes each boot fetches before
+     * its first block (the package's head, docs/package-format.md
+     * section 6, with its retries through a corrupting link), and 1 so
+     * that a group's stored bytes may exceed its plaintext (LZ4's bound
+     * on incompressible data). 0 for a plain image. */
+    uint64_t boot_fetch;
+    int packaged;
     /* Optional: 0 when the record area of a complete, exact trial reads
      * as complete to a reader other than the engine (record_reader.h);
      * else non-zero with the discrepancy in why. */

@@ -1710,6 +1710,11 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     t->oracle.sc = sc;
     t->oracle.lay = &t->lay;
     t->oracle.request_bound = t->request_bound;
+    /* The head each boot fetches: once, or up to four tries through a
+     * corrupting link (boot_fetch is the four). */
+    t->oracle.packaged = t->package[0] != NULL;
+    t->oracle.boot_fetch =
+        sc->link.corrupt_rate > 0 ? t->boot_fetch : t->boot_fetch / 4u;
     t->oracle.format_check = t->ops->audit ? check_record_format : NULL;
     t->oracle.format_user = t;
 
