@@ -472,6 +472,10 @@ static const struct key_def keys[] = {
      NULL, "16",
      "delta: the old image in the device's other slot is the update with "
      "this many seeded 8-byte edits"},
+    {"image", "old_file", KT_FILE, AT(image.old_file), 0, 0, NULL, NULL, "none",
+     "delta: the old image (what the device's other slot holds) from a file "
+     "instead of `old_edits` edits of the update, e.g. the previous release; "
+     "relative to the scenario's folder, of any size up to `device` size"},
     {"image", "old_slot", KT_ENUM, AT(image.old_slot), 0, 0, old_slot_names,
      NULL, "`base`",
      "delta: the device's other slot holds the package's base, or `other` "
@@ -1180,6 +1184,18 @@ static int package_check(struct parse *p)
     if (!im->sign_key[0] != !im->verify_key[0]) {
         kerr(p, C(im->sign_key[0] ? "image.sign_key" : "image.verify_key"),
              "sign_key and verify_key go together");
+        return -1;
+    }
+    if (im->old_file[0] && stat(im->old_file, &st)) {
+        kerr(p, C("image.old_file"), "cannot open %s: %s", im->old_file,
+             strerror(errno));
+        return -1;
+    }
+    if (im->old_file[0] && (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
+                            (uint64_t)st.st_size > SIM_MAX_SIZE)) {
+        kerr(p, C("image.old_file"),
+             "%s is not a regular file of 1 byte up to the largest device",
+             im->old_file);
         return -1;
     }
     if (im->encrypt_key[0] && stat(im->encrypt_key, &st)) {

@@ -40,6 +40,7 @@ struct scenario_image {
     char sign_key[256];    /* PEM ECDSA P-256 private key, or "" */
     char verify_key[256];  /* PEM public key the device holds, or "" */
     uint8_t old_slot;      /* enum scenario_old_slot */
+    char old_file[256];    /* delta: the old image from a file, or "" */
 };
 
 /* image.content of a generated image: uniform bytes (LZ4 cannot shrink

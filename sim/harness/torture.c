@@ -111,6 +111,7 @@ struct torture {
     uint8_t *package[2];
     uint32_t package_size[2];
     uint8_t *old;
+    uint32_t old_size;
     uint8_t aes_key[32];
     uint32_t aes_key_len;
     uint8_t sign_pub[65];
@@ -620,6 +621,57 @@ static int read_key_file(const char *path, uint8_t *buf, uint32_t cap,
 }
 
 /*
+ * The old image a delta is against, what the device's other slot holds:
+ * image.old_file (a previous release), or else the first image with
+ * image.old_edits seeded 8-byte edits.
+ */
+static int load_old(struct torture *t, char *err, size_t errlen)
+{
+    const struct scenario *sc = t->sc;
+    const struct scenario_image *im = &sc->image;
+    uint32_t size = im->size, i;
+    FILE *fp = NULL;
+    long got;
+
+    if (im->old_file[0]) {
+        fp = fopen(im->old_file, "rb");
+        if (!fp || fseek(fp, 0, SEEK_END) || (got = ftell(fp)) <= 0 ||
+            (uint64_t)got > UINT32_MAX || fseek(fp, 0, SEEK_SET)) {
+            snprintf(err, errlen, "%s: image.old_file: cannot read %s: %s",
+                     sc->path, im->old_file,
+                     fp ? "empty or unseekable" : strerror(errno));
+            if (fp)
+                fclose(fp);
+            return -1;
+        }
+        size = (uint32_t)got;
+    }
+    if (!(t->old = malloc(size ? size : 1))) {
+        snprintf(err, errlen, "out of memory for the old image");
+        if (fp)
+            fclose(fp);
+        return -1;
+    }
+    t->old_size = size;
+    if (fp) {
+        size_t n = fread(t->old, 1, size, fp);
+        fclose(fp);
+        if (n != size) {
+            snprintf(err, errlen, "%s: image.old_file: %s changed while read",
+                     sc->path, im->old_file);
+            return -1;
+        }
+        return 0;
+    }
+    memcpy(t->old, t->image[0], size);
+    for (i = 0; i < im->old_edits && size >= 8; i++) {
+        uint64_t y = mix(mix(im->seed, 0x01D), i);
+        memcpy(t->old + (y % (size - 7u)), &y, 8);
+    }
+    return 0;
+}
+
+/*
  * image.transform: the package of image v the server offers instead of
  * the image (sim/pack, the packer a build pipeline runs), its nonce drawn
  * from the run seed and the version so no two images share a counter
@@ -635,7 +687,6 @@ static int make_package(struct torture *t, int v, char *err, size_t errlen)
     char why[300];
     uint64_t x = mix(sc->seed, 0x9AC0 + (uint64_t)v);
     int tr = im->transform;
-    uint32_t i;
 
     memset(&o, 0, sizeof(o));
     o.block_size = sc->engine.block_size;
@@ -657,19 +708,10 @@ static int make_package(struct torture *t, int v, char *err, size_t errlen)
         }
     }
     if (tr == SCENARIO_DELTA || tr == SCENARIO_DELTA_AES) {
-        if (!t->old) {
-            if (!(t->old = malloc(im->size ? im->size : 1))) {
-                snprintf(err, errlen, "out of memory for the old image");
-                return -1;
-            }
-            memcpy(t->old, t->image[0], im->size);
-            for (i = 0; i < im->old_edits && im->size >= 8; i++) {
-                uint64_t y = mix(mix(sc->image.seed, 0x01D), i);
-                memcpy(t->old + (y % (im->size - 7u)), &y, 8);
-            }
-        }
+        if (!t->old && load_old(t, err, errlen))
+            return -1;
         o.old = t->old;
-        o.old_len = im->size;
+        o.old_len = t->old_size;
         o.window = im->window;
     }
     memcpy(nonce, &x, 8);
@@ -745,8 +787,7 @@ static uint32_t env_receive(void *u, void *buf, uint32_t len)
 static int env_old_read(void *u, uint32_t off, void *buf, uint32_t len)
 {
     struct session *s = u;
-    if (!s->t->old || off > s->t->sc->image.size ||
-        len > s->t->sc->image.size - off)
+    if (!s->t->old || off > s->t->old_size || len > s->t->old_size - off)
         return -1;
     memcpy(buf, s->t->old + off, len);
     return 0;
@@ -815,7 +856,7 @@ static void session_env(struct session *s)
     v->breach = env_breach;
     if (s->t->old) {
         v->old_read = env_old_read;
-        v->old_size = s->t->sc->image.size;
+        v->old_size = s->t->old_size;
     }
 }
 
@@ -1684,7 +1725,7 @@ int torture_create_limited(struct torture **out, const struct scenario *sc,
     /* The wrong base: the device holds another image than the one the
      * deltas were made against, by one byte. */
     if (t->old && sc->image.old_slot == SCENARIO_OLD_OTHER)
-        t->old[sc->image.size / 2] ^= 0x01;
+        t->old[t->old_size / 2] ^= 0x01;
 
     nblocks =
         (sc->image.size + sc->engine.block_size - 1) / sc->engine.block_size;
