@@ -253,6 +253,11 @@ def kill_run(dev, target, rng, timing, image_size, deadline_s=None,
                 time.sleep(rng.uniform(0, span))
                 if dev.phase() == want:
                     break
+                # The phase ended first: it is shorter here than dwell_s
+                # says (an HTTP wait for a 1 KiB range nginx sends at
+                # once, a fast build). Aim earlier next time, or a slow
+                # aim lets the download finish before the kills do.
+                span *= 0.5
             if time.monotonic() > deadline:
                 break  # kill wherever it is
             time.sleep(0.0002)
