@@ -1191,11 +1191,13 @@ static int package_check(struct parse *p)
              strerror(errno));
         return -1;
     }
+    /* The old image is what the device's other slot holds: no larger
+     * than the device. */
     if (im->old_file[0] && (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
-                            (uint64_t)st.st_size > SIM_MAX_SIZE)) {
-        kerr(p, C("image.old_file"),
-             "%s is not a regular file of 1 byte up to the largest device",
-             im->old_file);
+                            (uint64_t)st.st_size > p->sc->device.geo.size)) {
+        kerr(p, C("image.old_file", "device.size", "device.preset"),
+             "%s is not a regular file of 1 byte up to the %u-byte device",
+             im->old_file, p->sc->device.geo.size);
         return -1;
     }
     if (im->encrypt_key[0] && stat(im->encrypt_key, &st)) {
